@@ -1,0 +1,88 @@
+"""PostgreSQL: the engine (DATABASE_URL or the embedded server in DATA_DIR) and the
+read-only runner used for model-written SQL."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from cdp.errors import DatabaseUnavailable
+from cdp.settings import Settings
+
+log = logging.getLogger(__name__)
+
+READER_ROLE = "audience_reader"
+
+_engines: dict[str, Engine] = {}
+_lock = threading.Lock()
+
+
+def normalize_url(url: str) -> str:
+    """SQLAlchemy 2.1 maps postgresql:// to psycopg 3; this product uses psycopg2."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url[len(prefix) :]
+    return url
+
+
+def database_url(settings: Settings) -> str:
+    if settings.database_url is not None:
+        return normalize_url(settings.database_url.get_secret_value())
+    from cdp.embedded_pg import embedded_url
+
+    return normalize_url(embedded_url(settings.pg_dir))
+
+
+def get_engine(settings: Settings) -> Engine:
+    """One pooled engine per database URL for the process."""
+    url = database_url(settings)
+    with _lock:
+        engine = _engines.get(url)
+        if engine is None:
+            engine = sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+            try:
+                with engine.connect() as conn:
+                    conn.execute(sa.text("SELECT 1"))
+            except sa.exc.OperationalError as exc:
+                engine.dispose()
+                raise DatabaseUnavailable(
+                    f"Cannot connect to PostgreSQL ({sa.engine.make_url(url).render_as_string()}): "
+                    f"{exc.orig}. Check DATABASE_URL, or unset it to use the embedded database."
+                ) from exc
+            _engines[url] = engine
+        return engine
+
+
+def dispose_engines() -> None:
+    with _lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+
+
+@contextmanager
+def read_only(engine: Engine, *, timeout_ms: int) -> Iterator[Connection]:
+    """A READ ONLY transaction as the SELECT-only role with a statement timeout.
+
+    Always rolled back: nothing done inside can persist.
+    """
+    with engine.connect() as conn:
+        trans = conn.begin()
+        try:
+            conn.execute(sa.text("SET TRANSACTION READ ONLY"))
+            conn.execute(sa.text(f"SET LOCAL statement_timeout = {int(timeout_ms)}"))
+            conn.execute(sa.text(f"SET LOCAL ROLE {READER_ROLE}"))
+            yield conn
+        finally:
+            trans.rollback()
+
+
+def fetch_all(conn: Connection, sql: str | sa.TextClause, params: Mapping[str, Any] | None = None) -> list[dict]:
+    stmt = sa.text(sql) if isinstance(sql, str) else sql
+    return [dict(row._mapping) for row in conn.execute(stmt, dict(params or {}))]

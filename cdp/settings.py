@@ -1,0 +1,81 @@
+"""One settings object for the whole product, read from the environment and `.env`.
+
+Built in entry points (`get_settings()`), passed down; nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_EVENT_WEIGHTS = {"purchase": 3.0, "add_to_cart": 2.0, "view": 1.0}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    # Slack
+    slack_bot_token: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+
+    # LLM
+    openrouter_api_key: SecretStr | None = None
+    llm_model: str = "google/gemini-2.0-flash-001"
+    llm_api_base: str = "https://openrouter.ai/api/v1"
+
+    # Stores
+    database_url: SecretStr | None = None
+    qdrant_url: str | None = None
+    qdrant_api_key: SecretStr | None = None
+    data_dir: Path = Path("./data")
+    qdrant_collection: str = "customer_profiles"
+
+    # Embedding
+    embedding_model: str = "all-MiniLM-L6-v2"
+    embedding_batch_size: int = Field(default=256, ge=1)
+
+    # Ingestion
+    crm_csv: Path | None = None
+    events_csv: Path | None = None
+    event_weights: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_EVENT_WEIGHTS))
+    default_event_weight: float = 1.0
+    luxury_threshold: float = 800.0
+    max_reject_ratio: float = Field(default=0.05, ge=0.0, le=1.0)
+    ingest_cron: str = "0 2 * * *"
+    ingest_timezone: str = "UTC"
+    status_channel: str | None = None
+
+    # Access
+    allowed_users: str = ""
+    allowed_channels: str = ""
+    admin_users: str = ""
+
+    # Read-only SQL
+    sql_statement_timeout_ms: int = Field(default=5000, ge=100)
+    sql_row_limit: int = Field(default=1000, ge=1)
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @property
+    def pg_dir(self) -> Path:
+        return self.data_dir / "postgres"
+
+    @property
+    def qdrant_dir(self) -> Path:
+        return self.data_dir / "qdrant"
+
+    def weight_of(self, event_type: str) -> float:
+        return self.event_weights.get(event_type, self.default_event_weight)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once (call from entry points only)."""
+    return Settings()

@@ -1,0 +1,98 @@
+"""Qdrant: a server when QDRANT_URL is set, local mode in DATA_DIR otherwise.
+
+Local mode is a single-process store (a file lock on the folder); a second process gets
+VectorStoreBusy with what to do instead of a stack trace. One client per process.
+Collections are named per embedding model and reached through an alias
+(`settings.qdrant_collection`), so a model change builds a new collection and switches.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+
+from qdrant_client import QdrantClient, models
+
+from cdp.errors import VectorStoreBusy
+from cdp.settings import Settings
+
+log = logging.getLogger(__name__)
+
+_clients: dict[str, QdrantClient] = {}
+_lock = threading.Lock()
+
+
+def get_qdrant(settings: Settings) -> QdrantClient:
+    if settings.qdrant_url:
+        key = f"url:{settings.qdrant_url}"
+    else:
+        key = f"path:{settings.qdrant_dir}"
+    with _lock:
+        client = _clients.get(key)
+        if client is None:
+            client = _open(settings)
+            _clients[key] = client
+        return client
+
+
+def _open(settings: Settings) -> QdrantClient:
+    if settings.qdrant_url:
+        api_key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
+        return QdrantClient(url=settings.qdrant_url, api_key=api_key, timeout=30)
+    settings.qdrant_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        return QdrantClient(path=str(settings.qdrant_dir))
+    except RuntimeError as exc:
+        if "already accessed" not in str(exc):
+            raise
+        raise VectorStoreBusy(
+            f"The embedded vector store in {settings.qdrant_dir} is in use by another process "
+            "(Qdrant local mode allows one process at a time; the bot holds it while it runs). "
+            "Stop that process first, trigger ingestion from Slack with `/audience ingest`, "
+            "or run a Qdrant server (docker compose up -d) and set QDRANT_URL."
+        ) from exc
+
+
+def close_qdrant() -> None:
+    with _lock:
+        for client in _clients.values():
+            client.close()
+        _clients.clear()
+
+
+def collection_for_model(base: str, model: str) -> str:
+    """The physical collection holding `model`'s vectors; the alias `base` points to it."""
+    slug = re.sub(r"[^a-z0-9]+", "-", model.lower()).strip("-")
+    return f"{base}__{slug}"
+
+
+def alias_target(client: QdrantClient, alias: str) -> str | None:
+    for item in client.get_aliases().aliases:
+        if item.alias_name == alias:
+            return item.collection_name
+    return None
+
+
+def ensure_collection(client: QdrantClient, name: str, dim: int) -> bool:
+    """Create `name` (cosine) if missing; True when it was created."""
+    if client.collection_exists(name):
+        return False
+    client.create_collection(name, vectors_config=models.VectorParams(size=dim, distance=models.Distance.COSINE))
+    return True
+
+
+def switch_alias(client: QdrantClient, alias: str, collection: str) -> str | None:
+    """Point `alias` at `collection` in one operation; return the previous target."""
+    previous = alias_target(client, alias)
+    if previous == collection:
+        return previous
+    ops: list = []
+    if previous is not None:
+        ops.append(models.DeleteAliasOperation(delete_alias=models.DeleteAlias(alias_name=alias)))
+    ops.append(
+        models.CreateAliasOperation(create_alias=models.CreateAlias(collection_name=collection, alias_name=alias))
+    )
+    client.update_collection_aliases(change_aliases_operations=ops)
+    log.info("alias %s -> %s (was %s)", alias, collection, previous)
+    return previous

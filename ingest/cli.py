@@ -1,0 +1,128 @@
+"""python -m ingest run | sample | status"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from cdp.errors import CDPError
+from cdp.settings import get_settings
+from ingest.errors import IngestError
+
+
+def _configure_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("httpx", "sentence_transformers", "transformers", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m ingest", description="Load CRM and clickstream CSVs into the CDP.")
+    p.add_argument("-v", "--verbose", action="store_true")
+    sub = p.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("run", help="validate, load, build profiles, embed, swap")
+    r.add_argument("--crm", type=Path, help="CRM customers CSV (default: CRM_CSV)")
+    r.add_argument("--events", type=Path, help="clickstream events CSV (default: EVENTS_CSV)")
+    r.add_argument("--force", action="store_true", help="run even if both files are unchanged since the last run")
+    r.add_argument("--json", action="store_true", help="print the run record as JSON")
+    s = sub.add_parser("sample", help="write synthetic files in the same format")
+    s.add_argument("--customers", type=int, default=5000)
+    s.add_argument("--events-per-customer", type=float, default=10)
+    s.add_argument("--out", type=Path, required=True)
+    s.add_argument("--seed", type=int, default=42)
+    s.add_argument("--end", type=datetime.fromisoformat, help="last timestamp (ISO; default now)")
+    st = sub.add_parser("status", help="data freshness, counts, last runs")
+    st.add_argument("--json", action="store_true")
+    st.add_argument("--rejects", type=int, metavar="RUN_ID", help="list the rejected lines of a run")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _configure_logging(args.verbose)
+    try:
+        if args.command == "sample":
+            from ingest.sample import generate
+
+            files = generate(args.out, args.customers, args.events_per_customer, args.seed, args.end)
+            print(f"wrote {files.customers} customers to {files.crm} and {files.events_count} events to {files.events}")
+            return 0
+        settings = get_settings()
+        if args.command == "run":
+            return _run(settings, args)
+        return _status(settings, args)
+    except (IngestError, CDPError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted; the previous data is still live", file=sys.stderr)
+        return 130
+    finally:
+        from cdp.vectors import close_qdrant
+
+        close_qdrant()
+
+
+def _run(settings, args) -> int:
+    from ingest.pipeline import run
+
+    crm, events = args.crm or settings.crm_csv, args.events or settings.events_csv
+    if crm is None or events is None:
+        print("error: give --crm and --events (or set CRM_CSV and EVENTS_CSV)", file=sys.stderr)
+        return 2
+    record = run(settings, crm, events, force=args.force)
+    if args.json:
+        print(json.dumps(record, indent=2, default=str))
+    else:
+        print(format_run(record))
+    return 0
+
+
+def format_run(r: dict) -> str:
+    if r["status"] == "unchanged":
+        return f"run {r['id']}: input files unchanged since the last successful run; nothing to do (--force to reload)"
+    lines = [
+        f"run {r['id']}: {r['status']}",
+        f"  crm:    {r['crm_loaded']} loaded, {r['crm_rejected']} rejected",
+        f"  events: {r['events_loaded']} loaded, {r['events_rejected']} rejected",
+        f"  profiles: +{r['profiles_added']} added, ~{r['profiles_changed']} changed, -{r['profiles_removed']} removed",
+        f"  embeddings: {r['embeddings_computed']} computed ({r['texts_embedded']} distinct texts), "
+        f"{r['embeddings_skipped']} skipped",
+        f"  data: events {r['data_min_ts']} .. {r['data_max_ts']}",
+        "  seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in (r["stage_seconds"] or {}).items()),
+    ]
+    for kind, reasons in (r.get("reject_reasons") or {}).items():
+        if reasons:
+            lines.append(f"  {kind} rejects: " + ", ".join(f"{k} ({v})" for k, v in sorted(reasons.items(), key=lambda kv: -kv[1])))
+    return "\n".join(lines)
+
+
+def _status(settings, args) -> int:
+    from ingest.status import status
+
+    info = status(settings, rejects_of=args.rejects)
+    if args.json:
+        print(json.dumps(info, indent=2, default=str))
+        return 0
+    if args.rejects is not None:
+        for r in info["rejects"]:
+            print(f"{r['file']}:{r['line_no']}: {r['reason']}: {r['raw_line']}")
+        return 0
+    if not info["live"]:
+        print("no data yet: run `python -m ingest run --crm F --events F` (or `make demo`)")
+    else:
+        c = info["counts"]
+        print(f"live data: {c['customers']} customers, {c['events']} events, {c['profiles']} profiles, "
+              f"{c['vectors']} vectors in {info['collection']}")
+        print(f"events from {info['data_min_ts']} to {info['data_max_ts']}")
+    for r in info["runs"]:
+        print(f"  run {r['id']} {r['status']:<9} {r['started_at']}  {r['error'] or ''}")
+    return 0

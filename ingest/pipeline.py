@@ -1,0 +1,214 @@
+"""The ingestion run: validate → load → profiles → embed → swap → clean up.
+
+`run()` is the one entry point (CLI, the bot's nightly job). It holds a PostgreSQL
+advisory lock for its whole duration, records every run in ingestion_runs, and on any
+failure leaves the live tables as they were.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from cdp.db import get_engine
+from cdp.embedder import get_embedder
+from cdp.schema import ensure_schema, live_tables_exist
+from cdp.settings import Settings
+from cdp.vectors import alias_target, get_qdrant
+from ingest import load, profiles, runs, vectors_sync
+from ingest.errors import IngestBusy, IngestError
+from ingest.files import CRM, EVENTS, file_digest
+from ingest.progress import Progress
+from ingest.swap import swap
+
+log = logging.getLogger(__name__)
+
+LOCK_KEY = 0x41554449  # "AUDI": one ingestion at a time per database
+
+StageHook = Callable[[str], None]
+
+
+@contextmanager
+def ingestion_lock(engine: Engine):
+    """Hold the advisory lock on a dedicated connection, or raise IngestBusy."""
+    conn = engine.connect()
+    try:
+        got = conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": LOCK_KEY}).scalar()
+        conn.commit()
+        if not got:
+            since = conn.execute(
+                sa.text("SELECT started_at FROM ingestion_runs WHERE status = 'running' ORDER BY id DESC LIMIT 1")
+            ).scalar()
+            conn.commit()
+            when = f" since {since:%Y-%m-%d %H:%M:%S %Z}" if since else ""
+            raise IngestBusy(f"An ingestion is already running{when}; this one was not started. Try again when it ends.")
+        try:
+            yield
+        finally:
+            conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": LOCK_KEY})
+            conn.commit()
+    finally:
+        conn.close()
+
+
+class _Timer:
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str):
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = round(self.seconds.get(name, 0.0) + time.perf_counter() - t0, 3)
+
+
+def run(
+    settings: Settings,
+    crm: Path,
+    events: Path,
+    *,
+    trigger: str = "cli",
+    force: bool = False,
+    embed: bool = True,
+    progress: Progress | None = None,
+    after_stage: StageHook | None = None,
+) -> dict:
+    """Ingest `crm` and `events`; return the run record.
+
+    Raises IngestError (run recorded as failed, live data unchanged) or IngestBusy.
+    `embed=False` stops before the vector stage and does not swap (benchmarks of the
+    SQL stages). `after_stage` is called with each finished stage's name.
+    """
+    progress = progress or Progress()
+    engine = get_engine(settings)
+    ensure_schema(engine)
+    with ingestion_lock(engine):
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "UPDATE ingestion_runs SET status = 'failed', finished_at = now(), "
+                    "error = 'interrupted (the process stopped during the run)' WHERE status = 'running'"
+                )
+            )
+        run_id = runs.start_run(engine, trigger=trigger, crm_file=str(crm), events_file=str(events))
+        log.info("ingestion run %d started (%s): crm=%s events=%s", run_id, trigger, crm, events)
+        timer = _Timer()
+        try:
+            record = _run(settings, engine, run_id, Path(crm), Path(events), force, embed, progress, timer, after_stage)
+        except Exception as exc:
+            message = str(exc) if isinstance(exc, IngestError) else f"{type(exc).__name__}: {exc}"
+            runs.update_run(engine, run_id, status="failed", error=message, stage_seconds=timer.seconds)
+            with engine.begin() as conn:
+                conn.execute(sa.text("UPDATE ingestion_runs SET finished_at = now() WHERE id = :id"), {"id": run_id})
+                load.drop_work_tables(conn)
+            log.error("ingestion run %d failed; the previous data is still live: %s", run_id, message)
+            raise
+        log.info("ingestion run %d %s in %.1fs", run_id, record["status"], sum(timer.seconds.values()))
+        return record
+
+
+def _run(settings, engine, run_id, crm, events, force, embed, progress, timer, after_stage) -> dict:
+    def done(stage: str) -> None:
+        if after_stage is not None:
+            after_stage(stage)
+
+    with timer.stage("hash"):
+        crm_sha, _ = file_digest(crm)
+        events_sha, _ = file_digest(events)
+    runs.update_run(engine, run_id, crm_sha256=crm_sha, events_sha256=events_sha)
+
+    client = get_qdrant(settings) if embed else None
+    collection = vectors_sync.target_collection(settings.qdrant_collection, settings.embedding_model)
+    previous = runs.last_success(engine)
+    if (
+        not force
+        and embed
+        and previous
+        and previous["crm_sha256"] == crm_sha
+        and previous["events_sha256"] == events_sha
+        and live_tables_exist(engine)
+        and alias_target(client, settings.qdrant_collection) == collection
+    ):
+        with engine.connect() as conn:
+            total = conn.execute(sa.text("SELECT count(*) FROM customer_profiles")).scalar()
+        fields = dict(
+            status="unchanged", stage_seconds=timer.seconds, collection=collection,
+            embedding_model=settings.embedding_model, embeddings_skipped=total,
+            crm_loaded=previous["crm_loaded"], events_loaded=previous["events_loaded"],
+            data_min_ts=previous["data_min_ts"], data_max_ts=previous["data_max_ts"],
+        )  # fmt: skip
+        runs.update_run(engine, run_id, **fields)
+        with engine.begin() as conn:
+            conn.execute(sa.text("UPDATE ingestion_runs SET finished_at = now() WHERE id = :id"), {"id": run_id})
+        log.info("input files unchanged since run %s: nothing to do", previous["id"])
+        return runs.get_run(engine, run_id)
+
+    with timer.stage("load"):
+        structural = {
+            "crm": load.copy_file(engine, crm, CRM, run_id, progress),
+            "events": load.copy_file(engine, events, EVENTS, run_id, progress),
+        }
+    done("load")
+    with timer.stage("validate"):
+        outcomes = load.validate(engine, run_id, structural, settings.max_reject_ratio)
+    runs.update_run(
+        engine, run_id,
+        crm_loaded=outcomes["crm"].loaded, crm_rejected=outcomes["crm"].rejected,
+        events_loaded=outcomes["events"].loaded, events_rejected=outcomes["events"].rejected,
+        reject_reasons={k: dict(o.reasons) for k, o in outcomes.items()},
+    )  # fmt: skip
+    done("validate")
+    with timer.stage("index"):
+        load.index_events(engine)
+    with timer.stage("profiles"):
+        profiles.build_core(engine, settings)
+    with timer.stage("texts"):
+        profiles.build_texts(engine, progress)
+    done("profiles")
+    with engine.connect() as conn:
+        diff = profiles.profile_diff(conn)
+        lo, hi = conn.execute(sa.text("SELECT min(event_timestamp), max(event_timestamp) FROM events_new")).one()
+    runs.update_run(
+        engine, run_id, profiles_added=diff["added"], profiles_changed=diff["changed"],
+        profiles_removed=diff["removed"], data_min_ts=lo, data_max_ts=hi, stage_seconds=timer.seconds,
+    )  # fmt: skip
+    if not embed:
+        with engine.begin() as conn:
+            load.drop_work_tables(conn)
+            runs.update_run(conn, run_id, status="dry-run", stage_seconds=timer.seconds)
+            conn.execute(sa.text("UPDATE ingestion_runs SET finished_at = now() WHERE id = :id"), {"id": run_id})
+        return runs.get_run(engine, run_id)
+
+    embedder = get_embedder(settings.embedding_model, settings.embedding_batch_size)  # loads on first use
+    with timer.stage("embed"):
+        emb = vectors_sync.sync_new_profiles(
+            engine, client, embedder, base=settings.qdrant_collection, model=settings.embedding_model, progress=progress
+        )
+    runs.update_run(
+        engine, run_id, embeddings_computed=emb.computed, embeddings_skipped=emb.skipped,
+        texts_embedded=emb.texts_embedded, payloads_updated=emb.payloads_updated,
+        collection=emb.collection, embedding_model=settings.embedding_model,
+    )  # fmt: skip
+    done("embed")
+    with timer.stage("swap"):
+        with engine.begin() as conn:
+            swap(conn)
+            load.drop_work_tables(conn)
+            runs.update_run(conn, run_id, status="succeeded", stage_seconds=timer.seconds)
+            conn.execute(sa.text("UPDATE ingestion_runs SET finished_at = now() WHERE id = :id"), {"id": run_id})
+    done("swap")
+    with timer.stage("cleanup"):
+        removed_points = vectors_sync.finish_after_swap(
+            engine, client, base=settings.qdrant_collection, collection=emb.collection
+        )
+    runs.update_run(engine, run_id, stage_seconds=timer.seconds)
+    log.info("deleted %d points of vanished customers", removed_points)
+    return runs.get_run(engine, run_id)

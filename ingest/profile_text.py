@@ -1,0 +1,81 @@
+"""The semantic profile of a customer as text for embedding, and its Qdrant payload.
+
+Pure functions. The text holds semantic facts (country, age band, favourite color,
+interests, preferred colors, luxury) and never the name, email, id or exact amounts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from typing import Any
+
+LUXURY_SENTENCE = "This customer likes luxury items."
+
+AGE_BANDS = ((18, "under 18"), (25, "18-24"), (35, "25-34"), (45, "35-44"), (55, "45-54"), (65, "55-64"))
+
+
+def age_band(age: int) -> str:
+    for upper, label in AGE_BANDS:
+        if age < upper:
+            return label
+    return "65 or older"
+
+
+@lru_cache(maxsize=4096)
+def country_name(code: str) -> str:
+    """'DE' -> 'Germany'; unknown codes and names are returned as given."""
+    try:
+        import pycountry
+
+        found = pycountry.countries.get(alpha_2=code.upper()) if len(code) == 2 else None
+        if found is None and len(code) == 3:
+            found = pycountry.countries.get(alpha_3=code.upper())
+    except (ImportError, LookupError, KeyError):
+        found = None
+    return getattr(found, "common_name", None) or getattr(found, "name", None) or code
+
+
+def _and(items: Sequence[str]) -> str:
+    items = [i.replace("_", " ") for i in items]
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def profile_text(
+    *,
+    country: str,
+    age: int,
+    favorite_color: str,
+    interests: Sequence[str],
+    preferred_colors: Sequence[str],
+    likes_luxury: bool,
+) -> str:
+    parts = [f"Customer from {country_name(country)}, aged {age_band(age)}.", f"Favourite color: {favorite_color}."]
+    if interests:
+        parts.append(f"Interested in {_and(interests)}.")
+    else:
+        parts.append("No shopping activity yet.")
+    if preferred_colors:
+        parts.append(f"Prefers {_and(preferred_colors)} items.")
+    if likes_luxury:
+        parts.append(LUXURY_SENTENCE)
+    return " ".join(parts)
+
+
+def payload(row: Mapping[str, Any], text: str) -> dict:
+    """The original demo's payload shape, so points are inspectable."""
+    meta = {
+        "customer_id": int(row["customer_id"]),
+        "first_name": row["first_name"],
+        "last_name": row["last_name"],
+        "email": row["email"],
+        "country": row["country"],
+        "age": int(row["age"]),
+        "total_spent": float(row["total_spent"]),
+        "favorite_color": row["favorite_color"],
+        "calculated_interests": list(row["interests"] or []),
+        "likes_luxury": bool(row["likes_luxury"]),
+    }
+    return {"customer_id": meta["customer_id"], "text": text, "metadata": meta}

@@ -1,0 +1,170 @@
+"""Stage 2: feature engineering in SQL, then the profile text per customer.
+
+Per customer: weighted scores per product and per color (event weights configurable),
+primary interests (top 2 products), preferred colors (top 2), luxury tag, event counts
+per type, purchases, last activity. Ties break by name, so results are deterministic.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from cdp.settings import Settings
+from ingest.files import CopySource
+from ingest.profile_text import profile_text
+from ingest.progress import Progress
+
+log = logging.getLogger(__name__)
+
+
+def _weights_values(settings: Settings) -> tuple[str, dict]:
+    params: dict = {"default_weight": settings.default_event_weight}
+    rows = []
+    for i, (event_type, weight) in enumerate(sorted(settings.event_weights.items())):
+        params[f"t{i}"], params[f"w{i}"] = event_type, float(weight)
+        rows.append(f"(CAST(:t{i} AS text), CAST(:w{i} AS double precision))")
+    if not rows:
+        rows.append("(CAST(NULL AS text), CAST(NULL AS double precision))")
+    return "VALUES " + ", ".join(rows), params
+
+
+def build_core(engine: Engine, settings: Settings) -> None:
+    """profile_core: one row per valid customer with its behavioural features."""
+    values, params = _weights_values(settings)
+    params["luxury"] = settings.luxury_threshold
+    with engine.begin() as conn:
+        conn.execute(sa.text("SET LOCAL work_mem = '256MB'"))
+        conn.execute(sa.text("DROP TABLE IF EXISTS profile_facets"))
+        conn.execute(
+            sa.text(
+                f"""
+            CREATE UNLOGGED TABLE profile_facets AS
+            SELECT e.customer_id, e.product, e.color, e.event_type,
+                   sum(COALESCE(w.weight, :default_weight)) AS score,
+                   count(*) AS n,
+                   max(e.event_timestamp) AS last_ts,
+                   GROUPING(e.product, e.color, e.event_type) AS g
+            FROM events_new e
+            LEFT JOIN ({values}) AS w(event_type, weight) ON w.event_type = e.event_type
+            GROUP BY GROUPING SETS ((e.customer_id, e.product), (e.customer_id, e.color), (e.customer_id, e.event_type))
+            """
+            ),
+            params,
+        )
+        # GROUPING(product, color, event_type) bits: product set = 0b011, color = 0b101, type = 0b110
+        conn.execute(sa.text("DROP TABLE IF EXISTS profile_core"))
+        conn.execute(
+            sa.text(
+                """
+            CREATE UNLOGGED TABLE profile_core AS
+            SELECT c.customer_id,
+                   COALESCE(p.interests, '{}') AS interests,
+                   COALESCE(k.preferred_colors, '{}') AS preferred_colors,
+                   c.total_spent > :luxury AS likes_luxury,
+                   COALESCE(p.product_scores, '{}'::jsonb) AS product_scores,
+                   COALESCE(k.color_scores, '{}'::jsonb) AS color_scores,
+                   COALESCE(t.event_counts, '{}'::jsonb) AS event_counts,
+                   COALESCE(t.purchases, 0) AS purchases,
+                   COALESCE(t.events, 0) AS events,
+                   t.last_activity
+            FROM customers_new c
+            LEFT JOIN (
+                SELECT customer_id,
+                       (array_agg(product ORDER BY score DESC, product))[1:2] AS interests,
+                       jsonb_object_agg(product, round(score::numeric, 3)) AS product_scores
+                FROM profile_facets WHERE g = 3 GROUP BY customer_id
+            ) p USING (customer_id)
+            LEFT JOIN (
+                SELECT customer_id,
+                       (array_agg(color ORDER BY score DESC, color))[1:2] AS preferred_colors,
+                       jsonb_object_agg(color, round(score::numeric, 3)) AS color_scores
+                FROM profile_facets WHERE g = 5 GROUP BY customer_id
+            ) k USING (customer_id)
+            LEFT JOIN (
+                SELECT customer_id,
+                       jsonb_object_agg(event_type, n) AS event_counts,
+                       sum(n) FILTER (WHERE event_type = 'purchase') AS purchases,
+                       sum(n) AS events,
+                       max(last_ts) AS last_activity
+                FROM profile_facets WHERE g = 6 GROUP BY customer_id
+            ) t USING (customer_id)
+            """
+            ),
+            params,
+        )
+        conn.execute(sa.text("DROP TABLE profile_facets"))
+
+
+def text_hash(text: str) -> str:
+    return hashlib.md5(text.encode()).hexdigest()
+
+
+def build_texts(engine: Engine, progress: Progress) -> None:
+    """profile_texts: the profile text and its hash per customer (pure Python function)."""
+
+    def rows():
+        with engine.connect().execution_options(stream_results=True, max_row_buffer=20000) as conn:
+            result = conn.execute(
+                sa.text(
+                    """SELECT p.customer_id, c.country, c.age, c.favorite_color, p.interests,
+                              p.preferred_colors, p.likes_luxury
+                       FROM profile_core p JOIN customers_new c USING (customer_id)"""
+                )
+            )
+            for cid, country, age, fav, interests, colors, lux in result:
+                text = profile_text(
+                    country=country,
+                    age=age,
+                    favorite_color=fav,
+                    interests=interests,
+                    preferred_colors=colors,
+                    likes_luxury=lux,
+                )
+                yield [cid, text, text_hash(text)]
+
+    bar = progress.bar("profile texts", unit="profiles")
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE IF EXISTS profile_texts"))
+        conn.execute(sa.text("CREATE UNLOGGED TABLE profile_texts (customer_id bigint, profile_text text, text_hash text)"))
+    raw = engine.raw_connection()
+    try:
+        with raw.cursor() as cur:
+            cur.copy_expert("COPY profile_texts FROM STDIN WITH (FORMAT csv)", CopySource(rows(), on_rows=bar.update))
+        raw.commit()
+    finally:
+        raw.close()
+        bar.close()
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE IF EXISTS customer_profiles_new"))
+        conn.execute(
+            sa.text(
+                """CREATE TABLE customer_profiles_new AS
+                   SELECT p.*, t.profile_text, t.text_hash
+                   FROM profile_core p JOIN profile_texts t USING (customer_id)"""
+            )
+        )
+        conn.execute(sa.text("ALTER TABLE customer_profiles_new ADD PRIMARY KEY (customer_id)"))
+        conn.execute(sa.text("DROP TABLE profile_core"))
+        conn.execute(sa.text("DROP TABLE profile_texts"))
+        conn.execute(sa.text("ANALYZE customer_profiles_new"))
+
+
+def profile_diff(conn: sa.Connection) -> dict[str, int]:
+    """Customers added / changed (profile text) / removed against the live profiles."""
+    if not conn.execute(sa.text("SELECT to_regclass('customer_profiles') IS NOT NULL")).scalar():
+        added = conn.execute(sa.text("SELECT count(*) FROM customer_profiles_new")).scalar()
+        return {"added": added, "changed": 0, "removed": 0}
+    row = conn.execute(
+        sa.text(
+            """SELECT count(*) FILTER (WHERE o.customer_id IS NULL),
+                      count(*) FILTER (WHERE n.customer_id IS NOT NULL AND o.customer_id IS NOT NULL
+                                        AND n.text_hash <> o.text_hash),
+                      count(*) FILTER (WHERE n.customer_id IS NULL)
+               FROM customer_profiles_new n FULL JOIN customer_profiles o USING (customer_id)"""
+        )
+    ).one()
+    return {"added": row[0], "changed": row[1], "removed": row[2]}

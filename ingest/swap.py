@@ -1,0 +1,29 @@
+"""Stage 4: put the new tables in place in one transaction.
+
+Readers see either the previous data or the new data, never a mix: the drop and the
+renames commit together. Index names follow the table names.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from cdp.schema import LIVE_TABLES, grant_reader
+
+PAIRS = (("customers", "customers_new"), ("events", "events_new"), ("customer_profiles", "customer_profiles_new"))
+
+
+def swap(conn: Connection) -> None:
+    """Run inside the caller's transaction (which also records the run's success)."""
+    conn.execute(sa.text("SET LOCAL lock_timeout = '30s'"))
+    for live, new in PAIRS:
+        conn.execute(sa.text(f"DROP TABLE IF EXISTS {live}"))
+        conn.execute(sa.text(f"ALTER TABLE {new} RENAME TO {live}"))
+        for (index,) in conn.execute(
+            sa.text("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = :t"),
+            {"t": live},
+        ).all():
+            if index.startswith(new):
+                conn.execute(sa.text(f'ALTER INDEX "{index}" RENAME TO "{live + index[len(new):]}"'))
+    grant_reader(conn, list(LIVE_TABLES))

@@ -1,0 +1,95 @@
+"""Validation in SQL: staging rows (all text) become typed rows or rejects with a reason.
+
+Each rule is (reason, SQL condition that is true when the row is bad); the first rule that
+matches names the row's reason. Rules are evaluated in order inside one CASE, so a cast
+only runs after the check that makes it safe.
+"""
+
+from __future__ import annotations
+
+from ingest.files import CRM, EVENTS, FileSpec
+
+_BAD_NUMBER = "lower(btrim({c})) IN ('nan', 'infinity', '+infinity', '-infinity', 'inf', '-inf')"
+
+
+def _empty(col: str) -> tuple[str, str]:
+    return (f"empty {col}", f"s.{col} IS NULL OR btrim(s.{col}) = ''")
+
+
+def _typed(col: str, pg_type: str, label: str) -> tuple[str, str]:
+    c = f"s.{col}"
+    return (f"{col} is not {label}", f"NOT pg_input_is_valid(btrim({c}), '{pg_type}') OR " + _BAD_NUMBER.format(c=c))
+
+
+def _timestamp(col: str) -> tuple[str, str]:
+    c = f"s.{col}"
+    return (
+        f"unparseable {col}",
+        f"NOT pg_input_is_valid(btrim({c}), 'timestamp') OR lower(btrim({c})) IN ('infinity', '-infinity', 'epoch', 'now', 'today', 'tomorrow', 'yesterday')",
+    )
+
+
+CRM_RULES: list[tuple[str, str]] = [
+    *(_empty(c) for c in CRM.columns),
+    _typed("customer_id", "bigint", "an integer"),
+    _typed("age", "integer", "an integer"),
+    ("negative age", "btrim(s.age)::integer < 0"),
+    ("age above 150", "btrim(s.age)::integer > 150"),
+    _typed("total_spent", "numeric(14,2)", "a number"),
+    ("negative total_spent", "btrim(s.total_spent)::numeric < 0"),
+    _timestamp("created_at"),
+    ("duplicate customer_id", "s.dup_rank > 1"),
+]
+
+EVENT_RULES: list[tuple[str, str]] = [
+    *(_empty(c) for c in EVENTS.columns),
+    _typed("event_id", "bigint", "an integer"),
+    _typed("customer_id", "bigint", "an integer"),
+    _typed("price", "numeric(14,2)", "a number"),
+    ("negative price", "btrim(s.price)::numeric < 0"),
+    _timestamp("event_timestamp"),
+    ("unknown customer_id", "c.customer_id IS NULL"),
+]
+
+
+def reason_case(rules: list[tuple[str, str]]) -> str:
+    whens = "\n".join(f"        WHEN {cond} THEN '{reason}'" for reason, cond in rules)
+    return f"CASE\n{whens}\n    END"
+
+
+def raw_line(spec: FileSpec, prefix: str = "") -> str:
+    """The record as it was parsed, re-joined with commas (for the rejects table)."""
+    cols = ", ".join(f"{prefix}{c}" for c in spec.columns)
+    return f"array_to_string(ARRAY[{cols}], ',', '')"
+
+
+def crm_source() -> str:
+    """Staged CRM rows with the duplicate rank and the reject reason (NULL = good)."""
+    return f"""
+    SELECT s.*, {reason_case(CRM_RULES)} AS reason
+    FROM (
+        SELECT st.*, CASE WHEN pg_input_is_valid(btrim(st.customer_id), 'bigint')
+                     THEN row_number() OVER (PARTITION BY CASE WHEN pg_input_is_valid(btrim(st.customer_id), 'bigint')
+                                                          THEN btrim(st.customer_id)::bigint END
+                                             ORDER BY st.line_no) END AS dup_rank
+        FROM stg_crm st
+    ) s"""
+
+
+def events_source() -> str:
+    """Staged events joined to the valid customers, with the reject reason (NULL = good)."""
+    return f"""
+    SELECT s.*, {reason_case(EVENT_RULES)} AS reason
+    FROM stg_events s
+    LEFT JOIN customers_new c
+      ON c.customer_id = CASE WHEN pg_input_is_valid(btrim(s.customer_id), 'bigint')
+                              THEN btrim(s.customer_id)::bigint END"""
+
+
+CRM_TYPED = """
+    btrim(customer_id)::bigint, btrim(first_name), btrim(last_name), btrim(email), btrim(country),
+    btrim(age)::integer, btrim(total_spent)::numeric(14,2), lower(btrim(favorite_color)), btrim(created_at)::timestamp"""
+
+EVENTS_TYPED = """
+    btrim(event_id)::bigint, btrim(customer_id)::bigint, lower(btrim(event_type)), lower(btrim(product)),
+    lower(btrim(color)), btrim(price)::numeric(14,2), btrim(event_timestamp)::timestamp"""
