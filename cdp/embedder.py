@@ -14,7 +14,7 @@ from cdp.errors import EmbedderUnavailable
 
 log = logging.getLogger(__name__)
 
-_models: dict[str, "Embedder"] = {}
+_models: dict[str, Embedder] = {}
 _lock = threading.Lock()
 
 

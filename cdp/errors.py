@@ -1,9 +1,9 @@
 """Errors of the customer data layer.
 
-    CDPError                      base; its message says what happened and what to do
-    ├── DatabaseUnavailable       PostgreSQL cannot be reached or started
-    ├── VectorStoreBusy           Qdrant local mode is held by another process
-    └── EmbedderUnavailable       the embedding model cannot be loaded
+CDPError                      base; its message says what happened and what to do
+├── DatabaseUnavailable       PostgreSQL cannot be reached or started
+├── VectorStoreBusy           Qdrant local mode is held by another process
+└── EmbedderUnavailable       the embedding model cannot be loaded
 """
 
 

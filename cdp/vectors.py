@@ -24,10 +24,7 @@ _lock = threading.Lock()
 
 
 def get_qdrant(settings: Settings) -> QdrantClient:
-    if settings.qdrant_url:
-        key = f"url:{settings.qdrant_url}"
-    else:
-        key = f"path:{settings.qdrant_dir}"
+    key = f"url:{settings.qdrant_url}" if settings.qdrant_url else f"path:{settings.qdrant_dir}"
     with _lock:
         client = _clients.get(key)
         if client is None:

@@ -101,7 +101,10 @@ def format_run(r: dict) -> str:
     ]
     for kind, reasons in (r.get("reject_reasons") or {}).items():
         if reasons:
-            lines.append(f"  {kind} rejects: " + ", ".join(f"{k} ({v})" for k, v in sorted(reasons.items(), key=lambda kv: -kv[1])))
+            lines.append(
+                f"  {kind} rejects: "
+                + ", ".join(f"{k} ({v})" for k, v in sorted(reasons.items(), key=lambda kv: -kv[1]))
+            )
     return "\n".join(lines)
 
 
@@ -120,8 +123,10 @@ def _status(settings, args) -> int:
         print("no data yet: run `python -m ingest run --crm F --events F` (or `make demo`)")
     else:
         c = info["counts"]
-        print(f"live data: {c['customers']} customers, {c['events']} events, {c['profiles']} profiles, "
-              f"{c['vectors']} vectors in {info['collection']}")
+        print(
+            f"live data: {c['customers']} customers, {c['events']} events, {c['profiles']} profiles, "
+            f"{c['vectors']} vectors in {info['collection']}"
+        )
         print(f"events from {info['data_min_ts']} to {info['data_max_ts']}")
     for r in info["runs"]:
         print(f"  run {r['id']} {r['status']:<9} {r['started_at']}  {r['error'] or ''}")

@@ -21,7 +21,17 @@ class FileSpec:
 
 CRM = FileSpec(
     "crm",
-    ("customer_id", "first_name", "last_name", "email", "country", "age", "total_spent", "favorite_color", "created_at"),
+    (
+        "customer_id",
+        "first_name",
+        "last_name",
+        "email",
+        "country",
+        "age",
+        "total_spent",
+        "favorite_color",
+        "created_at",
+    ),
 )
 EVENTS = FileSpec(
     "events",
@@ -46,13 +56,17 @@ def file_digest(path: Path) -> tuple[str, int]:
 def open_checked(path: Path, spec: FileSpec):
     """Open `path`, check its header; return (file, reader, column indexes in spec order)."""
     if not path.exists():
-        raise InputFileError(f"The {spec.kind} file {path} does not exist. Check the path (--{spec.kind} / CSV setting).")
+        raise InputFileError(
+            f"The {spec.kind} file {path} does not exist. Check the path (--{spec.kind} / CSV setting)."
+        )
     try:
-        f = open(path, encoding="utf-8-sig", newline="")
+        f = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 - returned to the caller
         reader = csv.reader(f)
         header = next(reader, None)
     except UnicodeDecodeError as exc:
-        raise InputFileError(f"The {spec.kind} file {path} is not UTF-8 text ({exc.reason}). Export it as UTF-8 CSV.") from exc
+        raise InputFileError(
+            f"The {spec.kind} file {path} is not UTF-8 text ({exc.reason}). Export it as UTF-8 CSV."
+        ) from exc
     except OSError as exc:
         raise InputFileError(f"Cannot read the {spec.kind} file {path}: {exc.strerror or exc}.") from exc
     if not header:
@@ -70,6 +84,12 @@ def open_checked(path: Path, spec: FileSpec):
 
 
 Reject = tuple[int, str, str]  # line_no, reason, raw line
+
+
+def check_header(path: Path, spec: FileSpec) -> None:
+    """Fail fast (before anything is loaded) on a missing, unreadable or header-less file."""
+    f, *_ = open_checked(path, spec)
+    f.close()
 
 
 def records(path: Path, spec: FileSpec, on_reject: Callable[[int, str, str], None]) -> Iterator[list[str]]:
@@ -94,7 +114,9 @@ def records(path: Path, spec: FileSpec, on_reject: Callable[[int, str, str], Non
                 "Export it as UTF-8 CSV."
             ) from exc
         except csv.Error as exc:
-            raise InputFileError(f"The {spec.kind} file {path} is not valid CSV near line {reader.line_num}: {exc}.") from exc
+            raise InputFileError(
+                f"The {spec.kind} file {path} is not valid CSV near line {reader.line_num}: {exc}."
+            ) from exc
 
 
 class CopySource(io.TextIOBase):
@@ -108,6 +130,7 @@ class CopySource(io.TextIOBase):
         self._chunk = chunk_rows
         self._on_rows = on_rows
         self._done = False
+        self.error: BaseException | None = None  # what the row source raised (COPY hides it)
 
     def readable(self) -> bool:
         return True
@@ -116,11 +139,15 @@ class CopySource(io.TextIOBase):
         self._buf.seek(0)
         self._buf.truncate()
         n = 0
-        for row in self._rows:
-            self._writer.writerow(row)
-            n += 1
-            if n >= self._chunk:
-                break
+        try:
+            for row in self._rows:
+                self._writer.writerow(row)
+                n += 1
+                if n >= self._chunk:
+                    break
+        except BaseException as exc:
+            self.error = exc
+            raise
         if n == 0:
             self._done = True
         elif self._on_rows:

@@ -44,7 +44,15 @@ def _stage_ddl(spec: FileSpec) -> str:
 
 
 def drop_work_tables(conn: sa.Connection) -> None:
-    for t in ("stg_crm", "stg_events", "customers_new", "events_new", "profile_core", "profile_texts", "customer_profiles_new"):
+    for t in (
+        "stg_crm",
+        "stg_events",
+        "customers_new",
+        "events_new",
+        "profile_core",
+        "profile_texts",
+        "customer_profiles_new",
+    ):
         conn.execute(sa.text(f"DROP TABLE IF EXISTS {t}"))
 
 
@@ -63,7 +71,12 @@ def copy_file(engine: Engine, path: Path, spec: FileSpec, run_id: int, progress:
             cur.execute(f"DROP TABLE IF EXISTS stg_{spec.kind}")
             cur.execute(_stage_ddl(spec))
             cols = ", ".join(("line_no", *spec.columns))
-            cur.copy_expert(f"COPY stg_{spec.kind} ({cols}) FROM STDIN WITH (FORMAT csv)", source, size=1 << 18)
+            try:
+                cur.copy_expert(f"COPY stg_{spec.kind} ({cols}) FROM STDIN WITH (FORMAT csv)", source, size=1 << 18)
+            except Exception:
+                if source.error is not None:
+                    raise source.error from None
+                raise
         raw.commit()
     finally:
         raw.close()
@@ -71,7 +84,9 @@ def copy_file(engine: Engine, path: Path, spec: FileSpec, run_id: int, progress:
     return structural
 
 
-def validate(engine: Engine, run_id: int, structural: dict[str, list[tuple]], max_ratio: float) -> dict[str, FileOutcome]:
+def validate(
+    engine: Engine, run_id: int, structural: dict[str, list[tuple]], max_ratio: float
+) -> dict[str, FileOutcome]:
     """Typed customers_new / events_new from staging; rejects stored; ratios enforced."""
     outcomes = {k: FileOutcome(k) for k in ("crm", "events")}
     with engine.begin() as conn:

@@ -23,7 +23,7 @@ from cdp.settings import Settings
 from cdp.vectors import alias_target, get_qdrant
 from ingest import load, profiles, runs, vectors_sync
 from ingest.errors import IngestBusy, IngestError
-from ingest.files import CRM, EVENTS, file_digest
+from ingest.files import CRM, EVENTS, check_header, file_digest
 from ingest.progress import Progress
 from ingest.swap import swap
 
@@ -47,7 +47,9 @@ def ingestion_lock(engine: Engine):
             ).scalar()
             conn.commit()
             when = f" since {since:%Y-%m-%d %H:%M:%S %Z}" if since else ""
-            raise IngestBusy(f"An ingestion is already running{when}; this one was not started. Try again when it ends.")
+            raise IngestBusy(
+                f"An ingestion is already running{when}; this one was not started. Try again when it ends."
+            )
         try:
             yield
         finally:
@@ -121,6 +123,8 @@ def _run(settings, engine, run_id, crm, events, force, embed, progress, timer, a
             after_stage(stage)
 
     with timer.stage("hash"):
+        check_header(crm, CRM)
+        check_header(events, EVENTS)
         crm_sha, _ = file_digest(crm)
         events_sha, _ = file_digest(events)
     runs.update_run(engine, run_id, crm_sha256=crm_sha, events_sha256=events_sha)
@@ -198,12 +202,11 @@ def _run(settings, engine, run_id, crm, events, force, embed, progress, timer, a
         collection=emb.collection, embedding_model=settings.embedding_model,
     )  # fmt: skip
     done("embed")
-    with timer.stage("swap"):
-        with engine.begin() as conn:
-            swap(conn)
-            load.drop_work_tables(conn)
-            runs.update_run(conn, run_id, status="succeeded", stage_seconds=timer.seconds)
-            conn.execute(sa.text("UPDATE ingestion_runs SET finished_at = now() WHERE id = :id"), {"id": run_id})
+    with timer.stage("swap"), engine.begin() as conn:
+        swap(conn)
+        load.drop_work_tables(conn)
+        runs.update_run(conn, run_id, status="succeeded", stage_seconds=timer.seconds)
+        conn.execute(sa.text("UPDATE ingestion_runs SET finished_at = now() WHERE id = :id"), {"id": run_id})
     done("swap")
     with timer.stage("cleanup"):
         removed_points = vectors_sync.finish_after_swap(

@@ -129,11 +129,19 @@ def build_texts(engine: Engine, progress: Progress) -> None:
     bar = progress.bar("profile texts", unit="profiles")
     with engine.begin() as conn:
         conn.execute(sa.text("DROP TABLE IF EXISTS profile_texts"))
-        conn.execute(sa.text("CREATE UNLOGGED TABLE profile_texts (customer_id bigint, profile_text text, text_hash text)"))
+        conn.execute(
+            sa.text("CREATE UNLOGGED TABLE profile_texts (customer_id bigint, profile_text text, text_hash text)")
+        )
     raw = engine.raw_connection()
     try:
         with raw.cursor() as cur:
-            cur.copy_expert("COPY profile_texts FROM STDIN WITH (FORMAT csv)", CopySource(rows(), on_rows=bar.update))
+            source = CopySource(rows(), on_rows=bar.update)
+            try:
+                cur.copy_expert("COPY profile_texts FROM STDIN WITH (FORMAT csv)", source)
+            except Exception:
+                if source.error is not None:
+                    raise source.error from None
+                raise
         raw.commit()
     finally:
         raw.close()

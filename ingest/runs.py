@@ -21,9 +21,7 @@ _JSON = {"reject_reasons", "stage_seconds"}
 def start_run(engine: Engine, *, trigger: str, crm_file: str, events_file: str) -> int:
     with engine.begin() as conn:
         return conn.execute(
-            sa.text(
-                "INSERT INTO ingestion_runs (trigger, crm_file, events_file) VALUES (:t, :c, :e) RETURNING id"
-            ),
+            sa.text("INSERT INTO ingestion_runs (trigger, crm_file, events_file) VALUES (:t, :c, :e) RETURNING id"),
             {"t": trigger, "c": crm_file, "e": events_file},
         ).scalar_one()
 
@@ -60,9 +58,7 @@ def recent_runs(engine: Engine, limit: int = 5) -> list[dict]:
 def last_success(engine: Engine) -> dict | None:
     with engine.connect() as conn:
         row = (
-            conn.execute(
-                sa.text("SELECT * FROM ingestion_runs WHERE status = 'succeeded' ORDER BY id DESC LIMIT 1")
-            )
+            conn.execute(sa.text("SELECT * FROM ingestion_runs WHERE status = 'succeeded' ORDER BY id DESC LIMIT 1"))
             .mappings()
             .first()
         )

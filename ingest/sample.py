@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -43,7 +43,7 @@ def generate(
     end: datetime | None = None,
 ) -> SampleFiles:
     vocab = json.loads(VOCAB_FILE.read_text())
-    end = (end or datetime.now(timezone.utc)).replace(tzinfo=None, microsecond=0)
+    end = (end or datetime.now(UTC)).replace(tzinfo=None, microsecond=0)
     out_dir.mkdir(parents=True, exist_ok=True)
     crm_path, events_path = out_dir / "crm_customers.csv", out_dir / "clickstream_events.csv"
     rng = np.random.default_rng(seed)

@@ -25,5 +25,5 @@ def swap(conn: Connection) -> None:
             {"t": live},
         ).all():
             if index.startswith(new):
-                conn.execute(sa.text(f'ALTER INDEX "{index}" RENAME TO "{live + index[len(new):]}"'))
+                conn.execute(sa.text(f'ALTER INDEX "{index}" RENAME TO "{live + index[len(new) :]}"'))
     grant_reader(conn, list(LIVE_TABLES))

