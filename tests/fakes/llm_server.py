@@ -158,7 +158,9 @@ class FakeLLMServer:
         if self._httpd is None:
             self._stopping.clear()
             self._httpd = _HTTPServer(self)
-            self._thread = threading.Thread(target=self._httpd.serve_forever, name="FakeLLMServer", daemon=True)
+            self._thread = threading.Thread(
+                target=self._httpd.serve_forever, args=(0.02,), name="FakeLLMServer", daemon=True
+            )
             self._thread.start()
         return self
 
@@ -231,7 +233,7 @@ class FakeLLMServer:
         self._push(Turn("delay", seconds=seconds, then=after))
 
     def enqueue_garbage(self, body: str = "<html>this is not JSON</html>") -> None:
-        """Queue a 200 response that claims ``application/json`` but is not JSON."""
+        """Queue a 200 that claims JSON but is not (for streams: one SSE event ``data: <body>``)."""
         self._push(Turn("garbage", body=body.encode()))
 
     def _push(self, turn: Turn) -> None:
@@ -248,7 +250,7 @@ class FakeLLMServer:
     # ----- inspection ----------------------------------------------------------------------
     @property
     def requests(self) -> list[JsonDict]:
-        """Copies of recorded requests: ``{"method", "path", "headers" (lower-case keys), "json"}``."""
+        """Snapshot list of recorded requests: ``{"method", "path", "headers" (lower-case keys), "json"}``."""
         with self._lock:
             return list(self._requests)
 
@@ -333,7 +335,9 @@ class FakeLLMServer:
             return self._answer(h, turn.then, body, seq)
         if turn.kind == "error":
             return h.send_bytes(turn.status, turn.body, turn.content_type, turn.headers)
-        if turn.kind == "garbage":
+        if turn.kind == "garbage":  # for streams, a non-JSON SSE event (plain garbage would be silently skipped)
+            if body.get("stream"):
+                return h.send_bytes(200, b"data: " + turn.body + b"\n\n", "text/event-stream")
             return h.send_bytes(200, turn.body, "application/json")
 
         model = str(body.get("model", "fake/model"))

@@ -1,0 +1,37 @@
+"""python -m bench <benchmark> [options]; results are printed as Markdown for bench/RESULTS.md."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench")
+    sub = p.add_subparsers(dest="bench", required=True)
+    for name in ("ingest-build", "ingest-scale"):
+        s = sub.add_parser(name)
+        s.add_argument("--customers", type=int, default=5000 if name == "ingest-build" else 1_000_000)
+        s.add_argument("--events-per-customer", type=float, default=10 if name == "ingest-build" else 20)
+    sub.add_parser("all", help="the quick benchmarks (make bench)")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    from bench import ingest_bench
+
+    if args.bench == "ingest-build":
+        print(ingest_bench.build(args.customers, args.events_per_customer))
+    elif args.bench == "ingest-scale":
+        print(ingest_bench.scale(args.customers, args.events_per_customer))
+    else:
+        print(ingest_bench.build(5000, 10))
+        print(ingest_bench.scale(100_000, 20))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
