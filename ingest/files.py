@@ -39,18 +39,35 @@ EVENTS = FileSpec(
 )
 
 
-def file_digest(path: Path) -> tuple[str, int]:
-    """sha256 and size of a file (streamed)."""
+@dataclass(frozen=True)
+class Digest:
+    sha256: str
+    size: int
+    lines: int  # physical lines, the last one counted even without a final newline
+
+
+def file_digest(path: Path) -> Digest:
+    """sha256, size and line count of a file (one streamed read)."""
     h = hashlib.sha256()
-    size = 0
+    size = lines = 0
+    last = b"\n"
     try:
         with open(path, "rb") as f:
             while chunk := f.read(1 << 20):
                 h.update(chunk)
                 size += len(chunk)
+                lines += chunk.count(b"\n")
+                last = chunk[-1:]
     except OSError as exc:
         raise InputFileError(f"Cannot read {path}: {exc.strerror or exc}. Check the path and permissions.") from exc
-    return h.hexdigest(), size
+    return Digest(h.hexdigest(), size, lines + (last != b"\n"))
+
+
+def header_is_canonical(path: Path, spec: FileSpec) -> bool:
+    """True when the header names exactly the spec's columns in its order."""
+    f, reader, idx, width = open_checked(path, spec)
+    f.close()
+    return width == len(spec.columns) and idx == list(range(width))
 
 
 def open_checked(path: Path, spec: FileSpec):

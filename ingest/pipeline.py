@@ -125,8 +125,8 @@ def _run(settings, engine, run_id, crm, events, force, embed, progress, timer, a
     with timer.stage("hash"):
         check_header(crm, CRM)
         check_header(events, EVENTS)
-        crm_sha, _ = file_digest(crm)
-        events_sha, _ = file_digest(events)
+        crm_digest, events_digest = file_digest(crm), file_digest(events)
+        crm_sha, events_sha = crm_digest.sha256, events_digest.sha256
     runs.update_run(engine, run_id, crm_sha256=crm_sha, events_sha256=events_sha)
 
     client = get_qdrant(settings) if embed else None
@@ -156,13 +156,13 @@ def _run(settings, engine, run_id, crm, events, force, embed, progress, timer, a
         return runs.get_run(engine, run_id)
 
     with timer.stage("load"):
-        structural = {
-            "crm": load.copy_file(engine, crm, CRM, run_id, progress),
-            "events": load.copy_file(engine, events, EVENTS, run_id, progress),
+        loaded = {
+            "crm": load.load_file(engine, crm, CRM, run_id, crm_digest.lines, progress),
+            "events": load.load_file(engine, events, EVENTS, run_id, events_digest.lines, progress),
         }
     done("load")
     with timer.stage("validate"):
-        outcomes = load.validate(engine, run_id, structural, settings.max_reject_ratio)
+        outcomes = load.validate(engine, run_id, loaded, settings.max_reject_ratio)
     runs.update_run(
         engine, run_id,
         crm_loaded=outcomes["crm"].loaded, crm_rejected=outcomes["crm"].rejected,

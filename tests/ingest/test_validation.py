@@ -128,3 +128,31 @@ def test_not_utf8_is_a_clear_error(settings, tmp_path):
     crm.write_bytes((CRM_HEADER + "\n1,J\xf6rg,L,a@x.com,DE,30,10,red,2025-01-01\n").encode("latin-1"))
     with pytest.raises(InputFileError, match="not UTF-8"):
         run(settings, crm, SEED_EVENTS)
+
+
+def test_rows_that_parse_but_break_rules_are_quarantined_on_the_fast_path(settings, engine, tmp_path, caplog):
+    crm_lines = _good_crm(100) + ["7,F,L,again@x.com,DE,30,10.00,red,2025-01-01 00:00:00"]  # line 102: duplicate
+    ev_lines = _good_events(100, 1) + [
+        "9001,4242,view,item1,blue,1.00,2026-01-01 00:00:00",  # line 102: unknown customer
+        "9002,1,view,item1,blue,-3.00,2026-01-01 00:00:00",  # line 103: negative price
+        "9003,1, VIEW ,item1,Blue,3.00,2026-01-01 00:00:00",  # line 104: fine, normalized
+    ]
+    crm = write_csv(tmp_path / "crm.csv", CRM_HEADER, crm_lines)
+    events = write_csv(tmp_path / "events.csv", EV_HEADER, ev_lines)
+
+    with caplog.at_level("INFO"):
+        record = run(settings, crm, events)
+
+    assert "validating row by row" not in caplog.text  # both files took the fast path
+    assert (record["crm_loaded"], record["crm_rejected"]) == (100, 1)
+    assert (record["events_loaded"], record["events_rejected"]) == (101, 2)
+    with engine.connect() as conn:
+        rejects = {
+            (r.file, r.line_no): r.reason
+            for r in conn.execute(sa.text("SELECT file, line_no, reason FROM ingest_rejects WHERE run_id = :r"), {"r": record["id"]})
+        }
+        normalized = conn.execute(sa.text("SELECT event_type, color FROM events WHERE event_id = 9003")).one()
+        columns = [r[0] for r in conn.execute(sa.text("SELECT column_name FROM information_schema.columns WHERE table_name = 'events'"))]
+    assert rejects == {("crm", 102): "duplicate customer_id", ("events", 102): "unknown customer_id", ("events", 103): "negative price"}
+    assert tuple(normalized) == ("view", "blue")
+    assert "line_no" not in columns
