@@ -16,7 +16,7 @@ from cdp.db import READER_ROLE
 log = logging.getLogger(__name__)
 
 # Tables model-written SQL may read (the SQL guard's allowlist).
-LIVE_TABLES = ("customers", "events", "customer_profiles")
+LIVE_TABLES = ("customers", "events", "customer_profiles", "event_vocabulary")
 
 CUSTOMERS_DDL = """
 CREATE TABLE {name} (

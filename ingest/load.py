@@ -60,7 +60,7 @@ class FileOutcome:
 def drop_work_tables(conn: sa.Connection) -> None:
     for t in (
         "stg_crm", "stg_events", "chk_crm", "chk_events", "customers_new", "events_new",
-        "profile_facets", "profile_core", "profile_texts", "customer_profiles_new",
+        "profile_facets", "profile_core", "profile_texts", "customer_profiles_new", "event_vocabulary_new",
     ):  # fmt: skip
         conn.execute(sa.text(f"DROP TABLE IF EXISTS {t}"))
 
@@ -153,8 +153,39 @@ _TYPED_CHECKS = {
 }
 _NORMALIZE = {
     "crm": {c: f"btrim({c})" for c in ("first_name", "last_name", "email", "country")} | {"favorite_color": "lower(btrim(favorite_color))"},
-    "events": {c: f"lower(btrim({c}))" for c in ("event_type", "product", "color")},
 }
+
+
+def build_vocabulary(engine: Engine) -> None:
+    """event_vocabulary_new: each (event_type, product, color) with its count and time
+    range — one GROUP BY over the events. Values not yet lower-case and trimmed are
+    normalized here, touching only the rows that carry them (the vocabulary is small;
+    per-row string functions over 20 M events would take a minute)."""
+    build = """CREATE TABLE event_vocabulary_new AS
+               SELECT event_type, product, color, count(*) AS events,
+                      min(event_timestamp) AS first_ts, max(event_timestamp) AS last_ts
+               FROM events_new GROUP BY 1, 2, 3"""
+    with engine.begin() as conn:
+        conn.execute(sa.text("SET LOCAL work_mem = '256MB'"))
+        conn.execute(sa.text("DROP TABLE IF EXISTS event_vocabulary_new"))
+        conn.execute(sa.text(build))
+        for col in ("event_type", "product", "color"):
+            bad = [
+                r[0]
+                for r in conn.execute(
+                    sa.text(f"SELECT DISTINCT {col} FROM event_vocabulary_new WHERE {col} <> lower(btrim({col}))")
+                )
+            ]
+            if bad:
+                conn.execute(sa.text(f"UPDATE events_new SET {col} = lower(btrim({col})) WHERE {col} = ANY(:bad)"), {"bad": bad})
+        if conn.execute(
+            sa.text(
+                "SELECT count(*) FROM event_vocabulary_new WHERE event_type <> lower(btrim(event_type)) "
+                "OR product <> lower(btrim(product)) OR color <> lower(btrim(color))"
+            )
+        ).scalar():
+            conn.execute(sa.text("DROP TABLE event_vocabulary_new"))
+            conn.execute(sa.text(build))
 
 
 def _check_typed(conn: sa.Connection, spec: FileSpec, run_id: int) -> int:
@@ -182,15 +213,16 @@ def _check_typed(conn: sa.Connection, spec: FileSpec, run_id: int) -> int:
             ),
             {"run_id": run_id, "kind": spec.kind},
         )
-    norm = _NORMALIZE[spec.kind]
-    conn.execute(
-        sa.text(
-            f"UPDATE {table} SET "
-            + ", ".join(f"{c} = {e}" for c, e in norm.items())
-            + " WHERE "
-            + " OR ".join(f"{c} <> {e}" for c, e in norm.items())
+    if spec.kind == "crm":  # 1 M rows: a direct pass is cheap
+        norm = _NORMALIZE["crm"]
+        conn.execute(
+            sa.text(
+                f"UPDATE {table} SET "
+                + ", ".join(f"{c} = {e}" for c, e in norm.items())
+                + " WHERE "
+                + " OR ".join(f"{c} <> {e}" for c, e in norm.items())
+            )
         )
-    )
     conn.execute(sa.text(f"ALTER TABLE {table} DROP COLUMN line_no"))
     return conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar()
 

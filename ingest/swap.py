@@ -11,7 +11,12 @@ from sqlalchemy.engine import Connection
 
 from cdp.schema import LIVE_TABLES, grant_reader
 
-PAIRS = (("customers", "customers_new"), ("events", "events_new"), ("customer_profiles", "customer_profiles_new"))
+PAIRS = (
+    ("customers", "customers_new"),
+    ("events", "events_new"),
+    ("customer_profiles", "customer_profiles_new"),
+    ("event_vocabulary", "event_vocabulary_new"),
+)
 
 
 def swap(conn: Connection) -> None:
