@@ -170,8 +170,6 @@ def _run(settings, engine, run_id, crm, events, force, embed, progress, timer, a
         reject_reasons={k: dict(o.reasons) for k, o in outcomes.items()},
     )  # fmt: skip
     done("validate")
-    with timer.stage("vocabulary"):
-        load.build_vocabulary(engine)
     with timer.stage("index"):
         load.index_events(engine)
     with timer.stage("profiles"):

@@ -136,6 +136,7 @@ def test_rows_that_parse_but_break_rules_are_quarantined_on_the_fast_path(settin
         "9001,4242,view,item1,blue,1.00,2026-01-01 00:00:00",  # line 102: unknown customer
         "9002,1,view,item1,blue,-3.00,2026-01-01 00:00:00",  # line 103: negative price
         "9003,1, VIEW ,item1,Blue,3.00,2026-01-01 00:00:00",  # line 104: fine, normalized
+        '9004,2,view," ",blue,3.00,2026-01-01 00:00:00',  # line 105: empty product
     ]
     crm = write_csv(tmp_path / "crm.csv", CRM_HEADER, crm_lines)
     events = write_csv(tmp_path / "events.csv", EV_HEADER, ev_lines)
@@ -145,7 +146,7 @@ def test_rows_that_parse_but_break_rules_are_quarantined_on_the_fast_path(settin
 
     assert "validating row by row" not in caplog.text  # both files took the fast path
     assert (record["crm_loaded"], record["crm_rejected"]) == (100, 1)
-    assert (record["events_loaded"], record["events_rejected"]) == (101, 2)
+    assert (record["events_loaded"], record["events_rejected"]) == (101, 3)
     with engine.connect() as conn:
         rejects = {
             (r.file, r.line_no): r.reason
@@ -153,6 +154,11 @@ def test_rows_that_parse_but_break_rules_are_quarantined_on_the_fast_path(settin
         }
         normalized = conn.execute(sa.text("SELECT event_type, color FROM events WHERE event_id = 9003")).one()
         columns = [r[0] for r in conn.execute(sa.text("SELECT column_name FROM information_schema.columns WHERE table_name = 'events'"))]
-    assert rejects == {("crm", 102): "duplicate customer_id", ("events", 102): "unknown customer_id", ("events", 103): "negative price"}
+    assert rejects == {
+        ("crm", 102): "duplicate customer_id",
+        ("events", 102): "unknown customer_id",
+        ("events", 103): "negative price",
+        ("events", 105): "empty product",
+    }
     assert tuple(normalized) == ("view", "blue")
     assert "line_no" not in columns
