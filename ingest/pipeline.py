@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -57,6 +58,12 @@ def ingestion_lock(engine: Engine):
             conn.commit()
     finally:
         conn.close()
+
+
+def _timed(fn, *args) -> float:
+    t0 = time.perf_counter()
+    fn(*args)
+    return round(time.perf_counter() - t0, 3)
 
 
 class _Timer:
@@ -170,12 +177,15 @@ def _run(settings, engine, run_id, crm, events, force, embed, progress, timer, a
         reject_reasons={k: dict(o.reasons) for k, o in outcomes.items()},
     )  # fmt: skip
     done("validate")
-    with timer.stage("index"):
-        load.index_events(engine)
     with timer.stage("profiles"):
         profiles.build_core(engine, settings)
-    with timer.stage("texts"):
-        profiles.build_texts(engine, progress)
+    # The index build (PostgreSQL) overlaps the profile texts (mostly Python): two cores busy.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-index") as pool:
+        indexing = pool.submit(_timed, load.index_events, engine)
+        with timer.stage("texts"):
+            profiles.build_texts(engine, progress)
+        with timer.stage("index (wait)"):
+            timer.seconds["index"] = indexing.result()
     done("profiles")
     with engine.connect() as conn:
         diff = profiles.profile_diff(conn)

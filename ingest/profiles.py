@@ -33,30 +33,34 @@ def _weights_values(settings: Settings) -> tuple[str, dict]:
 
 
 def build_core(engine: Engine, settings: Settings) -> None:
-    """profile_core: one row per valid customer with its behavioural features."""
+    """profile_core: one row per valid customer with its behavioural features.
+
+    Three plain GROUP BYs (per product, per color, per event type): at 20 M events they
+    stay linear, where one GROUPING SETS query spilled and took minutes.
+    """
     values, params = _weights_values(settings)
     params["luxury"] = settings.luxury_threshold
+    weighted = f"""FROM events_new e LEFT JOIN ({values}) AS w(event_type, weight) ON w.event_type = e.event_type"""
+    score = "sum(COALESCE(w.weight, :default_weight))"
     with engine.begin() as conn:
-        conn.execute(sa.text("SET LOCAL work_mem = '256MB'"))
-        conn.execute(sa.text("DROP TABLE IF EXISTS profile_facets"))
+        conn.execute(sa.text("SET LOCAL work_mem = '512MB'"))
+        for t in ("facet_product", "facet_color", "facet_type", "profile_core"):
+            conn.execute(sa.text(f"DROP TABLE IF EXISTS {t}"))
         conn.execute(
-            sa.text(
-                f"""
-            CREATE UNLOGGED TABLE profile_facets AS
-            SELECT e.customer_id, e.product, e.color, e.event_type,
-                   sum(COALESCE(w.weight, :default_weight)) AS score,
-                   count(*) AS n,
-                   max(e.event_timestamp) AS last_ts,
-                   GROUPING(e.product, e.color, e.event_type) AS g
-            FROM events_new e
-            LEFT JOIN ({values}) AS w(event_type, weight) ON w.event_type = e.event_type
-            GROUP BY GROUPING SETS ((e.customer_id, e.product), (e.customer_id, e.color), (e.customer_id, e.event_type))
-            """
-            ),
+            sa.text(f"CREATE UNLOGGED TABLE facet_product AS SELECT e.customer_id, e.product, {score} AS score {weighted} GROUP BY 1, 2"),
             params,
         )
-        # GROUPING(product, color, event_type) bits: product set = 0b011, color = 0b101, type = 0b110
-        conn.execute(sa.text("DROP TABLE IF EXISTS profile_core"))
+        conn.execute(
+            sa.text(f"CREATE UNLOGGED TABLE facet_color AS SELECT e.customer_id, e.color, {score} AS score {weighted} GROUP BY 1, 2"),
+            params,
+        )
+        conn.execute(
+            sa.text(
+                """CREATE UNLOGGED TABLE facet_type AS
+                   SELECT customer_id, event_type, count(*) AS n, max(event_timestamp) AS last_ts
+                   FROM events_new GROUP BY 1, 2"""
+            )
+        )
         conn.execute(
             sa.text(
                 """
@@ -76,13 +80,13 @@ def build_core(engine: Engine, settings: Settings) -> None:
                 SELECT customer_id,
                        (array_agg(product ORDER BY score DESC, product))[1:2] AS interests,
                        jsonb_object_agg(product, round(score::numeric, 3)) AS product_scores
-                FROM profile_facets WHERE g = 3 GROUP BY customer_id
+                FROM facet_product GROUP BY customer_id
             ) p USING (customer_id)
             LEFT JOIN (
                 SELECT customer_id,
                        (array_agg(color ORDER BY score DESC, color))[1:2] AS preferred_colors,
                        jsonb_object_agg(color, round(score::numeric, 3)) AS color_scores
-                FROM profile_facets WHERE g = 5 GROUP BY customer_id
+                FROM facet_color GROUP BY customer_id
             ) k USING (customer_id)
             LEFT JOIN (
                 SELECT customer_id,
@@ -90,13 +94,14 @@ def build_core(engine: Engine, settings: Settings) -> None:
                        sum(n) FILTER (WHERE event_type = 'purchase') AS purchases,
                        sum(n) AS events,
                        max(last_ts) AS last_activity
-                FROM profile_facets WHERE g = 6 GROUP BY customer_id
+                FROM facet_type GROUP BY customer_id
             ) t USING (customer_id)
             """
             ),
             params,
         )
-        conn.execute(sa.text("DROP TABLE profile_facets"))
+        for t in ("facet_product", "facet_color", "facet_type"):
+            conn.execute(sa.text(f"DROP TABLE {t}"))
 
 
 def text_hash(text: str) -> str:
