@@ -26,6 +26,12 @@ class Settings(BaseSettings):
     openrouter_api_key: SecretStr | None = None
     llm_model: str = "google/gemini-2.0-flash-001"
     llm_api_base: str = "https://openrouter.ai/api/v1"
+    llm_context_window: int = 1_000_000  # Gemini 2.0 Flash; the class default (3900) truncates
+    llm_max_tokens: int = 2048  # the class default (256) cuts answers short
+    llm_timeout_s: float = Field(default=45.0, gt=0)
+    llm_max_retries: int = Field(default=1, ge=0)
+    agent_max_iterations: int = Field(default=8, ge=1)
+    llm_prices: dict[str, tuple[float, float]] = Field(default_factory=dict)  # USD per 1M tokens (in, out)
 
     # Stores
     database_url: SecretStr | None = None
@@ -49,6 +55,11 @@ class Settings(BaseSettings):
     ingest_timezone: str = "UTC"
     status_channel: str | None = None
 
+    # Bot
+    bot_workers: int = Field(default=8, ge=1, description="questions answered in parallel")
+    max_questions_per_user: int = Field(default=2, ge=1, description="a user's questions in flight at once")
+    event_dedupe_ttl_s: int = Field(default=1800, ge=900)
+
     # Access
     allowed_users: str = ""
     allowed_channels: str = ""
@@ -70,6 +81,22 @@ class Settings(BaseSettings):
     @property
     def qdrant_dir(self) -> Path:
         return self.data_dir / "qdrant"
+
+    @staticmethod
+    def _ids(value: str) -> frozenset[str]:
+        return frozenset(v.strip() for v in value.split(",") if v.strip())
+
+    @property
+    def allowed_user_ids(self) -> frozenset[str]:
+        return self._ids(self.allowed_users)
+
+    @property
+    def allowed_channel_ids(self) -> frozenset[str]:
+        return self._ids(self.allowed_channels)
+
+    @property
+    def admin_user_ids(self) -> frozenset[str]:
+        return self._ids(self.admin_users)
 
     def weight_of(self, event_type: str) -> float:
         return self.event_weights.get(event_type, self.default_event_weight)

@@ -1,0 +1,243 @@
+"""Typed queries → parameterized SQL. Pure functions: values are always bound
+parameters, identifiers come from fixed tables below, never from the question."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+
+from discovery.query import AnalyticsQuery, AudienceQuery, Behaviour, CRMFilter, TimeWindow
+
+
+@dataclass(frozen=True)
+class CompiledSQL:
+    sql: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def display(self) -> str:
+        """The statement with its parameters inlined, for people to read (never executed)."""
+        out = self.sql
+        for name in sorted(self.params, key=len, reverse=True):
+            out = out.replace(f":{name}", _literal(self.params[name]))
+        return out
+
+
+def _literal(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, (list, tuple)):
+        return "ARRAY[" + ", ".join(_literal(v) for v in value) + "]"
+    if isinstance(value, datetime):
+        return f"'{value:%Y-%m-%d %H:%M:%S}'"
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def window_bounds(window: TimeWindow, now: datetime) -> tuple[datetime | None, datetime | None]:
+    """[since, until) of a window; relative windows count back from `now`."""
+    if window.last is not None:
+        delta = {
+            "days": relativedelta(days=window.last),
+            "weeks": relativedelta(weeks=window.last),
+            "months": relativedelta(months=window.last),
+            "years": relativedelta(years=window.last),
+        }[window.unit]
+        return now - delta, None
+    since = datetime.combine(window.start, time.min) if window.start else None
+    until = datetime.combine(window.end, time.min) + relativedelta(days=1) if window.end else None
+    return since, until
+
+
+def event_conditions(b: Behaviour, i: int, now: datetime, alias: str = "e") -> tuple[list[str], dict]:
+    conds, params = [], {}
+    if b.event_types:
+        conds.append(f"{alias}.event_type = ANY(:b{i}_types)")
+        params[f"b{i}_types"] = list(b.event_types)
+    if b.products:
+        conds.append(f"{alias}.product = ANY(:b{i}_products)")
+        params[f"b{i}_products"] = list(b.products)
+    if b.colors:
+        conds.append(f"{alias}.color = ANY(:b{i}_colors)")
+        params[f"b{i}_colors"] = list(b.colors)
+    if b.min_price is not None:
+        conds.append(f"{alias}.price >= :b{i}_min_price")
+        params[f"b{i}_min_price"] = b.min_price
+    if b.max_price is not None:
+        conds.append(f"{alias}.price <= :b{i}_max_price")
+        params[f"b{i}_max_price"] = b.max_price
+    if b.window is not None:
+        since, until = window_bounds(b.window, now)
+        if since is not None:
+            conds.append(f"{alias}.event_timestamp >= :b{i}_since")
+            params[f"b{i}_since"] = since
+        if until is not None:
+            conds.append(f"{alias}.event_timestamp < :b{i}_until")
+            params[f"b{i}_until"] = until
+    return conds, params
+
+
+def behaviour_clause(b: Behaviour, i: int, now: datetime, extra_where: str | None = None) -> tuple[str, dict]:
+    conds, params = event_conditions(b, i, now)
+    if extra_where:
+        conds.append(f"({extra_where})")
+    where = " AND ".join(conds) or "TRUE"
+    if b.min_events > 1:
+        params[f"b{i}_min_events"] = b.min_events
+        sub = (
+            f"SELECT e.customer_id FROM events e WHERE {where} "
+            f"GROUP BY e.customer_id HAVING count(*) >= :b{i}_min_events"
+        )
+        return f"c.customer_id {'NOT IN' if b.negate else 'IN'} ({sub})", params
+    sub = f"SELECT 1 FROM events e WHERE e.customer_id = c.customer_id AND {where}"
+    return f"{'NOT ' if b.negate else ''}EXISTS ({sub})", params
+
+
+def crm_conditions(f: CRMFilter) -> tuple[list[str], dict]:
+    conds, params = [], {}
+    if f.countries:
+        conds.append("c.country = ANY(:countries)")
+        params["countries"] = list(f.countries)
+    if f.exclude_countries:
+        conds.append("NOT (c.country = ANY(:exclude_countries))")
+        params["exclude_countries"] = list(f.exclude_countries)
+    if f.min_age is not None:
+        conds.append("c.age >= :min_age")
+        params["min_age"] = f.min_age
+    if f.max_age is not None:
+        conds.append("c.age <= :max_age")
+        params["max_age"] = f.max_age
+    if f.min_spent is not None:
+        conds.append("c.total_spent > :min_spent")
+        params["min_spent"] = f.min_spent
+    if f.max_spent is not None:
+        conds.append("c.total_spent < :max_spent")
+        params["max_spent"] = f.max_spent
+    if f.favorite_colors:
+        conds.append("c.favorite_color = ANY(:favorite_colors)")
+        params["favorite_colors"] = list(f.favorite_colors)
+    if f.likes_luxury is not None:
+        conds.append("p.likes_luxury = :likes_luxury")
+        params["likes_luxury"] = f.likes_luxury
+    if f.customer_ids:
+        conds.append("c.customer_id = ANY(:customer_ids)")
+        params["customer_ids"] = list(f.customer_ids)
+    return conds, params
+
+
+def audience_where(q: AudienceQuery, now: datetime, extra_where: str | None = None) -> tuple[str, dict]:
+    conds, params = crm_conditions(q.crm)
+    for i, b in enumerate(q.behaviours):
+        clause, p = behaviour_clause(b, i, now, extra_where if i == 0 else None)
+        conds.append(clause)
+        params.update(p)
+    if extra_where and not q.behaviours:
+        clause, p = behaviour_clause(Behaviour(), 0, now, extra_where)
+        conds.append(clause)
+        params.update(p)
+    return " AND ".join(conds) or "TRUE", params
+
+
+ORDER_SQL = {
+    "relevance": "c.total_spent DESC, c.customer_id",
+    "total_spent": "c.total_spent DESC, c.customer_id",
+    "recent_activity": "p.last_activity DESC NULLS LAST, c.customer_id",
+    "purchases": "p.purchases DESC, c.total_spent DESC, c.customer_id",
+    "age": "c.age, c.customer_id",
+}
+
+FROM_AUDIENCE = "customers c JOIN customer_profiles p USING (customer_id)"
+
+
+def gate_sql(q: AudienceQuery, now: datetime, extra_where: str | None = None, cap: int | None = None) -> CompiledSQL:
+    """Ids of every customer passing the behavioural and CRM conditions, in the query's
+    SQL order (used as the ranking when there is no semantic intent)."""
+    where, params = audience_where(q, now, extra_where)
+    sql = f"SELECT c.customer_id FROM {FROM_AUDIENCE} WHERE {where} ORDER BY {ORDER_SQL[q.order_by]}"
+    if cap is not None:
+        sql += " LIMIT :gate_cap"
+        params["gate_cap"] = cap
+    return CompiledSQL(sql, params)
+
+
+def count_sql(q: AudienceQuery, now: datetime, extra_where: str | None = None) -> CompiledSQL:
+    where, params = audience_where(q, now, extra_where)
+    return CompiledSQL(f"SELECT count(*) FROM {FROM_AUDIENCE} WHERE {where}", params)
+
+
+ENRICH_COLUMNS = (
+    "customer_id", "first_name", "last_name", "email", "country", "age", "total_spent", "favorite_color",
+    "interests", "preferred_colors", "likes_luxury", "purchases", "events", "event_counts", "last_activity",
+    "product_scores", "color_scores", "profile_text",
+)  # fmt: skip
+
+
+def enrich_sql(ids: list[int]) -> CompiledSQL:
+    cols = ", ".join(f"p.{c}" if c in _PROFILE_COLS else f"c.{c}" for c in ENRICH_COLUMNS)
+    return CompiledSQL(f"SELECT {cols} FROM {FROM_AUDIENCE} WHERE c.customer_id = ANY(:ids)", {"ids": list(ids)})
+
+
+_PROFILE_COLS = {
+    "interests", "preferred_colors", "likes_luxury", "purchases", "events", "event_counts", "last_activity",
+    "product_scores", "color_scores", "profile_text",
+}  # fmt: skip
+
+
+_GROUP_SQL = {
+    "country": "c.country",
+    "favorite_color": "c.favorite_color",
+    "likes_luxury": "p.likes_luxury",
+    "age_band": (
+        "CASE WHEN c.age < 18 THEN 'under 18' WHEN c.age < 25 THEN '18-24' WHEN c.age < 35 THEN '25-34' "
+        "WHEN c.age < 45 THEN '35-44' WHEN c.age < 55 THEN '45-54' WHEN c.age < 65 THEN '55-64' ELSE '65+' END"
+    ),
+    "product": "e.product",
+    "color": "e.color",
+    "event_type": "e.event_type",
+    "month": "to_char(date_trunc('month', e.event_timestamp), 'YYYY-MM')",
+}
+_EVENT_GROUPS = {"product", "color", "event_type", "month"}
+
+
+def analytics_sql(a: AnalyticsQuery, now: datetime) -> CompiledSQL:
+    """count / avg / sum / min / max, optionally grouped, over the audience."""
+    where, params = audience_where(a.audience, now)
+    event_level = a.field == "price" or (a.group_by in _EVENT_GROUPS) or a.field == "events"
+    if event_level:
+        # event-level: the events of the audience matching the first behaviour's conditions
+        econds, eparams = event_conditions(a.audience.behaviours[0], 0, now) if a.audience.behaviours else ([], {})
+        params.update(eparams)
+        source = f"{FROM_AUDIENCE} JOIN events e ON e.customer_id = c.customer_id"
+        where = " AND ".join([where, *econds])
+    else:
+        source = FROM_AUDIENCE
+    value = {
+        "customers": "c.customer_id",
+        "total_spent": "c.total_spent",
+        "age": "c.age",
+        "price": "e.price",
+        "events": "e.event_id",
+        "purchases": "p.purchases",
+    }[a.field]
+    if a.measure == "count":
+        agg = "count(DISTINCT c.customer_id)" if a.field in ("customers", "total_spent", "age", "purchases") else "count(*)"
+        label = "customers" if a.field in ("customers", "total_spent", "age", "purchases") else a.field
+    else:
+        agg = f"round({a.measure}({value})::numeric, 2)"
+        label = f"{a.measure}_{a.field}"
+    if a.group_by is None:
+        return CompiledSQL(f"SELECT {agg} AS {label} FROM {source} WHERE {where}", params)
+    key = _GROUP_SQL[a.group_by]
+    sql = (
+        f"SELECT {key} AS {a.group_by}, {agg} AS {label} FROM {source} WHERE {where} "
+        f"GROUP BY 1 ORDER BY 2 {'DESC' if a.order == 'desc' else 'ASC'}, 1"
+    )
+    if a.top:
+        sql += " LIMIT :top"
+        params["top"] = a.top
+    return CompiledSQL(sql, params)
