@@ -25,6 +25,7 @@ demo: $(STAMP)
 	test -f $(DEMO_DIR)/crm_customers.csv || $(PY) -m ingest sample --customers 2000 --events-per-customer 10 --out $(DEMO_DIR)
 	$(PY) -m ingest run --crm $(DEMO_DIR)/crm_customers.csv --events $(DEMO_DIR)/clickstream_events.csv
 	$(PY) -m ingest status
+	$(PY) -m discovery examples
 
 test: $(STAMP)
 	$(PY) -m pytest

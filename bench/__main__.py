@@ -18,11 +18,18 @@ def main(argv: list[str] | None = None) -> int:
         s = sub.add_parser(name)
         s.add_argument("--customers", type=int, default=5000 if name == "ingest-build" else 1_000_000)
         s.add_argument("--events-per-customer", type=float, default=10 if name == "ingest-build" else 20)
+    b = sub.add_parser("bot-burst", help="50 slash commands against the fake Slack")
+    b.add_argument("-n", type=int, default=50)
     sub.add_parser("all", help="the quick benchmarks (make bench)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     from bench import ingest_bench
 
+    if args.bench == "bot-burst":
+        from bench.bot_burst import burst
+
+        print(burst(args.n))
+        return 0
     if args.bench == "ingest-build":
         print(ingest_bench.build(args.customers, args.events_per_customer))
     elif args.bench == "ingest-scale":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -26,10 +27,8 @@ class PeakMemory:
             total = 0
             for p in psutil.process_iter(["name"]):
                 if p.info["name"] == "postgres":
-                    try:
+                    with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
                         total += p.memory_full_info().uss
-                    except (psutil.NoSuchProcess, psutil.AccessDenied):
-                        pass
             self.postgres_peak = max(self.postgres_peak, total)
             time.sleep(self.interval)
 

@@ -4,7 +4,7 @@ ARCHITECTURE.md: attached in Slack, printed by `python -m discovery ask --json`)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 Kind = Literal["segment", "analytics", "clarify"]
@@ -90,11 +90,12 @@ class Result:
     recipe: Recipe = field(default_factory=Recipe)
     usage: Usage = field(default_factory=Usage)
     timings_ms: dict[str, float] = field(default_factory=dict)
-    generated_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     notes: list[str] = field(default_factory=list)  # e.g. "no events in the last 60 days; latest 2026-02-19"
     wants_json: bool = False
     query: Any = None  # the typed query (AudienceQuery) a follow-up refines
     data_max: datetime | None = None
+    explain_customer: int | None = None  # set when the answer explains one customer of the last segment
 
     def to_json(self) -> dict:
         """The segment JSON document, exactly the contract's keys."""

@@ -273,10 +273,7 @@ def validate(engine: Engine, run_id: int, loaded: dict[str, Loaded], max_ratio: 
             item = loaded[spec.kind]
             if spec is EVENTS:  # events are checked against the valid customers
                 conn.execute(sa.text("ALTER TABLE customers_new ADD PRIMARY KEY (customer_id)"))
-            if item.fast:
-                kept = _check_typed(conn, spec, run_id)
-            else:
-                kept = _check_text(conn, spec, run_id, item.structural)
+            kept = _check_typed(conn, spec, run_id) if item.fast else _check_text(conn, spec, run_id, item.structural)
             if spec is EVENTS:
                 build_vocabulary(conn, run_id)
                 if item.fast:

@@ -1,0 +1,152 @@
+"""Slack bot burst benchmark: the real bot (Bolt, SocketModeHandler, slack_sdk WebClient) against the fake
+Slack of the tests, real PostgreSQL (embedded) / Qdrant (local) / embedder, the offline planner.
+
+    PYTHONPATH=. .venv/bin/python -c "from bench.bot_burst import burst; print(burst())"
+
+Three bursts of `n` slash commands (25 users x 2 questions for n=50: within the default per-user limit),
+each in its own channel. Measured per burst: ack latency p50/p99 (envelope sent -> ack received), first
+visible message p99 (envelope sent -> the first chat.postMessage in that command's channel), time until
+every command has its card and its JSON file, and the process RSS after the burst.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+QUESTIONS = (
+    "customers who bought socks",
+    "customers from Germany who spent more than 500",
+    "Suggest a list of customers interested in jacket and shoes",
+    "Recommend an audience for a luxury high-end fashion campaign in Poland",
+    "customers by country",
+    "How many customers are in the database?",
+    "customers interested in hiking and outdoor",
+    "customers who viewed handbags in the last 3 months",
+)
+
+
+def _pct(values: list[float], q: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, max(0, round(q / 100 * (len(s) - 1))))]
+
+
+def _one_burst(bot, fake, n: int, tag: str, users: list[str]) -> dict:
+    from tests.bot.harness import is_progress
+
+    channels = [f"C{tag}{i:03d}" for i in range(n)]
+    envs = []
+    t0 = time.monotonic()
+    for i, channel in enumerate(channels):
+        envs.append(
+            fake.send_slash_command(
+                "/audience", QUESTIONS[i % len(QUESTIONS)], user_id=users[i % len(users)], channel_id=channel
+            )
+        )
+    acks = [fake.wait_ack(e, timeout=30) for e in envs]
+    sent = {e: fake.envelope(e).sent_at for e in envs}
+    first_visible, answered = [], 0
+    deadline = time.monotonic() + 300
+    for env, channel in zip(envs, channels, strict=True):
+        first = fake.wait_message(lambda m: m.kind == "chat.postMessage", channel=channel, timeout=60)
+        first_visible.append(first.time - sent[env])
+        fake.wait_message(
+            lambda m, ts=first.ts: m.kind == "chat.update" and m.ts == ts and not is_progress(m),
+            channel=channel,
+            timeout=max(1.0, deadline - time.monotonic()),
+        )
+        while not [f for f in fake.files() if f.channel == channel and f.name.endswith(".json")]:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no JSON file in {channel}")
+            time.sleep(0.01)
+        answered += 1
+    errors = [m for m in fake.messages() if "went wrong" in (m.text or "")]
+    return {
+        "ack": [a.latency for a in acks],
+        "first": first_visible,
+        "answered": answered,
+        "errors": len(errors),
+        "all_answered_s": time.monotonic() - t0,
+    }
+
+
+def _stop_embedded_postgres(pg_dir: Path) -> None:
+    """Stop this run's embedded PostgreSQL before its folder is removed (otherwise the server outlives us:
+    its atexit `pg_ctl stop` finds no data directory). cdp has no public stop function yet."""
+    from cdp import embedded_pg
+
+    with embedded_pg._lock:
+        server = embedded_pg._servers.pop(pg_dir.expanduser().resolve(), None)
+    if server is not None:
+        server.cleanup()  # type: ignore[attr-defined]
+
+
+def burst(n: int = 50, *, customers: int = 1000, events_per_customer: float = 10, bursts: int = 3) -> str:
+    """Run `bursts` bursts of `n` commands; return a Markdown summary."""
+    import psutil
+
+    import ingest
+    from bot.app import bot_context
+    from cdp.db import dispose_engines
+    from cdp.settings import Settings
+    from cdp.vectors import close_qdrant
+    from ingest.sample import generate
+    from tests.bot.harness import running_bot
+    from tests.fakes.slack_server import FakeSlackServer
+
+    tmp = Path(tempfile.mkdtemp(prefix="bot-burst-"))
+    proc = psutil.Process()
+    settings = Settings(_env_file=None, data_dir=tmp / "data", openrouter_api_key=None)
+    try:
+        files = generate(tmp / "sample", customers, events_per_customer, seed=11, end=datetime(2026, 11, 1))
+        t = time.perf_counter()
+        ingest.run(settings, files.crm, files.events)
+        ingest_s = time.perf_counter() - t
+        users = [f"U{i:03d}" for i in range(max(1, n // 2))]
+        rows = []
+        with FakeSlackServer() as fake:
+            for u in users:
+                fake.add_user(u)
+            with running_bot(fake, settings) as bot:
+                workers = bot_context(bot.app).settings.bot_workers
+                fake.send_slash_command("/audience", "customers who bought socks", channel_id="CWARM")  # warm-up
+                fake.wait_message(lambda m: m.kind == "chat.update", channel="CWARM", timeout=60, count=2)
+                for b in range(bursts):
+                    r = _one_burst(bot, fake, n, f"B{b}", users)
+                    r["rss_mb"] = proc.memory_info().rss / 2**20
+                    rows.append(r)
+            fake.assert_all_messages_valid()
+    finally:
+        close_qdrant()
+        dispose_engines()
+        _stop_embedded_postgres(settings.pg_dir)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    ms = 1000
+    lines = [
+        f"### Slack bot burst: {bursts} x {n} slash commands ({len(users)} users x {n // len(users)}), offline planner",
+        "",
+        f"{customers:,} customers, {customers * events_per_customer:,.0f} events (ingested in {ingest_s:.1f} s); "
+        f"{workers} workers; fake Slack over real HTTP + Socket Mode; {os.cpu_count()} CPUs.",
+        "",
+        "| burst | ack p50 | ack p99 | first message p99 | all answered | answered | errors | RSS after |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for i, r in enumerate(rows, 1):
+        lines.append(
+            f"| {i} | {_pct(r['ack'], 50) * ms:.0f} ms | {_pct(r['ack'], 99) * ms:.0f} ms | "
+            f"{_pct(r['first'], 99) * ms:.0f} ms | {r['all_answered_s']:.1f} s | {r['answered']}/{n} | {r['errors']} | "
+            f"{r['rss_mb']:.0f} MB |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(burst())

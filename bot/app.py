@@ -1,0 +1,144 @@
+"""The app factory: `create_app(settings, discovery, *, client=None, executor=None) -> App`.
+
+The returned Bolt app carries a `BotContext` (settings, discovery, the bot's tables, access rules,
+the bounded worker pool); listeners get it as `context["audience"]`. `shutdown(app)` stops the
+pools (call it after `SocketModeHandler.close()`).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import weakref
+from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from slack_bolt import App, BoltContext
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+
+from bot import ingest_trigger as _ingest_trigger
+from bot.access import Access, InFlight
+from bot.store import BotStore
+from cdp.settings import Settings
+from discovery.service import Discovery
+
+log = logging.getLogger(__name__)
+
+LISTENER_THREADS_MIN = 16
+RATE_LIMIT_RETRIES = 3
+
+
+@dataclass
+class BotContext:
+    settings: Settings
+    discovery: Discovery
+    store: BotStore
+    access: Access
+    inflight: InFlight
+    pool: Executor
+    owns_pool: bool
+    listener_executor: ThreadPoolExecutor
+    ingest_trigger: Callable[..., _ingest_trigger.IngestRequest]
+    _thread_locks: weakref.WeakValueDictionary = field(default_factory=weakref.WeakValueDictionary)
+    _locks_guard: threading.Lock = field(default_factory=threading.Lock)
+
+    def thread_lock(self, channel: str, thread_ts: str | None) -> threading.Lock:
+        """One lock per conversation thread: follow-ups in a thread are answered one at a time."""
+        key = (channel, thread_ts or "")
+        with self._locks_guard:
+            lock = self._thread_locks.get(key)
+            if lock is None:
+                lock = threading.Lock()
+                self._thread_locks[key] = lock
+            return lock
+
+
+_contexts: weakref.WeakKeyDictionary[App, BotContext] = weakref.WeakKeyDictionary()
+
+
+def make_client(settings: Settings) -> WebClient:
+    """The Web API client: SLACK_BOT_TOKEN, SLACK_API_URL, retries on 429 (Retry-After) and connection errors."""
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    client = WebClient(token=token, base_url=settings.slack_api_url, timeout=30)
+    add_retry_handlers(client)
+    return client
+
+
+def add_retry_handlers(client: WebClient) -> None:
+    if not any(isinstance(h, RateLimitErrorRetryHandler) for h in client.retry_handlers):
+        client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES))
+    if not any(isinstance(h, ConnectionErrorRetryHandler) for h in client.retry_handlers):
+        client.retry_handlers.append(ConnectionErrorRetryHandler(max_retry_count=2))
+
+
+def create_app(
+    settings: Settings,
+    discovery: Discovery,
+    *,
+    client: WebClient | None = None,
+    executor: Executor | None = None,
+    ingest_trigger: Callable[..., _ingest_trigger.IngestRequest] | None = None,
+) -> App:
+    """Build the Bolt app. `client`: a ready WebClient (default: from settings; 429 retries are added
+    either way). `executor`: the worker pool answering questions (default: settings.bot_workers
+    threads, owned and shut down by `shutdown(app)`; a given executor stays the caller's)."""
+    client = client or make_client(settings)
+    add_retry_handlers(client)
+    store = BotStore(discovery.engine, dedupe_ttl_s=settings.event_dedupe_ttl_s)
+    store.ensure_tables()
+    listener_executor = ThreadPoolExecutor(
+        max_workers=max(LISTENER_THREADS_MIN, 2 * settings.bot_workers), thread_name_prefix="bolt-listener"
+    )
+    pool = executor or ThreadPoolExecutor(max_workers=settings.bot_workers, thread_name_prefix="audience-worker")
+    try:
+        app = App(client=client, listener_executor=listener_executor, name="audience-bot")
+    except Exception:
+        listener_executor.shutdown(wait=False)
+        if executor is None:
+            pool.shutdown(wait=False)
+        raise
+    bot = BotContext(
+        settings=settings,
+        discovery=discovery,
+        store=store,
+        access=Access(settings),
+        inflight=InFlight(settings.max_questions_per_user),
+        pool=pool,
+        owns_pool=executor is None,
+        listener_executor=listener_executor,
+        ingest_trigger=ingest_trigger or _ingest_trigger.request_ingestion,
+    )
+    _contexts[app] = bot
+
+    @app.middleware
+    def attach_context(context: BoltContext, next: Callable[[], None]) -> None:  # noqa: A002 - Bolt's name
+        context["audience"] = bot
+        next()
+
+    @app.error
+    def on_error(error: Exception, body: dict) -> None:
+        kind = body.get("type") or body.get("event", {}).get("type") or body.get("command")
+        log.error("unhandled error in a %s listener: %s: %s", kind, type(error).__name__, error, exc_info=error)
+
+    from bot.listeners import actions, commands, events
+
+    commands.register(app)
+    events.register(app)
+    actions.register(app)
+    return app
+
+
+def bot_context(app: App) -> BotContext:
+    return _contexts[app]
+
+
+def shutdown(app: App, *, wait: bool = True) -> None:
+    """Stop taking work and (with `wait`) let the questions in progress finish."""
+    bot = _contexts.get(app)
+    if bot is None:
+        return
+    bot.listener_executor.shutdown(wait=wait)
+    if bot.owns_pool and isinstance(bot.pool, ThreadPoolExecutor):
+        bot.pool.shutdown(wait=wait)

@@ -1,0 +1,31 @@
+"""Thin listeners: filter the request, build an `Ask`, hand it to bot.work. Each module has `register(app)`."""
+
+from __future__ import annotations
+
+import re
+
+from slack_bolt import BoltContext
+
+from bot.app import BotContext
+
+
+def bot_of(context: BoltContext) -> BotContext:
+    return context["audience"]
+
+
+def strip_mention(text: str, bot_user_id: str | None) -> str:
+    """The question without the bot's mention (`<@U123> find …` → `find …`)."""
+    if bot_user_id:
+        text = re.sub(rf"<@{re.escape(bot_user_id)}(\|[^>]*)?>", " ", text)
+    return " ".join(text.split())
+
+
+def is_help(text: str) -> bool:
+    return text.strip().lower() in ("", "help", "?", "-h", "--help")
+
+
+def keys(prefix: str, *parts: object) -> str | None:
+    """A dedupe key, or None when a part is missing (nothing to deduplicate on)."""
+    if any(p in (None, "") for p in parts):
+        return None
+    return prefix + ":" + ":".join(str(p) for p in parts)

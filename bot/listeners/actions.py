@@ -1,0 +1,106 @@
+"""The card's buttons: Show SQL (a modal), Download CSV (a file in the thread), 👍 / 👎 (bot_feedback)."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot import files
+from bot.listeners import bot_of, keys
+from bot.listeners.commands import refusal_message
+from bot.views import errors
+from bot.views.result_card import ACTION_DOWNLOAD_CSV, ACTION_FEEDBACK_DOWN, ACTION_FEEDBACK_UP, ACTION_SHOW_SQL
+from bot.views.sql_modal import sql_modal
+from bot.views.text import context as context_block
+from bot.views.text import fallback, section
+from bot.work import new_request_id, tell, upload
+
+log = logging.getLogger(__name__)
+
+
+def register(app: App) -> None:
+    app.action(ACTION_SHOW_SQL)(on_show_sql)
+    app.action(ACTION_DOWNLOAD_CSV)(on_download_csv)
+    app.action(ACTION_FEEDBACK_UP)(on_feedback)
+    app.action(ACTION_FEEDBACK_DOWN)(on_feedback)
+
+
+def _where(body: dict) -> tuple[str, str, str | None]:
+    user = body["user"]["id"]
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or ""
+    return user, channel, body.get("response_url")
+
+
+def _card(body: dict, context: BoltContext):
+    bot = bot_of(context)
+    action = body["actions"][0]
+    if not bot.store.claim(keys("action", action.get("action_ts"), body["user"]["id"])):
+        return None, None
+    return bot, bot.store.card(action.get("value") or "")
+
+
+def on_show_sql(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+    ack()
+    bot, card = _card(body, context)
+    if bot is None:
+        return
+    user, channel, response_url = _where(body)
+    if card is None:
+        tell(client, user, channel, errors.card_expired(), response_url=response_url)
+        return
+    statements = (card.document.get("recipe") or {}).get("sql") or []
+    try:
+        client.views_open(trigger_id=body["trigger_id"], view=sql_modal(card.question, statements))
+    except SlackApiError as exc:
+        log.warning("views.open failed: %s", exc.response.get("error"))
+
+
+def on_download_csv(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+    ack()
+    bot, card = _card(body, context)
+    if bot is None:
+        return
+    user, channel, response_url = _where(body)
+    if card is None:
+        tell(client, user, channel, errors.card_expired(), response_url=response_url)
+        return
+    refusal = bot.access.check(client, user, card.channel)  # the file holds e-mails: only for allowed users
+    if refusal is not None:
+        tell(client, user, channel, refusal_message(refusal), response_url=response_url)
+        return
+    name, content = files.csv_file(card.document)
+    rid = new_request_id()
+    try:
+        client.files_upload_v2(
+            channel=card.channel, thread_ts=card.thread_ts, filename=name, title=name, content=content,
+            initial_comment=f"CSV for <@{user}>",
+        )  # fmt: skip
+        log.info("request %s: %s uploaded for %s", rid, name, user)
+    except SlackApiError as exc:
+        if exc.response.get("error") in ("not_in_channel", "channel_not_found"):
+            tell(client, user, channel, errors.not_in_channel(), response_url=response_url)
+        else:
+            upload(client, card.channel, card.thread_ts, name, content, rid)  # one more try, then a note
+
+
+def on_feedback(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+    ack()
+    bot, card = _card(body, context)
+    if bot is None:
+        return
+    user, channel, response_url = _where(body)
+    if card is None:
+        tell(client, user, channel, errors.card_expired(), response_url=response_url)
+        return
+    rating = 1 if body["actions"][0]["action_id"] == ACTION_FEEDBACK_UP else -1
+    bot.store.record_feedback(card, user, rating)
+    thanks = (
+        "Thanks! Noted 👍" if rating > 0 else "Thanks — noted 👎. Replying in the thread with what was wrong helps too."
+    )
+    tell(
+        client, user, channel, {"text": fallback(thanks), "blocks": [section(thanks), context_block("Feedback is kept with the question and its recipe.")]},
+        response_url=response_url,
+    )  # fmt: skip

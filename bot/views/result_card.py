@@ -1,0 +1,282 @@
+"""The answer card: a segment (funnel, top customers with why, diff with the previous segment),
+an analytics table, or a clarifying question. Pure: Result in, message dict out. No e-mails."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.views.text import (
+    FIELD_MAX,
+    SECTION_MAX,
+    button,
+    code_block,
+    context,
+    cut,
+    fallback,
+    fit_blocks,
+    header,
+    mrkdwn,
+    scrub,
+    section,
+    table_lines,
+)
+from discovery.result import Customer, Result
+
+TOP_WHY = 5
+TABLE_ROWS = 50
+
+ACTION_SHOW_SQL = "show_sql"
+ACTION_DOWNLOAD_CSV = "download_csv"
+ACTION_FEEDBACK_UP = "feedback_up"
+ACTION_FEEDBACK_DOWN = "feedback_down"
+
+
+@dataclass(frozen=True)
+class Diff:
+    """How a refined segment differs from the previous one in the thread."""
+
+    added: list[int] = field(default_factory=list)
+    removed: list[int] = field(default_factory=list)
+    kept: int = 0
+
+    @classmethod
+    def between(cls, previous: list[int], current: list[int]) -> Diff:
+        before, now = set(previous), set(current)
+        return cls(
+            added=[i for i in current if i not in before],
+            removed=[i for i in previous if i not in now],
+            kept=len(before & now),
+        )
+
+
+def _ids(ids: list[int], limit: int = 15) -> str:
+    shown = ", ".join(str(i) for i in ids[:limit])
+    return shown + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
+
+
+def diff_text(diff: Diff) -> str:
+    parts = [f"*+{len(diff.added)} added*", f"*−{len(diff.removed)} removed*", f"{diff.kept} kept"]
+    text = "*Compared with the previous segment:* " + " · ".join(parts)
+    if diff.added:
+        text += f"\n+ {_ids(diff.added)}"
+    if diff.removed:
+        text += f"\n− {_ids(diff.removed)}"
+    return text
+
+
+def _num(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.2f}" if abs(value) < 1000 else f"{value:,.0f}"
+    return "—" if value is None else str(value)
+
+
+def _when(value: Any) -> str:
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if not isinstance(value, datetime):
+        return "—"
+    if value.tzinfo is not None and value.utcoffset() is not None:
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return value.strftime("%Y-%m-%d %H:%M")
+
+
+def freshness(result: Result) -> str:
+    snap = result.recipe.data_snapshot or {}
+    data_max = result.data_max or snap.get("data_max")
+    return f"events through {_when(data_max)[:10]}\nloaded {_when(snap.get('finished_at'))}"
+
+
+def mode_text(result: Result) -> str:
+    if result.mode == "agent":
+        return f"LLM agent ({scrub(result.recipe.model or result.mode_reason or 'LLM')})"
+    reason = f" — {scrub(result.mode_reason)}" if result.mode_reason else ""
+    return "Offline planner" + reason
+
+
+def cost_text(cost: float) -> str:
+    if cost <= 0:
+        return "$0"
+    if cost >= 0.01:
+        return f"${cost:,.2f}"
+    return "$" + f"{cost:.6f}".rstrip("0")
+
+
+def footer_text(result: Result, request_id: str | None = None) -> str:
+    u = result.usage
+    seconds = result.timings_ms.get("total", 0.0) / 1000
+    model = result.recipe.model if result.mode == "agent" and result.recipe.model else "offline planner"
+    tokens = u.llm_prompt_tokens + u.llm_completion_tokens
+    parts = [
+        f"{tokens:,} LLM tokens" + (f" ({u.llm_calls} calls)" if u.llm_calls else ""),
+        f"{u.embedding_tokens:,} embedding tokens",
+        cost_text(u.cost_usd),
+        f"{seconds:.2f} s" if seconds < 10 else f"{seconds:.0f} s",
+        scrub(model),
+    ]
+    if request_id:
+        parts.append(f"request `{request_id}`")
+    return " · ".join(parts)
+
+
+def customer_table(customers: list[Customer], *, more_in_file: bool = True) -> str:
+    head = ["#", "name", "country", "spent", "interests", "score"]
+    rows = [
+        [
+            str(c.customer_id),
+            scrub(f"{c.first_name} {c.last_name}"),
+            scrub(c.country),
+            f"{c.total_spent:,.0f}",
+            scrub(", ".join(c.calculated_interests)),
+            "—" if c.score is None else f"{c.score:.3f}",
+        ]
+        for c in customers[:TABLE_ROWS]
+    ]
+    extra = len(customers) - len(rows)
+    note = "_{n} more customers in the file._" if more_in_file else "_{n} more customers not shown._"
+    lines = table_lines(head, rows)
+    text = code_block(lines, SECTION_MAX - 200, more_note=note)
+    if extra > 0 and "more customers" not in text:
+        text += "\n" + note.format(n=extra)
+    return text
+
+
+def analytics_table(columns: list[str], rows: list[list[Any]]) -> str:
+    lines = table_lines([scrub(c) for c in columns], [[scrub(_num(v)) for v in r] for r in rows[:200]])
+    return code_block(lines, SECTION_MAX - 200, more_note="_{n} more rows in the file._")
+
+
+def why_text(customers: list[Customer]) -> str:
+    lines = [
+        f"*{c.customer_id} · {scrub(c.first_name)} {scrub(c.last_name)}* — {scrub(c.why)}" for c in customers[:TOP_WHY]
+    ]
+    return "*Why the top matches*\n" + "\n".join(lines)
+
+
+def recipe_text(result: Result) -> str:
+    parts = []
+    if result.recipe.query:
+        compact = json.dumps(result.recipe.query, separators=(",", ":"), ensure_ascii=False, default=str)
+        parts.append("Filters `" + cut(compact.replace("`", "'"), 600, "…") + "`")
+    if result.recipe.semantic_query:
+        parts.append(f"semantic “{scrub(result.recipe.semantic_query)}”")
+    n = len(result.recipe.sql)
+    if n:
+        parts.append(f"{n} SQL statement{'s' if n != 1 else ''}")
+    return scrub_code(" · ".join(parts)) if parts else ""
+
+
+def scrub_code(text: str) -> str:
+    # The filters are data from our own typed query, but values came from the question: keep them inert.
+    return text.replace("<!", "‹!").replace("<@", "‹@")
+
+
+def json_preview(result: Result) -> str:
+    """The contract document with customers shortened and e-mails left out (the file has them)."""
+    doc = result.to_json()
+    customers = [{k: v for k, v in c.items() if k != "email"} for c in doc.get("customers", [])[:3]]
+    if doc.get("customers"):
+        doc["customers"] = customers + (
+            [f"… {len(result.customers) - 3} more in the file"] if len(result.customers) > 3 else []
+        )
+    doc.pop("recipe", None)
+    text = json.dumps(doc, indent=1, ensure_ascii=False, default=str)
+    return code_block(scrub(text).splitlines(), SECTION_MAX - 100, more_note="_the full document is attached below._")
+
+
+def actions(card_id: str, result: Result) -> dict:
+    elements = []
+    if result.recipe.sql:
+        elements.append(button("Show SQL", ACTION_SHOW_SQL, card_id))
+    if result.customers or result.rows:
+        elements.append(button("Download CSV", ACTION_DOWNLOAD_CSV, card_id, style="primary"))
+    elements.append(button("👍", ACTION_FEEDBACK_UP, card_id))
+    elements.append(button("👎", ACTION_FEEDBACK_DOWN, card_id))
+    return {"type": "actions", "block_id": f"card_{card_id}"[:255], "elements": elements}
+
+
+def result_card(
+    result: Result,
+    *,
+    card_id: str,
+    diff: Diff | None = None,
+    explanation: bool = False,
+    request_id: str | None = None,
+    hint: str | None = None,
+) -> dict:
+    """The message for one answer. `diff`: the change from the thread's previous segment.
+    `explanation`: the answer explains one customer (no funnel, no "why the top matches").
+    `hint`: an extra line (e.g. how to invite the bot)."""
+    blocks: list[dict] = []
+    answer = scrub(result.answer) or "Done."
+    if result.kind == "segment":
+        blocks.append(header(("🎯 " if not explanation else "🔎 ") + (result.question or "Audience")))
+    elif result.kind == "analytics":
+        blocks.append(header("📊 " + (result.question or "Analytics")))
+    blocks.append(section(answer))
+
+    if diff is not None:
+        blocks.append(section(diff_text(diff)))
+
+    fields = []
+    if result.kind == "segment" and not explanation:
+        f = result.funnel
+        fields.append(
+            mrkdwn(
+                f"*Funnel*\n{f.population:,} customers → {f.after_gate:,} gate → "
+                f"{f.after_semantic:,} ranked → {f.returned:,} shown",
+                FIELD_MAX,
+            )
+        )
+    if result.kind != "clarify":
+        fields.append(mrkdwn(f"*Mode*\n{mode_text(result)}", FIELD_MAX))
+        fields.append(mrkdwn(f"*Data*\n{freshness(result)}", FIELD_MAX))
+    elif result.mode_reason:
+        fields.append(mrkdwn(f"*Mode*\n{mode_text(result)}", FIELD_MAX))
+    if fields:
+        blocks.append({"type": "section", "fields": fields[:10]})
+
+    if result.kind == "segment" and result.customers:
+        blocks.append(section(("*Top customers*\n" if not explanation else "") + customer_table(result.customers)))
+        if not explanation:
+            blocks.append(section(why_text(result.customers)))
+    elif result.kind == "analytics" and result.columns:
+        blocks.append(section(analytics_table(result.columns, result.rows)))
+
+    if result.wants_json and result.kind != "clarify":
+        blocks.append(section("*JSON* (preview, without e-mails)\n" + json_preview(result)))
+
+    if result.notes:
+        notes = "\n".join(f":warning: {scrub(n)}" for n in result.notes[:10])
+        blocks.append(context(cut(notes, 1900)))
+
+    if result.kind != "clarify":
+        recipe = recipe_text(result)
+        if recipe:
+            blocks.append(context(recipe))
+        blocks.append(actions(card_id, result))
+    if hint:
+        blocks.append(context(hint))
+    blocks.append(context(footer_text(result, request_id)))
+
+    summary = answer if result.kind != "segment" else f"{result.funnel.returned} customers: {answer}"
+    return {"text": fallback(summary), "blocks": fit_blocks(blocks)}
+
+
+def is_breakdown(result: Result) -> bool:
+    """An analytics answer worth a bar chart: ≥ 2 rows, 2 columns, numeric last column."""
+    return (
+        result.kind == "analytics"
+        and len(result.columns) == 2
+        and len(result.rows) >= 2
+        and all(isinstance(r[-1], int | float) and not isinstance(r[-1], bool) for r in result.rows)
+    )

@@ -1,0 +1,76 @@
+"""`/audience status`: data freshness, counts, last and next ingestion, LLM or offline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bot.views.text import code_block, context, fallback, header, mrkdwn, scrub, section
+
+
+def _when(value: Any) -> str:
+    if value in (None, ""):
+        return "—"
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, datetime):
+        if value.tzinfo is not None and value.utcoffset() is not None:
+            return value.strftime("%Y-%m-%d %H:%M %Z").strip()
+        return value.strftime("%Y-%m-%d %H:%M")
+    return str(value)
+
+
+def _num(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) else "—"
+
+
+def status_message(info: dict, *, answers_from: str, next_run: datetime | None, schedule: str) -> dict:
+    """`info` is ingest.status.status(settings); `answers_from` says LLM or offline planner."""
+    counts = info.get("counts") or {}
+    last = info.get("last_success")
+    runs = info.get("runs") or []
+    if not info.get("live"):
+        data = (
+            "*Data*\nNo customer data yet — run `python -m ingest run --crm FILE --events FILE` or `/audience ingest`."
+        )
+    else:
+        data = (
+            f"*Data*\nevents {_when(info.get('data_min_ts'))} → {_when(info.get('data_max_ts'))}\n"
+            f"loaded {_when(last.get('finished_at') if last else None)}"
+        )
+    fields = [
+        mrkdwn(data, 2000),
+        mrkdwn(
+            f"*Counts*\ncustomers {_num(counts.get('customers'))} · events {_num(counts.get('events'))}\n"
+            f"profiles {_num(counts.get('profiles'))} · vectors {_num(counts.get('vectors'))}",
+            2000,
+        ),
+        mrkdwn(
+            f"*Last ingestion*\n{_run_line(runs[0]) if runs else 'never'}",
+            2000,
+        ),
+        mrkdwn(f"*Next ingestion*\n{_when(next_run)} (`{scrub(schedule)}`)", 2000),
+        mrkdwn(f"*Answers from*\n{scrub(answers_from)}", 2000),
+    ]
+    blocks = [header("Audience Discovery status"), {"type": "section", "fields": fields}]
+    if runs:
+        lines = [_run_line(r) for r in runs]
+        blocks.append(section("*Recent runs*\n" + code_block(lines, 2900)))
+    failed = runs[0] if runs and runs[0].get("status") == "failed" else None
+    if failed and failed.get("error"):
+        blocks.append(context(f":warning: last run failed: {scrub(str(failed['error']))}"))
+    text = f"Status: {_num(counts.get('customers'))} customers; answers from {answers_from}"
+    return {"text": fallback(text), "blocks": blocks}
+
+
+def _run_line(run: dict) -> str:
+    seconds = run.get("stage_seconds") or {}
+    total = sum(v for v in seconds.values() if isinstance(v, int | float)) if isinstance(seconds, dict) else 0
+    took = f" in {total:.0f} s" if total else ""
+    return (
+        f"#{run.get('id')} {run.get('status')} {_when(run.get('finished_at') or run.get('started_at'))}"
+        f"{took} ({run.get('trigger')}; {_num(run.get('crm_loaded'))} customers, {_num(run.get('events_loaded'))} events)"
+    )

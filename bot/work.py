@@ -1,0 +1,286 @@
+"""One question, from the listener's hand-off to the card: per-user limit, the first visible
+message (the question quoted, live progress), discovery in the worker pool, the card, the files.
+
+Runs in two places: `submit` in the listener thread right after the ack (fast: a counter, one
+chat.postMessage), `answer` in the bounded worker pool (discovery; everything after).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Literal
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from slack_sdk.webhook import WebhookClient
+
+from bot import files
+from bot.app import BotContext
+from bot.store import Card
+from bot.views import errors
+from bot.views.progress import progress_message
+from bot.views.result_card import Diff, is_breakdown, result_card
+from discovery.result import Result
+from discovery.service import NO_DATA, Conversation
+
+log = logging.getLogger(__name__)
+
+Origin = Literal["command", "mention", "dm", "thread"]
+NOT_A_MEMBER = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
+PROGRESS_MIN_INTERVAL_S = 0.4
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+@dataclass
+class Ask:
+    """What answering needs: who asked what, where, and how to answer."""
+
+    question: str
+    user: str
+    channel: str
+    origin: Origin
+    thread_ts: str | None = None  # the thread to answer in; a command starts a new one
+    response_url: str | None = None  # slash commands: the fallback when the bot is not in the channel
+    request_id: str = field(default_factory=new_request_id)
+
+
+@dataclass
+class Target:
+    """Where the answer goes: the progress message to replace, or the command's response_url."""
+
+    channel: str
+    thread_ts: str | None
+    message_ts: str | None
+    response_url: str | None = None  # set: the bot is not in the channel
+
+    @property
+    def via_response_url(self) -> bool:
+        return self.response_url is not None
+
+
+# -------------------------------------------------------------------------------- sending
+
+
+def webhook(response_url: str) -> WebhookClient:
+    return WebhookClient(response_url, timeout=15, retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=2)])
+
+
+def respond(response_url: str, message: dict, *, ephemeral: bool = True, replace: bool = False) -> bool:
+    try:
+        resp = webhook(response_url).send(
+            text=message["text"],
+            blocks=message.get("blocks"),
+            response_type="ephemeral" if ephemeral else "in_channel",
+            replace_original=replace,
+            unfurl_links=False,
+            unfurl_media=False,
+        )
+    except (SlackClientError, OSError) as exc:
+        log.warning("response_url post failed: %s", type(exc).__name__)
+        return False
+    if resp.status_code != 200:
+        log.warning("response_url answered %s: %s", resp.status_code, resp.body)
+    return resp.status_code == 200
+
+
+def tell(client: WebClient, user: str, channel: str, message: dict, *, thread_ts: str | None = None,
+         response_url: str | None = None) -> None:  # fmt: skip
+    """An ephemeral message to `user` (through the response_url when there is one)."""
+    if response_url and respond(response_url, message):
+        return
+    try:
+        client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, **message)
+    except (SlackApiError, SlackClientError, OSError) as exc:
+        log.warning("could not tell %s in %s: %s", user, channel, _error(exc))
+
+
+def post(client: WebClient, channel: str, message: dict, *, thread_ts: str | None = None) -> str:
+    resp = client.chat_postMessage(
+        channel=channel, thread_ts=thread_ts, unfurl_links=False, unfurl_media=False, **message
+    )
+    return resp["ts"]
+
+
+def _error(exc: Exception) -> str:
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error"))
+    return type(exc).__name__
+
+
+# -------------------------------------------------------------------------------- hand-off
+
+
+def submit(bot: BotContext, client: WebClient, ask: Ask) -> bool:
+    """Listener side: check the user's limit, post the first message, hand over to a worker."""
+    if not bot.inflight.acquire(ask.user):
+        tell(client, ask.user, ask.channel, errors.busy(bot.inflight.limit), thread_ts=ask.thread_ts,
+             response_url=ask.response_url)  # fmt: skip
+        return False
+    try:
+        target = open_target(bot, client, ask)
+    except Exception as exc:
+        bot.inflight.release(ask.user)
+        log.error("request %s: could not post the first message in %s: %s", ask.request_id, ask.channel, _error(exc))
+        tell(client, ask.user, ask.channel, errors.unexpected(ask.request_id), thread_ts=ask.thread_ts,
+             response_url=ask.response_url)  # fmt: skip
+        return False
+    try:
+        future = bot.pool.submit(answer, bot, client, ask, target)
+    except RuntimeError:  # the pool is shut down: the bot is stopping
+        bot.inflight.release(ask.user)
+        deliver(client, target, errors.shutting_down())
+        return False
+    future.add_done_callback(lambda _f: bot.inflight.release(ask.user))
+    log.info("request %s: %s from %s in %s queued", ask.request_id, ask.origin, ask.user, ask.channel)
+    return True
+
+
+def open_target(bot: BotContext, client: WebClient, ask: Ask) -> Target:
+    """Post the progress message: a new top-level message for a command (its thread holds the files
+    and the follow-ups), a reply in the thread otherwise. A command in a channel the bot is not in
+    is answered through its response_url."""
+    first = progress_message(ask.question, user=ask.user if ask.origin == "command" else None)
+    try:
+        ts = post(client, ask.channel, first, thread_ts=ask.thread_ts)
+    except SlackApiError as exc:
+        if ask.response_url and exc.response.get("error") in NOT_A_MEMBER:
+            log.info("request %s: not in %s; answering through the response_url", ask.request_id, ask.channel)
+            note = progress_message(ask.question)
+            note["blocks"].append(errors.not_in_channel()["blocks"][0])
+            respond(ask.response_url, note)
+            return Target(ask.channel, None, None, response_url=ask.response_url)
+        raise
+    thread_ts = ask.thread_ts or ts
+    try:  # follow-ups sent while the first answer is computed find the thread (save_thread upserts anyway)
+        bot.store.start_thread(ask.channel, thread_ts, ask.user)
+    except Exception:
+        log.exception("request %s: could not record the thread", ask.request_id)
+    return Target(ask.channel, thread_ts, ts)
+
+
+def deliver(client: WebClient, target: Target, message: dict) -> str | None:
+    """Replace the progress message with `message` (or post it through the response_url)."""
+    if target.via_response_url:
+        respond(target.response_url or "", message, ephemeral=False)
+        return None
+    try:
+        client.chat_update(channel=target.channel, ts=target.message_ts, **message)
+        return target.message_ts
+    except SlackApiError as exc:
+        if exc.response.get("error") not in ("message_not_found", "cant_update_message", "edit_window_closed"):
+            raise
+        return post(client, target.channel, message, thread_ts=target.thread_ts)
+
+
+class Progress:
+    """discovery's progress callback: updates the progress message (best effort, throttled)."""
+
+    def __init__(self, client: WebClient, target: Target, ask: Ask):
+        self.client, self.target, self.ask = client, target, ask
+        self.last_stage: str | None = None
+        self.last_update = 0.0
+        self.updates = 0
+
+    def __call__(self, stage: str) -> None:
+        if self.target.via_response_url or stage == self.last_stage:
+            return
+        now = time.monotonic()
+        if self.updates and now - self.last_update < PROGRESS_MIN_INTERVAL_S:
+            return
+        self.last_stage, self.last_update = stage, now
+        self.updates += 1
+        message = progress_message(
+            self.ask.question, stage, user=self.ask.user if self.ask.origin == "command" else None
+        )
+        try:
+            self.client.chat_update(channel=self.target.channel, ts=self.target.message_ts, **message)
+        except (SlackApiError, SlackClientError, OSError) as exc:
+            log.info("request %s: progress update failed: %s", self.ask.request_id, _error(exc))
+
+
+# -------------------------------------------------------------------------------- the work
+
+
+def is_explanation(result: Result) -> bool:
+    """The answer explains one customer ("why is customer 17 in?") rather than defining a segment."""
+    explicit = getattr(result, "explain_customer", None)
+    if explicit is not None:
+        return True
+    query = result.recipe.query or {}
+    ids = (query.get("crm") or {}).get("customer_ids") if isinstance(query, dict) else None
+    return result.kind == "segment" and bool(ids) and len(ids) == 1 and query.get("limit") == 1
+
+
+def answer(bot: BotContext, client: WebClient, ask: Ask, target: Target) -> None:
+    """Worker side: discovery, thread memory, the card, the files. Never raises."""
+    rid = ask.request_id
+    try:
+        lock = bot.thread_lock(target.channel, target.thread_ts) if target.thread_ts else contextlib.nullcontext()
+        with lock:
+            _answer(bot, client, ask, target)
+    except Exception:
+        log.exception("request %s failed", rid)
+        try:
+            deliver(client, target, errors.unexpected(rid))
+        except Exception as exc:  # Slack itself is failing: the log has it
+            log.error("request %s: could not post the error message: %s", rid, _error(exc))
+
+
+def _answer(bot: BotContext, client: WebClient, ask: Ask, target: Target) -> None:
+    rid = ask.request_id
+    state = bot.store.thread(target.channel, target.thread_ts) if target.thread_ts else None
+    conversation = Conversation.from_dict(state.conversation if state else None)
+    result = bot.discovery.answer(ask.question, conversation, progress=Progress(client, target, ask), request_id=rid)
+
+    if result.kind == "clarify" and result.answer == NO_DATA:
+        deliver(client, target, errors.no_data(result.answer))
+        return
+
+    explanation = is_explanation(result)
+    segment_ids = state.segment_ids if state else None
+    diff = None
+    if result.kind == "segment" and not explanation:
+        ids = [c.customer_id for c in result.customers]
+        if segment_ids is not None:
+            diff = Diff.between(segment_ids, ids)
+        segment_ids = ids
+    if target.thread_ts:
+        try:
+            bot.store.save_thread(target.channel, target.thread_ts, conversation.to_dict(), segment_ids, ask.user)
+        except Exception:
+            log.exception("request %s: the thread's memory could not be saved", rid)
+
+    doc = result.to_json()
+    card_id = uuid.uuid4().hex[:16]
+    bot.store.save_card(
+        Card(card_id, target.channel, target.thread_ts, target.message_ts, ask.user, ask.question, doc), request_id=rid
+    )
+    hint = errors.INVITE_HINT if target.via_response_url else None
+    message = result_card(result, card_id=card_id, diff=diff, explanation=explanation, request_id=rid, hint=hint)
+    deliver(client, target, message)
+    if target.via_response_url or result.kind == "clarify" or explanation:
+        return
+    uploads = [files.json_file(doc)]
+    if is_breakdown(result):
+        uploads.append(files.chart_file(doc))
+    for name, content in uploads:
+        upload(client, target.channel, target.thread_ts, name, content, rid)
+
+
+def upload(client: WebClient, channel: str, thread_ts: str | None, name: str, content: bytes, rid: str) -> bool:
+    try:
+        client.files_upload_v2(channel=channel, thread_ts=thread_ts, filename=name, title=name, content=content)
+        return True
+    except (SlackApiError, SlackClientError, OSError) as exc:
+        log.warning("request %s: upload of %s failed: %s", rid, name, _error(exc))
+        with contextlib.suppress(SlackApiError, SlackClientError, OSError):
+            post(client, channel, {"text": f":warning: I couldn't attach {name} ({_error(exc)})."}, thread_ts=thread_ts)
+        return False

@@ -1,0 +1,283 @@
+"""The ReAct agent: LlamaIndex ReActAgent over four tools, LLM = OpenRouter.
+
+Tools hand the model compact summaries (counts, ids, interests; never emails); the full
+segments are collected beside the conversation in a ToolBox, so the customer list of the
+answer always comes from a tool, never from the model's text.
+"""
+
+
+# No `from __future__ import annotations` here: FunctionTool reads the tools' annotations at runtime.
+import asyncio
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal
+
+from llama_index.core.agent.workflow import ReActAgent
+from llama_index.core.base.llms.types import ChatMessage, MessageRole
+from llama_index.core.tools import FunctionTool
+
+from cdp.settings import Settings
+from discovery.engine import DiscoveryEngine, Segment, Table
+from discovery.query import AudienceQuery, Behaviour, CRMFilter, TimeWindow
+from discovery.usage import MeteredOpenRouter
+
+log = logging.getLogger(__name__)
+
+SYSTEM_PROMPT = """You help marketers find audiences in a customer data platform.
+Data: {customers} customers; {events} events from {data_min} to {data_max} (today is {today}).
+Vocabulary — event types: {event_types}; products: {products}; colors: {colors}; countries (codes): {countries}.
+Use only these values in tool arguments (map words like 'Germany' to 'DE', plurals to the stored form).
+
+Tools:
+- hybrid_discovery: segments ("find/suggest/recommend customers who ..."). Put behaviour (bought, viewed,
+  added to cart, products, colors, time windows) and CRM facts (country, age, spend, favourite color,
+  luxury) in the typed arguments, and descriptive wishes ("fashion", "outdoor lifestyle") in `intent`.
+- semantic_search: only when the request is purely descriptive with no behavioural condition.
+- sql_analytics: counts, averages, sums, breakdowns, top-N of groups ("how many", "average", "by country").
+- sql_data_retriever: details of specific customer ids ("why is customer 17 in?").
+Call one tool, then answer briefly (2-4 sentences) from its result: what the segment is and the funnel.
+Never list emails. If the question is vague, ask one short clarifying question without calling a tool.
+"""
+
+TEXT_TO_SQL_PROMPT = """Write one PostgreSQL SELECT statement answering the question. Tables:
+customers(customer_id bigint, first_name text, last_name text, email text, country text -- ISO code like 'DE',
+  age int, total_spent numeric, favorite_color text, created_at timestamp)
+events(event_id bigint, customer_id bigint, event_type text -- {event_types}, product text -- {products},
+  color text -- {colors}, price numeric, event_timestamp timestamp)  -- {events} rows from {data_min} to {data_max}
+customer_profiles(customer_id bigint, interests text[] -- top 2 products, preferred_colors text[],
+  likes_luxury boolean, purchases bigint, events bigint, last_activity timestamp)
+Never select email. Use only these tables. Return only the SQL, no explanation, no code fence.
+Question: {question}
+SQL:"""
+
+
+@dataclass
+class ToolBox:
+    """What the tools produced during one question (beside the conversation)."""
+
+    engine: DiscoveryEngine
+    llm: MeteredOpenRouter
+    now: datetime
+    progress: object = None
+    segments: list[tuple[AudienceQuery | None, Segment]] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    calls: list[dict] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)
+
+    # -- tools -------------------------------------------------------------------------------
+    def hybrid_discovery(
+        self,
+        event_types: list[str] | None = None,
+        products: list[str] | None = None,
+        colors: list[str] | None = None,
+        last_days: int | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        min_events: int = 1,
+        never: bool = False,
+        min_price: float | None = None,
+        max_price: float | None = None,
+        countries: list[str] | None = None,
+        exclude_countries: list[str] | None = None,
+        min_age: int | None = None,
+        max_age: int | None = None,
+        min_spent: float | None = None,
+        max_spent: float | None = None,
+        favorite_colors: list[str] | None = None,
+        likes_luxury: bool | None = None,
+        intent: str | None = None,
+        order_by: Literal["relevance", "total_spent", "recent_activity", "purchases", "age"] = "relevance",
+        limit: int = 20,
+        sql_where: str | None = None,
+    ) -> str:
+        """Find a segment: 1) a behavioural gate in SQL over events (event_types, products, colors,
+        price range, a time window as last_days or since/until dates YYYY-MM-DD, min_events; never=True
+        for customers WITHOUT such events) and CRM filters (countries as codes, age, total spent,
+        favourite colors, likes_luxury); 2) ranking of exactly those customers by semantic similarity
+        to `intent` (descriptive words, e.g. 'luxury fashion'); 3) enrichment. Optional `sql_where` is an
+        extra SQL condition over the events table (columns event_type, product, color, price,
+        event_timestamp). Returns the funnel and the top customers."""
+        has_behaviour = any([event_types, products, colors, last_days, since, until, min_price, max_price]) or min_events > 1
+        window = None
+        if last_days:
+            window = TimeWindow(last=last_days, unit="days")
+        elif since or until:
+            window = TimeWindow(start=date.fromisoformat(since) if since else None, end=date.fromisoformat(until) if until else None)
+        behaviours = []
+        if has_behaviour or never:
+            behaviours.append(
+                Behaviour(
+                    event_types=event_types or [], products=products or [], colors=colors or [],
+                    min_price=min_price, max_price=max_price, window=window, min_events=max(1, min_events), negate=never,
+                )  # fmt: skip
+            )
+        q = AudienceQuery(
+            behaviours=behaviours,
+            crm=CRMFilter(
+                countries=countries or [], exclude_countries=exclude_countries or [], min_age=min_age, max_age=max_age,
+                min_spent=min_spent, max_spent=max_spent, favorite_colors=favorite_colors or [], likes_luxury=likes_luxury,
+            ),  # fmt: skip
+            intent=intent or None,
+            order_by=order_by,
+            limit=max(1, min(int(limit), 1000)),
+        )
+        return self.run_query(q, sql_where=sql_where)
+
+    def run_query(self, q: AudienceQuery, sql_where: str | None = None) -> str:
+        where = None
+        if sql_where:
+            from discovery.sql_guard import SQLRejected, check_where
+
+            try:
+                where = check_where(sql_where)
+            except SQLRejected as exc:
+                self.rejected.append(str(exc))
+                return f"sql_where rejected: {exc}"
+        self.calls.append({"tool": "hybrid_discovery", "query": q.model_dump(mode="json", exclude_defaults=True)})
+        log.info("tool hybrid_discovery %s", q.model_dump_json(exclude_defaults=True))
+        seg = self.engine.hybrid(q, now=self.now, sql_where=where, progress=self.progress)
+        self.segments.append((q, seg))
+        return summarize(seg)
+
+    def semantic_search(
+        self,
+        intent: str,
+        countries: list[str] | None = None,
+        min_age: int | None = None,
+        max_age: int | None = None,
+        min_spent: float | None = None,
+        likes_luxury: bool | None = None,
+        limit: int = 20,
+    ) -> str:
+        """Vector-only discovery: customers whose semantic profile is closest to `intent`, with optional
+        CRM filters (countries as codes, age range, minimum total spent, likes_luxury)."""
+        crm = CRMFilter(countries=countries or [], min_age=min_age, max_age=max_age, min_spent=min_spent, likes_luxury=likes_luxury)
+        self.calls.append({"tool": "semantic_search", "intent": intent, "crm": crm.model_dump(exclude_defaults=True)})
+        log.info("tool semantic_search intent=%r crm=%s", intent, crm.model_dump_json(exclude_defaults=True))
+        seg = self.engine.semantic(intent, crm, max(1, min(int(limit), 1000)))
+        self.segments.append((AudienceQuery(crm=crm, intent=intent, limit=limit), seg))
+        return summarize(seg)
+
+    def sql_analytics(self, question: str) -> str:
+        """Answer a counting / aggregate / breakdown question with SQL over customers, events and
+        customer_profiles. Give the question in plain words; returns columns and rows."""
+        from discovery.sql_guard import SQLGuardError, run_guarded
+
+        cat = self.engine.catalogue
+        prompt = TEXT_TO_SQL_PROMPT.format(
+            question=question, events=cat.events, data_min=cat.data_min, data_max=cat.data_max,
+            event_types=", ".join(cat.event_types), products=", ".join(cat.products), colors=", ".join(cat.colors),
+        )  # fmt: skip
+        text = complete_sql(self.llm, prompt)
+        log.info("tool sql_analytics question=%r sql=%r", question, text)
+        self.calls.append({"tool": "sql_analytics", "question": question, "sql": text})
+        try:
+            res = run_guarded(
+                self.engine.engine, text,
+                timeout_ms=self.engine.settings.sql_statement_timeout_ms, row_limit=self.engine.settings.sql_row_limit,
+            )  # fmt: skip
+        except SQLGuardError as exc:
+            self.rejected.append(str(exc))
+            return f"SQL not run: {exc}"
+        table = Table(list(res.columns), [list(r) for r in res.rows], [res.sql])
+        self.tables.append(table)
+        return json.dumps({"columns": table.columns, "rows": table.rows[:30], "row_count": len(table.rows)}, default=str)
+
+    def sql_data_retriever(self, customer_ids: list[int]) -> str:
+        """Full profiles (no emails) of the given customer ids: country, age, spend, interests,
+        preferred colors, luxury tag, event counts, last activity."""
+        ids = [int(i) for i in customer_ids][:50]
+        self.calls.append({"tool": "sql_data_retriever", "ids": len(ids)})
+        log.info("tool sql_data_retriever ids=%d", len(ids))
+        table = self.engine.profiles(ids)
+        self.tables.append(table)
+        return json.dumps([dict(zip(table.columns, r, strict=True)) for r in table.rows], default=str)
+
+    def tools(self) -> list[FunctionTool]:
+        return [
+            FunctionTool.from_defaults(fn=self.hybrid_discovery, name="hybrid_discovery"),
+            FunctionTool.from_defaults(fn=self.semantic_search, name="semantic_search"),
+            FunctionTool.from_defaults(fn=self.sql_analytics, name="sql_analytics"),
+            FunctionTool.from_defaults(fn=self.sql_data_retriever, name="sql_data_retriever"),
+        ]
+
+
+def summarize(seg: Segment) -> str:
+    """What the model sees of a segment: counts, ids, facets — no emails, no names."""
+    f = seg.funnel
+    top = [
+        {
+            "id": c.customer_id, "country": c.country, "age": c.age, "spent": round(c.total_spent),
+            "interests": c.calculated_interests, "luxury": c.likes_luxury, "score": c.score,
+        }  # fmt: skip
+        for c in seg.customers[:10]
+    ]
+    return json.dumps(
+        {
+            "funnel": {"population": f.population, "after_gate": f.after_gate, "after_semantic": f.after_semantic, "returned": f.returned},
+            "top": top,
+            "notes": seg.notes,
+        }
+    )
+
+
+def make_llm(settings: Settings, timeout_s: float) -> MeteredOpenRouter:
+    key = settings.openrouter_api_key.get_secret_value() if settings.openrouter_api_key else ""
+    llm = MeteredOpenRouter(
+        api_key=key,
+        model=settings.llm_model,
+        api_base=settings.llm_api_base,
+        context_window=settings.llm_context_window,
+        max_tokens=settings.llm_max_tokens,
+        temperature=0.0,
+        timeout=timeout_s,
+        max_retries=settings.llm_max_retries,
+        prices=settings.llm_prices or None,
+    )
+    return llm
+
+
+_FENCE = re.compile(r"^```(?:sql)?\s*|\s*```$", re.IGNORECASE)
+
+
+def complete_sql(llm: MeteredOpenRouter, prompt: str) -> str:
+    response = llm.chat([ChatMessage(role=MessageRole.USER, content=prompt)])
+    return _FENCE.sub("", (response.message.content or "").strip()).strip()
+
+
+def history_messages(turns: list[tuple[str, str]]) -> list[ChatMessage]:
+    out = []
+    for q, a in turns[-6:]:
+        out.append(ChatMessage(role=MessageRole.USER, content=q))
+        out.append(ChatMessage(role=MessageRole.ASSISTANT, content=a))
+    return out
+
+
+def system_prompt(engine: DiscoveryEngine, today: date) -> str:
+    cat = engine.catalogue
+    return SYSTEM_PROMPT.format(
+        customers=cat.customers, events=cat.events, data_min=cat.data_min, data_max=cat.data_max, today=today,
+        event_types=", ".join(cat.event_types), products=", ".join(cat.products), colors=", ".join(cat.colors),
+        countries=", ".join(cat.countries),
+    )  # fmt: skip
+
+
+def run_agent(box: ToolBox, question: str, turns: list[tuple[str, str]], settings: Settings) -> str:
+    """Run the ReAct loop (bounded iterations and time); return the model's final text."""
+    agent = ReActAgent(
+        tools=box.tools(),
+        llm=box.llm,
+        system_prompt=system_prompt(box.engine, box.now.date()),
+        streaming=False,
+        timeout=settings.llm_timeout_s,
+    )
+
+    async def go() -> str:
+        handler = agent.run(user_msg=question, chat_history=history_messages(turns), max_iterations=settings.agent_max_iterations)
+        out = await asyncio.wait_for(handler, timeout=settings.llm_timeout_s)
+        return str(getattr(out, "response", out).content if hasattr(out, "response") else out)
+
+    return asyncio.run(go())

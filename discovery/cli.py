@@ -1,0 +1,103 @@
+"""python -m discovery ask "question" [--json] [--offline] [--debug]; python -m discovery (interactive)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+
+from cdp.errors import CDPError
+from cdp.settings import get_settings
+from discovery.result import Result
+
+EXAMPLES = (
+    "How many customers are in the database?",
+    "Find blue-themed customers from Germany who spent more than 500.",
+    "Suggest a list of customers interested in jacket and shoes.",
+    "Find customers who bought red socks in the last 6 months and like luxury. Show them as JSON.",
+    "Recommend an audience for a luxury high-end fashion campaign in Poland.",
+    "Suggest customers for a luxury red-themed fashion campaign.",
+    "Find users who bought socks and are interested in high-end lifestyle.",
+)
+
+
+def render_text(r: Result, top: int = 10) -> str:
+    out = [f"[{r.mode}] {r.answer}"]
+    if r.mode_reason and r.mode == "offline":
+        out.append(f"  (offline planner: {r.mode_reason})")
+    for note in r.notes:
+        out.append(f"  note: {note}")
+    if r.kind == "segment" and r.customers:
+        f = r.funnel
+        out.append(f"  funnel: population {f.population:,} → gate {f.after_gate:,} → semantic {f.after_semantic:,} → returned {f.returned}")
+        for c in r.customers[:top]:
+            score = f"{c.score:.2f}" if c.score is not None else "  - "
+            out.append(
+                f"  #{c.customer_id:<7} {c.first_name} {c.last_name[:1]}. {c.country} {c.age:>3}y "
+                f"spent {c.total_spent:>9,.2f}  {', '.join(c.calculated_interests):<24} score {score}  why: {c.why}"
+            )
+        if len(r.customers) > top:
+            out.append(f"  … and {len(r.customers) - top} more (use --json for all)")
+    if r.kind == "analytics" and r.rows:
+        out.append("  " + " | ".join(r.columns))
+        for row in r.rows[:20]:
+            out.append("  " + " | ".join(str(v) for v in row))
+    u = r.usage
+    out.append(
+        f"  {u.llm_calls} LLM calls · {u.llm_prompt_tokens + u.llm_completion_tokens} tokens · "
+        f"{u.embedding_tokens} embedding tokens · ${u.cost_usd:.5f} · {r.timings_ms.get('total', 0) / 1000:.2f}s"
+    )
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m discovery", description="Ask the audience discovery engine.")
+    p.add_argument("--offline", action="store_true", help="force the offline planner (no LLM)")
+    p.add_argument("--debug", action="store_true", help="print every tool call and SQL statement")
+    sub = p.add_subparsers(dest="command")
+    a = sub.add_parser("ask", help="answer one question")
+    a.add_argument("question")
+    a.add_argument("--json", action="store_true", help="print the segment JSON document")
+    a.add_argument("--offline", action="store_true", dest="offline_ask")
+    a.add_argument("--debug", action="store_true", dest="debug_ask")
+    sub.add_parser("examples", help="answer the original demo's example questions")
+    args = p.parse_args(argv)
+    debug = args.debug or getattr(args, "debug_ask", False)
+    offline = args.offline or getattr(args, "offline_ask", False)
+    logging.basicConfig(level=logging.INFO if debug else logging.WARNING, stream=sys.stderr,
+                        format="%(levelname)s %(name)s: %(message)s")  # fmt: skip
+    for noisy in ("httpx", "sentence_transformers", "transformers", "urllib3", "openai"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    from discovery.service import Conversation, Discovery
+
+    try:
+        disc = Discovery.from_settings(get_settings())
+        if args.command == "ask":
+            r = disc.answer(args.question, offline=offline)
+            print(json.dumps(r.to_json(), indent=2, default=str) if args.json else render_text(r))
+            return 0
+        if args.command == "examples":
+            for q in EXAMPLES:
+                print(f"\n> {q}")
+                print(render_text(disc.answer(q, offline=offline), top=5))
+            return 0
+        conv = Conversation()
+        print("Ask for an audience (follow-ups refine it; 'exit' to quit).")
+        while True:
+            try:
+                q = input("audience> ").strip()
+            except EOFError:
+                return 0
+            if q.lower() in {"exit", "quit"}:
+                return 0
+            if q:
+                r = disc.answer(q, conv, offline=offline)
+                print(json.dumps(r.to_json(), indent=2, default=str) if r.wants_json else render_text(r))
+    except CDPError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        from cdp.vectors import close_qdrant
+
+        close_qdrant()

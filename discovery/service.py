@@ -1,0 +1,240 @@
+"""discovery.answer(question, conversation) -> Result: the one entry point the bot and
+the CLI call. Chooses the agent (LLM configured) or the offline planner (no key, --offline,
+or the LLM failed / timed out) and says which answered and why."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from qdrant_client import QdrantClient
+from sqlalchemy.engine import Engine
+
+from cdp.db import get_engine
+from cdp.embedder import Embedder, get_embedder
+from cdp.schema import ensure_schema
+from cdp.settings import Settings
+from cdp.vectors import get_qdrant
+from discovery import planner
+from discovery.catalogue import Catalogue, load_catalogue
+from discovery.engine import DiscoveryEngine, Segment, Table
+from discovery.query import AudienceQuery, CRMFilter
+from discovery.result import Funnel, Recipe, Result, Usage
+
+log = logging.getLogger(__name__)
+
+NO_DATA = (
+    "There is no customer data yet. Load your CRM and clickstream exports with "
+    "`python -m ingest run --crm FILE --events FILE` (or `make demo` for sample data); "
+    "Slack admins can run `/audience ingest`."
+)
+
+
+@dataclass
+class Conversation:
+    """What a thread remembers: past turns, and the last plan / query / segment ids."""
+
+    turns: list[tuple[str, str]] = field(default_factory=list)
+    last_plan: planner.Plan | None = None
+    last_ids: list[int] = field(default_factory=list)
+
+    @property
+    def last_query(self) -> AudienceQuery | None:
+        return self.last_plan.query if self.last_plan else None
+
+    def remember(self, question: str, result: Result, plan: planner.Plan | None) -> None:
+        self.turns.append((question, result.answer))
+        if plan is not None and plan.kind in ("segment", "analytics", "clarify"):
+            self.last_plan = plan
+        if result.kind == "segment" and result.customers and result.explain_customer is None:
+            self.last_ids = [c.customer_id for c in result.customers]
+
+    def to_dict(self) -> dict:
+        return {
+            "turns": [list(t) for t in self.turns[-20:]],
+            "last_plan": self.last_plan.to_dict() if self.last_plan else None,
+            "last_ids": self.last_ids,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict | None) -> Conversation:
+        if not d:
+            return cls()
+        plan = planner.Plan.from_dict(d["last_plan"]) if d.get("last_plan") else None
+        return cls([tuple(t) for t in d.get("turns", [])], plan, list(d.get("last_ids", [])))
+
+
+class Discovery:
+    """Ready clients for answering questions; build once per process (entry points)."""
+
+    def __init__(self, settings: Settings, engine: Engine, qdrant: QdrantClient, embedder: Embedder):
+        self.settings, self.engine, self.qdrant, self.embedder = settings, engine, qdrant, embedder
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Discovery:
+        engine = get_engine(settings)
+        ensure_schema(engine)
+        return cls(settings, engine, get_qdrant(settings), get_embedder(settings.embedding_model, settings.embedding_batch_size))
+
+    @property
+    def llm_configured(self) -> bool:
+        return bool(self.settings.openrouter_api_key and self.settings.openrouter_api_key.get_secret_value())
+
+    def answer(
+        self,
+        question: str,
+        conversation: Conversation | None = None,
+        *,
+        offline: bool = False,
+        progress=None,
+        now: datetime | None = None,
+        request_id: str | None = None,
+    ) -> Result:
+        rid = request_id or uuid.uuid4().hex[:12]
+        conversation = conversation if conversation is not None else Conversation()
+        now = now or datetime.now()
+        t0 = time.perf_counter()
+        catalogue = load_catalogue(self.engine)
+        if catalogue.empty:
+            result = Result(kind="clarify", question=question, answer=NO_DATA, mode="offline", mode_reason="no data")
+            return self._finish(result, catalogue, t0, rid)
+        de = DiscoveryEngine(self.settings, self.engine, self.qdrant, self.embedder, catalogue)
+        plan = None
+        if offline or not self.llm_configured:
+            reason = "--offline was asked for" if offline else "no OPENROUTER_API_KEY is set"
+            result, plan = self._offline(de, question, conversation, now, progress, reason)
+        else:
+            try:
+                result = self._agent(de, question, conversation, now, progress)
+            except Exception as exc:  # the LLM is down, slow, or talks garbage: answer anyway
+                log.warning("request %s: the agent failed (%s: %s); the offline planner answers", rid, type(exc).__name__, exc)
+                reason = f"the LLM failed ({type(exc).__name__}); the offline planner answered"
+                result, plan = self._offline(de, question, conversation, now, progress, reason)
+        conversation.remember(question, result, plan)
+        return self._finish(result, catalogue, t0, rid)
+
+    def _finish(self, result: Result, cat: Catalogue, t0: float, rid: str) -> Result:
+        result.timings_ms["total"] = (time.perf_counter() - t0) * 1000
+        result.recipe.embedding_model = self.settings.embedding_model
+        result.recipe.data_snapshot = {
+            "run_id": cat.run_id,
+            "finished_at": cat.finished_at.isoformat() if cat.finished_at else None,
+            "data_max": cat.data_max.isoformat() if cat.data_max else None,
+        }
+        result.data_max = cat.data_max
+        u = result.usage
+        log.info(
+            "request %s: %s/%s in %.0f ms; llm_calls=%d prompt=%d completion=%d embedding=%d cost=$%.6f",
+            rid, result.mode, result.kind, result.timings_ms["total"], u.llm_calls, u.llm_prompt_tokens,
+            u.llm_completion_tokens, u.embedding_tokens, u.cost_usd,
+        )  # fmt: skip
+        return result
+
+    # -- offline -------------------------------------------------------------------------------
+    def _offline(self, de: DiscoveryEngine, question: str, conv: Conversation, now: datetime, progress, reason: str):
+        p = planner.plan(question, de.catalogue, conv.last_plan, today=now.date())
+        log.info("offline plan: %s %s", p.kind, p.message)
+        base = dict(question=question, mode="offline", mode_reason=reason, wants_json=p.wants_json)
+        if p.kind == "segment" and p.query is not None:
+            seg = de.hybrid(p.query, now=now, progress=progress)
+            result = segment_result(seg, p.query, answer=describe_segment(seg, p.query), **base)
+        elif p.kind == "analytics" and p.analytics is not None:
+            table = de.analytics(p.analytics, now)
+            result = analytics_result(table, answer=describe_table(table), query=p.analytics.model_dump(mode="json", exclude_defaults=True), **base)
+        elif p.kind == "explain" and p.explain_customer is not None:
+            result = self._explain(de, p.explain_customer, conv, now, base)
+        else:
+            result = Result(kind="clarify", answer=p.message, **base)
+        return result, p
+
+    def _explain(self, de: DiscoveryEngine, cid: int, conv: Conversation, now: datetime, base: dict) -> Result:
+        q = conv.last_query
+        if q is None:
+            return Result(kind="clarify", answer="Ask for a segment first; then I can explain why a customer is in it.", **base)
+        probe = q.model_copy(update={"crm": q.crm.model_copy(update={"customer_ids": [cid]}), "limit": 1})
+        seg = de.hybrid(probe, now=now)
+        if seg.customers:
+            c = seg.customers[0]
+            text = f"Customer {cid} is in the segment: {c.why}."
+        else:
+            text = f"Customer {cid} does not match the last segment ({q.describe()})."
+        result = segment_result(seg, probe, answer=text, **base)
+        result.explain_customer = cid
+        return result
+
+    # -- agent ---------------------------------------------------------------------------------
+    def _agent(self, de: DiscoveryEngine, question: str, conv: Conversation, now: datetime, progress) -> Result:
+        from discovery.agent import ToolBox, make_llm, run_agent
+
+        llm = make_llm(self.settings, timeout_s=self.settings.llm_timeout_s)
+        box = ToolBox(engine=de, llm=llm, now=now, progress=progress)
+        t0 = time.perf_counter()
+        text = run_agent(box, question, conv.turns, self.settings)
+        base = dict(question=question, mode="agent", mode_reason=f"LLM {self.settings.llm_model}", wants_json="json" in question.lower())
+        if box.segments:
+            q, seg = box.segments[-1]
+            result = segment_result(seg, q, answer=text or describe_segment(seg, q), **base)
+            result.recipe.sql = [s for _, sg in box.segments for s in sg.sql] + [s for t in box.tables for s in t.sql]
+        elif box.tables:
+            table = box.tables[-1]
+            result = analytics_result(table, answer=text or describe_table(table), query=box.calls[-1], **base)
+        else:
+            result = Result(kind="clarify", answer=text or "Could you say more about the audience you need?", **base)
+        result.usage.llm_calls = llm.usage.llm_calls
+        result.usage.llm_prompt_tokens = llm.usage.llm_prompt_tokens
+        result.usage.llm_completion_tokens = llm.usage.llm_completion_tokens
+        result.usage.cost_usd = llm.usage.cost_usd
+        result.usage.embedding_tokens += sum(sg.embedding_tokens for _, sg in box.segments[:-1])
+        result.recipe.model = self.settings.llm_model
+        result.timings_ms["agent"] = (time.perf_counter() - t0) * 1000
+        if box.rejected:
+            result.notes.extend(f"blocked SQL: {r}" for r in box.rejected)
+        return result
+
+
+def segment_result(seg: Segment, q: AudienceQuery, *, answer: str, **base) -> Result:
+    result = Result(kind="segment", answer=answer, funnel=seg.funnel, customers=seg.customers, notes=list(seg.notes), **base)
+    result.recipe = Recipe(query=q.model_dump(mode="json", exclude_defaults=True), sql=list(seg.sql), semantic_query=seg.semantic_query)
+    result.usage = Usage(embedding_tokens=seg.embedding_tokens)
+    result.timings_ms.update(seg.timings_ms)
+    result.query = q
+    return result
+
+
+def analytics_result(table: Table, *, answer: str, query: dict | None, **base) -> Result:
+    result = Result(kind="analytics", answer=answer, columns=table.columns, rows=table.rows, **base)
+    result.recipe = Recipe(query=query, sql=list(table.sql))
+    result.funnel = Funnel(returned=len(table.rows))
+    return result
+
+
+def describe_segment(seg: Segment, q: AudienceQuery) -> str:
+    f = seg.funnel
+    if not seg.customers:
+        return "No customers found: " + "; ".join(seg.notes) + "."
+    text = f"{f.after_gate:,} of {f.population:,} customers match {q.describe()}"
+    if q.intent:
+        text += f"; ranked by similarity to “{q.intent}”"
+    return text + f". Showing the top {f.returned}."
+
+
+def describe_table(t: Table) -> str:
+    if not t.rows:
+        return "No rows match."
+    if len(t.rows) == 1 and len(t.columns) == 1:
+        value = t.rows[0][0]
+        return f"{t.columns[0].replace('_', ' ')}: {value:,}" if isinstance(value, (int, float)) else f"{t.columns[0]}: {value}"
+    head = ", ".join(f"{r[0]} {r[-1]:,}" if isinstance(r[-1], (int, float)) else f"{r[0]} {r[-1]}" for r in t.rows[:5])
+    more = f" (and {len(t.rows) - 5} more)" if len(t.rows) > 5 else ""
+    return f"{t.columns[-1].replace('_', ' ')} by {t.columns[0].replace('_', ' ')}: {head}{more}."
+
+
+def answer(settings: Settings, question: str, conversation: Conversation | None = None, **kw) -> Result:
+    """Convenience: build the clients and answer one question."""
+    return Discovery.from_settings(settings).answer(question, conversation, **kw)
+
+
+__all__ = ["Conversation", "Discovery", "answer", "CRMFilter"]
