@@ -99,6 +99,7 @@ def _normalize_tool_call(index: int, call: Mapping[str, Any]) -> JsonDict:
 
 
 class _HTTPServer(ThreadingHTTPServer):
+    request_queue_size = 128  # the default listen backlog (5) refuses bursts of concurrent clients
     daemon_threads = False  # join handler threads in server_close()
     block_on_close = True
 
