@@ -18,6 +18,9 @@ def main(argv: list[str] | None = None) -> int:
         s = sub.add_parser(name)
         s.add_argument("--customers", type=int, default=5000 if name == "ingest-build" else 1_000_000)
         s.add_argument("--events-per-customer", type=float, default=10 if name == "ingest-build" else 20)
+    t = sub.add_parser("tools", help="discovery tool latency without the LLM")
+    t.add_argument("--customers", type=int, default=20000)
+    t.add_argument("--events-per-customer", type=float, default=10)
     b = sub.add_parser("bot-burst", help="50 slash commands against the fake Slack")
     b.add_argument("-n", type=int, default=50)
     sub.add_parser("all", help="the quick benchmarks (make bench)")
@@ -25,6 +28,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     from bench import ingest_bench
 
+    if args.bench == "tools":
+        from bench.tools_bench import tools
+
+        print(tools(args.customers, args.events_per_customer))
+        return 0
     if args.bench == "bot-burst":
         from bench.bot_burst import burst
 
