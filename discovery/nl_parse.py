@@ -12,7 +12,7 @@
   "between DATE and DATE", "in January" (the latest January not after today),
   "in March 2026", "in Q1", "in 2025".
 - Vocabulary: products and colors of the catalogue with singular/plural, case, hyphen and
-  spacing variants ("t-shirts" = "tshirt", "hiking boot" = "hiking boots"); countries of the
+  spacing variants (a hyphenated, spaced or plural form matches the stored one, e.g. t-shirts -> tshirt); countries of the
   catalogue by code (upper case, or lower case when not an English word), by name
   (pycountry: name, official and common name) or by demonym ("German", "Poles"); other
   countries of the world are recognised too, so a question about a country that is not in
