@@ -110,9 +110,10 @@ class DiscoveryEngine:
         if q.intent:
             say("semantic")
             t1 = time.perf_counter()
-            ranked, scores, tokens = self.rank(ids, q.intent, top=q.limit)
+            everyone = len(ids) >= funnel.population  # no restriction needed: Qdrant's own exact top-k
+            ranked, scores, tokens = self.rank(ids, q.intent, top=q.limit, everyone=everyone)
             timings["semantic"] = (time.perf_counter() - t1) * 1000
-            funnel.after_semantic = len(scores)
+            funnel.after_semantic = len(ids) if everyone else len(scores)
             top = ranked[: q.limit]
         else:
             funnel.after_semantic = len(ids)
@@ -125,13 +126,17 @@ class DiscoveryEngine:
         funnel.returned = len(customers)
         return Segment(funnel, customers, sql, q.intent, [], tokens, timings)
 
-    def rank(self, ids: list[int], intent: str, top: int) -> tuple[list[int], dict[int, float], int]:
-        """Rank exactly the gate's customers by cosine similarity to `intent`."""
+    def rank(self, ids: list[int], intent: str, top: int, everyone: bool = False) -> tuple[list[int], dict[int, float], int]:
+        """Rank exactly the gate's customers by cosine similarity to `intent` (when the gate is
+        every customer, Qdrant's unrestricted top-k is the same ranking, without fetching all)."""
         qv = self.embedder.embed_one(intent)
         tokens = self.embedder.count_tokens([intent])
         alias = self.settings.qdrant_collection
         scores: dict[int, float] = {}
-        if len(ids) <= EXACT_RANK_MAX:
+        if everyone:
+            res = self.qdrant.query_points(alias, query=qv.tolist(), limit=max(top * 2, top + 10))
+            scores = {int(p.id): float(p.score) for p in res.points}
+        elif len(ids) <= EXACT_RANK_MAX:
             for i in range(0, len(ids), _FETCH_CHUNK):
                 points = self.qdrant.retrieve(alias, ids[i : i + _FETCH_CHUNK], with_vectors=True, with_payload=False)
                 if not points:

@@ -119,3 +119,12 @@ def test_semantic_search_through_llamaindex_with_crm_filters(seed_settings):
     assert len(seg.customers) == 15 and all(c.country == "PL" for c in seg.customers)
     assert sum(c.likes_luxury for c in seg.customers) >= 12
     assert seg.embedding_tokens > 0
+
+
+def test_unrestricted_ranking_equals_exact_scoring_of_every_customer(seed_settings):
+    de = _engine(seed_settings)
+    ids = list(range(1, 501))
+    fast, fast_scores, _ = de.rank(ids, "luxury red fashion", top=15, everyone=True)
+    exact, exact_scores, _ = de.rank(ids, "luxury red fashion", top=15)
+    assert fast[:15] == exact[:15]
+    assert all(abs(fast_scores[i] - exact_scores[i]) < 1e-4 for i in fast[:15])
