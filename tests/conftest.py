@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -84,3 +85,25 @@ def small_sample(tmp_path_factory):
 def write_csv(path: Path, header: str, lines: list[str]) -> Path:
     path.write_text(header + "\n" + "\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+@contextmanager
+def loaded_database(pg_server_url: str, data_dir: Path, crm: Path, events: Path, **overrides) -> Iterator[Settings]:
+    """A fresh database + Qdrant folder with `crm`/`events` ingested once (for a whole module)."""
+    import ingest
+
+    name = f"m_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(pg_server_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.engine.make_url(pg_server_url).set(database=name).render_as_string(hide_password=False)
+    settings = Settings(_env_file=None, database_url=url, data_dir=data_dir, openrouter_api_key=None, **overrides)
+    try:
+        ingest.run(settings, crm, events)
+        yield settings
+    finally:
+        close_qdrant()
+        dispose_engines()
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -34,23 +34,27 @@ def _where(body: dict) -> tuple[str, str, str | None]:
     return user, channel, body.get("response_url")
 
 
-def _card(body: dict, context: BoltContext):
+def _card(body: dict, context: BoltContext, client: WebClient):
+    """The clicked card, once per click: (bot, card, user, channel, response_url), or None when
+    the click was already handled or the card has expired (the user is told)."""
     bot = bot_of(context)
     action = body["actions"][0]
     if not bot.store.claim(keys("action", action.get("action_ts"), body["user"]["id"])):
-        return None, None
-    return bot, bot.store.card(action.get("value") or "")
+        return None
+    user, channel, response_url = _where(body)
+    card = bot.store.card(action.get("value") or "")
+    if card is None:
+        tell(client, user, channel, errors.card_expired(), response_url=response_url)
+        return None
+    return bot, card, user, channel, response_url
 
 
 def on_show_sql(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
     ack()
-    bot, card = _card(body, context)
-    if bot is None:
+    found = _card(body, context, client)
+    if found is None:
         return
-    user, channel, response_url = _where(body)
-    if card is None:
-        tell(client, user, channel, errors.card_expired(), response_url=response_url)
-        return
+    bot, card, user, channel, response_url = found
     statements = (card.document.get("recipe") or {}).get("sql") or []
     try:
         client.views_open(trigger_id=body["trigger_id"], view=sql_modal(card.question, statements))
@@ -60,13 +64,10 @@ def on_show_sql(ack: Ack, body: dict, client: WebClient, context: BoltContext) -
 
 def on_download_csv(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
     ack()
-    bot, card = _card(body, context)
-    if bot is None:
+    found = _card(body, context, client)
+    if found is None:
         return
-    user, channel, response_url = _where(body)
-    if card is None:
-        tell(client, user, channel, errors.card_expired(), response_url=response_url)
-        return
+    bot, card, user, channel, response_url = found
     refusal = bot.access.check(client, user, card.channel)  # the file holds e-mails: only for allowed users
     if refusal is not None:
         tell(client, user, channel, refusal_message(refusal), response_url=response_url)
@@ -88,13 +89,10 @@ def on_download_csv(ack: Ack, body: dict, client: WebClient, context: BoltContex
 
 def on_feedback(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
     ack()
-    bot, card = _card(body, context)
-    if bot is None:
+    found = _card(body, context, client)
+    if found is None:
         return
-    user, channel, response_url = _where(body)
-    if card is None:
-        tell(client, user, channel, errors.card_expired(), response_url=response_url)
-        return
+    bot, card, user, channel, response_url = found
     rating = 1 if body["actions"][0]["action_id"] == ACTION_FEEDBACK_UP else -1
     bot.store.record_feedback(card, user, rating)
     thanks = (

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
 from pydantic import SecretStr
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -20,6 +19,7 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from bot.app import bot_context, create_app, shutdown
 from cdp.settings import Settings
 from discovery.service import Discovery
+from tests.conftest import loaded_database as shared_loaded_database
 from tests.fakes.slack_server import FakeSlackServer, Message, UploadedFile
 
 BOT_TOKEN = "xoxb-test"
@@ -191,39 +191,6 @@ def running_bot(
 
 @contextmanager
 def loaded_database(pg_server_url: str, data_dir: Path, crm: Path, events: Path) -> Iterator[Settings]:
-    """A fresh database + Qdrant folder with `crm`/`events` ingested once (for a whole module)."""
-    import ingest
-    from cdp.db import dispose_engines
-    from cdp.vectors import close_qdrant
-
-    name = f"t_bot_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(pg_server_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.engine.make_url(pg_server_url).set(database=name).render_as_string(hide_password=False)
-    settings = Settings(_env_file=None, database_url=url, data_dir=data_dir, openrouter_api_key=None, llm_max_retries=0)
-    try:
-        ingest.run(settings, crm, events)
+    """The shared loaded-database helper, with the LLM client's retries off (tests must fail fast)."""
+    with shared_loaded_database(pg_server_url, data_dir, crm, events, llm_max_retries=0) as settings:
         yield settings
-    finally:
-        close_qdrant()
-        dispose_engines()
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def agent_broken() -> str | None:
-    """Why the LLM agent cannot build its tools (a discovery bug), or None when it can."""
-    import warnings
-
-    from discovery.agent import ToolBox
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            for tool in ToolBox(engine=None, llm=None, now=None).tools():  # type: ignore[arg-type]
-                tool.metadata.get_parameters_dict()
-        except Exception as exc:
-            return f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
-    return None

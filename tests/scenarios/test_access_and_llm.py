@@ -9,15 +9,9 @@ import time
 import pytest
 from pydantic import SecretStr
 
-from tests.bot.harness import agent_broken, card_text, json_of, running_bot
+from tests.bot.harness import card_text, json_of, running_bot
 
 QUESTION = "customers who bought socks"
-AGENT_BROKEN = agent_broken()
-# discovery/agent.py has `from __future__ import annotations`: LlamaIndex cannot resolve the string annotation
-# `Literal[...]` of hybrid_discovery, so every agent run fails before calling the LLM (reported to the lead).
-needs_agent = pytest.mark.xfail(
-    AGENT_BROKEN is not None, reason=f"discovery agent cannot build its tools: {AGENT_BROKEN}"
-)
 ANSWER = "Thought: I can answer without using any more tools.\nAnswer: {}"
 
 
@@ -61,7 +55,6 @@ def llm_settings(loaded, llm_server):
     )
 
 
-@needs_agent
 @pytest.mark.parametrize("failure", ["error", "slow"])
 def test_llm_failure_falls_back_to_the_offline_planner(slack, loaded, llm_server, failure):
     settings = llm_settings(loaded, llm_server)
@@ -83,7 +76,6 @@ def test_llm_failure_falls_back_to_the_offline_planner(slack, loaded, llm_server
     slack.assert_all_messages_valid()
 
 
-@needs_agent
 def test_llm_agent_answer_shows_tokens_and_model(slack, loaded, llm_server):
     llm_server.enqueue(
         'Thought: I need the socks buyers.\nAction: hybrid_discovery\nAction Input: {"event_types": ["purchase"], "products": ["socks"]}',
@@ -107,7 +99,6 @@ def test_llm_agent_answer_shows_tokens_and_model(slack, loaded, llm_server):
     slack.assert_all_messages_valid()
 
 
-@needs_agent
 def test_sql_blocked_by_the_guard_is_explained(slack, loaded, llm_server):
     llm_server.enqueue('Thought: count.\nAction: sql_analytics\nAction Input: {"question": "remove everyone"}')
     llm_server.enqueue("DELETE FROM customers")
