@@ -1,11 +1,11 @@
 """Ingestion benchmarks.
 
-  python -m bench ingest-build --customers 5000 --events-per-customer 10
-      full build incl. embedding (vs the original demo's 87 s), and the embedder alone
-      on the same texts
-  python -m bench ingest-scale --customers 1000000 --events-per-customer 20
-      the stages before embedding (CSV -> PostgreSQL -> profiles), peak memory; then the
-      cost of the unchanged-file check a nightly rerun starts with
+python -m bench ingest-build --customers 5000 --events-per-customer 10
+    full build incl. embedding (vs the original demo's 87 s), and the embedder alone
+    on the same texts
+python -m bench ingest-scale --customers 1000000 --events-per-customer 20
+    the stages before embedding (CSV -> PostgreSQL -> profiles), peak memory; then the
+    cost of the unchanged-file check a nightly rerun starts with
 """
 
 from __future__ import annotations

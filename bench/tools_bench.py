@@ -1,9 +1,9 @@
 """Discovery tool latency without the LLM.
 
-  python -m bench tools --customers 20000 --events-per-customer 10
-      hybrid_discovery p50/p95 over a fixed question set, and the original demo's approach
-      (payload MatchAny on metadata.customer_id in Qdrant local mode) against ours
-      (vectors fetched by point id, exact scoring) for 1,000- and 10,000-id gates.
+python -m bench tools --customers 20000 --events-per-customer 10
+    hybrid_discovery p50/p95 over a fixed question set, and the original demo's approach
+    (payload MatchAny on metadata.customer_id in Qdrant local mode) against ours
+    (vectors fetched by point id, exact scoring) for 1,000- and 10,000-id gates.
 """
 
 from __future__ import annotations

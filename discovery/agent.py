@@ -5,7 +5,6 @@ segments are collected beside the conversation in a ToolBox, so the customer lis
 answer always comes from a tool, never from the model's text.
 """
 
-
 # No `from __future__ import annotations` here: FunctionTool reads the tools' annotations at runtime.
 import asyncio
 import json
@@ -100,25 +99,41 @@ class ToolBox:
         to `intent` (descriptive words, e.g. 'luxury fashion'); 3) enrichment. Optional `sql_where` is an
         extra SQL condition over the events table (columns event_type, product, color, price,
         event_timestamp). Returns the funnel and the top customers."""
-        has_behaviour = any([event_types, products, colors, last_days, since, until, min_price, max_price]) or min_events > 1
+        has_behaviour = (
+            any([event_types, products, colors, last_days, since, until, min_price, max_price]) or min_events > 1
+        )
         window = None
         if last_days:
             window = TimeWindow(last=last_days, unit="days")
         elif since or until:
-            window = TimeWindow(start=date.fromisoformat(since) if since else None, end=date.fromisoformat(until) if until else None)
+            window = TimeWindow(
+                start=date.fromisoformat(since) if since else None, end=date.fromisoformat(until) if until else None
+            )
         behaviours = []
         if has_behaviour or never:
             behaviours.append(
                 Behaviour(
-                    event_types=event_types or [], products=products or [], colors=colors or [],
-                    min_price=min_price, max_price=max_price, window=window, min_events=max(1, min_events), negate=never,
+                    event_types=event_types or [],
+                    products=products or [],
+                    colors=colors or [],
+                    min_price=min_price,
+                    max_price=max_price,
+                    window=window,
+                    min_events=max(1, min_events),
+                    negate=never,
                 )  # fmt: skip
             )
         q = AudienceQuery(
             behaviours=behaviours,
             crm=CRMFilter(
-                countries=countries or [], exclude_countries=exclude_countries or [], min_age=min_age, max_age=max_age,
-                min_spent=min_spent, max_spent=max_spent, favorite_colors=favorite_colors or [], likes_luxury=likes_luxury,
+                countries=countries or [],
+                exclude_countries=exclude_countries or [],
+                min_age=min_age,
+                max_age=max_age,
+                min_spent=min_spent,
+                max_spent=max_spent,
+                favorite_colors=favorite_colors or [],
+                likes_luxury=likes_luxury,
             ),  # fmt: skip
             intent=intent or None,
             order_by=order_by,
@@ -154,7 +169,9 @@ class ToolBox:
     ) -> str:
         """Vector-only discovery: customers whose semantic profile is closest to `intent`, with optional
         CRM filters (countries as codes, age range, minimum total spent, likes_luxury)."""
-        crm = CRMFilter(countries=countries or [], min_age=min_age, max_age=max_age, min_spent=min_spent, likes_luxury=likes_luxury)
+        crm = CRMFilter(
+            countries=countries or [], min_age=min_age, max_age=max_age, min_spent=min_spent, likes_luxury=likes_luxury
+        )
         self.calls.append({"tool": "semantic_search", "intent": intent, "crm": crm.model_dump(exclude_defaults=True)})
         log.info("tool semantic_search intent=%r crm=%s", intent, crm.model_dump_json(exclude_defaults=True))
         seg = self.engine.semantic(intent, crm, max(1, min(int(limit), 1000)))
@@ -184,7 +201,9 @@ class ToolBox:
             return f"SQL not run: {exc}"
         table = Table(list(res.columns), [list(r) for r in res.rows], [res.sql])
         self.tables.append(table)
-        return json.dumps({"columns": table.columns, "rows": table.rows[:30], "row_count": len(table.rows)}, default=str)
+        return json.dumps(
+            {"columns": table.columns, "rows": table.rows[:30], "row_count": len(table.rows)}, default=str
+        )
 
     def sql_data_retriever(self, customer_ids: list[int]) -> str:
         """Full profiles (no emails) of the given customer ids: country, age, spend, interests,
@@ -210,14 +229,24 @@ def summarize(seg: Segment) -> str:
     f = seg.funnel
     top = [
         {
-            "id": c.customer_id, "country": c.country, "age": c.age, "spent": round(c.total_spent),
-            "interests": c.calculated_interests, "luxury": c.likes_luxury, "score": c.score,
+            "id": c.customer_id,
+            "country": c.country,
+            "age": c.age,
+            "spent": round(c.total_spent),
+            "interests": c.calculated_interests,
+            "luxury": c.likes_luxury,
+            "score": c.score,
         }  # fmt: skip
         for c in seg.customers[:10]
     ]
     return json.dumps(
         {
-            "funnel": {"population": f.population, "after_gate": f.after_gate, "after_semantic": f.after_semantic, "returned": f.returned},
+            "funnel": {
+                "population": f.population,
+                "after_gate": f.after_gate,
+                "after_semantic": f.after_semantic,
+                "returned": f.returned,
+            },
             "top": top,
             "notes": seg.notes,
         }
@@ -276,7 +305,9 @@ def run_agent(box: ToolBox, question: str, turns: list[tuple[str, str]], setting
     )
 
     async def go() -> str:
-        handler = agent.run(user_msg=question, chat_history=history_messages(turns), max_iterations=settings.agent_max_iterations)
+        handler = agent.run(
+            user_msg=question, chat_history=history_messages(turns), max_iterations=settings.agent_max_iterations
+        )
         out = await asyncio.wait_for(handler, timeout=settings.llm_timeout_s)
         return str(getattr(out, "response", out).content if hasattr(out, "response") else out)
 

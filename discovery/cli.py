@@ -30,7 +30,9 @@ def render_text(r: Result, top: int = 10) -> str:
         out.append(f"  note: {note}")
     if r.kind == "segment" and r.customers:
         f = r.funnel
-        out.append(f"  funnel: population {f.population:,} → gate {f.after_gate:,} → semantic {f.after_semantic:,} → returned {f.returned}")
+        out.append(
+            f"  funnel: population {f.population:,} → gate {f.after_gate:,} → semantic {f.after_semantic:,} → returned {f.returned}"
+        )
         for c in r.customers[:top]:
             score = f"{c.score:.2f}" if c.score is not None else "  - "
             out.append(

@@ -225,7 +225,11 @@ def analytics_sql(a: AnalyticsQuery, now: datetime) -> CompiledSQL:
         "purchases": "p.purchases",
     }[a.field]
     if a.measure == "count":
-        agg = "count(DISTINCT c.customer_id)" if a.field in ("customers", "total_spent", "age", "purchases") else "count(*)"
+        agg = (
+            "count(DISTINCT c.customer_id)"
+            if a.field in ("customers", "total_spent", "age", "purchases")
+            else "count(*)"
+        )
         label = "customers" if a.field in ("customers", "total_spent", "age", "purchases") else a.field
     else:
         agg = f"round({a.measure}({value})::numeric, 2)"

@@ -61,10 +61,10 @@ def _plain(v):
     return v
 
 
-
-
 class DiscoveryEngine:
-    def __init__(self, settings: Settings, engine: Engine, qdrant: QdrantClient, embedder: Embedder, catalogue: Catalogue):
+    def __init__(
+        self, settings: Settings, engine: Engine, qdrant: QdrantClient, embedder: Embedder, catalogue: Catalogue
+    ):
         self.settings = settings
         self.engine = engine
         self.qdrant = qdrant
@@ -126,7 +126,9 @@ class DiscoveryEngine:
         funnel.returned = len(customers)
         return Segment(funnel, customers, sql, q.intent, [], tokens, timings)
 
-    def rank(self, ids: list[int], intent: str, top: int, everyone: bool = False) -> tuple[list[int], dict[int, float], int]:
+    def rank(
+        self, ids: list[int], intent: str, top: int, everyone: bool = False
+    ) -> tuple[list[int], dict[int, float], int]:
         """Rank exactly the gate's customers by cosine similarity to `intent` (when the gate is
         every customer, Qdrant's unrestricted top-k is the same ranking, without fetching all)."""
         qv = self.embedder.embed_one(intent)
@@ -155,7 +157,9 @@ class DiscoveryEngine:
         ranked = sorted(scores, key=lambda k: (-scores[k], k))
         return ranked, scores, tokens
 
-    def enrich(self, ids: list[int], q: AudienceQuery, now: datetime, scores: dict[int, float], sql: list[str]) -> list[Customer]:
+    def enrich(
+        self, ids: list[int], q: AudienceQuery, now: datetime, scores: dict[int, float], sql: list[str]
+    ) -> list[Customer]:
         if not ids:
             return []
         rows = {r.customer_id: r for r in self._run(c.enrich_sql(ids), sql)}
@@ -184,7 +188,9 @@ class DiscoveryEngine:
             )
         return out
 
-    def behaviour_counts(self, ids: list[int], behaviours: list[Behaviour], now: datetime, sql: list[str]) -> list[dict[int, int]]:
+    def behaviour_counts(
+        self, ids: list[int], behaviours: list[Behaviour], now: datetime, sql: list[str]
+    ) -> list[dict[int, int]]:
         out = []
         for i, b in enumerate(behaviours):
             if b.negate:
@@ -228,7 +234,9 @@ class DiscoveryEngine:
         q = AudienceQuery(crm=crm, intent=intent, limit=limit)
         customers = self.enrich(ids, q, datetime.now(), scores, sql)
         funnel = Funnel(self.catalogue.customers, self.catalogue.customers, len(hits), len(customers))
-        return Segment(funnel, customers, sql, intent, [] if hits else [f"no profile matches “{intent}”"], tokens, timings)
+        return Segment(
+            funnel, customers, sql, intent, [] if hits else [f"no profile matches “{intent}”"], tokens, timings
+        )
 
     # -- profiles and analytics ----------------------------------------------------------------
     def profiles(self, ids: list[int]) -> Table:

@@ -48,7 +48,9 @@ class TimeWindow(_Model):
 class Behaviour(_Model):
     """A condition on a customer's events. Empty lists mean 'any'."""
 
-    event_types: list[str] = Field(default_factory=list, description="e.g. ['purchase']; as stored in events.event_type")
+    event_types: list[str] = Field(
+        default_factory=list, description="e.g. ['purchase']; as stored in events.event_type"
+    )
     products: list[str] = Field(default_factory=list, description="as stored in events.product")
     colors: list[str] = Field(default_factory=list, description="as stored in events.color")
     min_price: float | None = Field(default=None, ge=0)
@@ -107,7 +109,9 @@ class AudienceQuery(_Model):
         if c.exclude_countries:
             parts.append("not in " + "/".join(c.exclude_countries))
         if c.min_age is not None or c.max_age is not None:
-            parts.append(f"age {c.min_age if c.min_age is not None else ''}–{c.max_age if c.max_age is not None else ''}")
+            parts.append(
+                f"age {c.min_age if c.min_age is not None else ''}–{c.max_age if c.max_age is not None else ''}"
+            )
         if c.min_spent is not None:
             parts.append(f"spent > {c.min_spent:g}")
         if c.max_spent is not None:

@@ -61,7 +61,9 @@ def crm_metadata_filters(crm: CRMFilter) -> MetadataFilters | None:
     if crm.max_spent is not None:
         f.append(MetadataFilter(key="metadata.total_spent", value=crm.max_spent, operator=FilterOperator.LT))
     if crm.favorite_colors:
-        f.append(MetadataFilter(key="metadata.favorite_color", value=list(crm.favorite_colors), operator=FilterOperator.IN))
+        f.append(
+            MetadataFilter(key="metadata.favorite_color", value=list(crm.favorite_colors), operator=FilterOperator.IN)
+        )
     if crm.likes_luxury is not None:
         f.append(MetadataFilter(key="metadata.likes_luxury", value=crm.likes_luxury, operator=FilterOperator.EQ))
     return MetadataFilters(filters=f, condition=FilterCondition.AND) if f else None

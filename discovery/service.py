@@ -77,7 +77,12 @@ class Discovery:
     def from_settings(cls, settings: Settings) -> Discovery:
         engine = get_engine(settings)
         ensure_schema(engine)
-        return cls(settings, engine, get_qdrant(settings), get_embedder(settings.embedding_model, settings.embedding_batch_size))
+        return cls(
+            settings,
+            engine,
+            get_qdrant(settings),
+            get_embedder(settings.embedding_model, settings.embedding_batch_size),
+        )
 
     @property
     def llm_configured(self) -> bool:
@@ -110,7 +115,9 @@ class Discovery:
             try:
                 result = self._agent(de, question, conversation, now, progress)
             except Exception as exc:  # the LLM is down, slow, or talks garbage: answer anyway
-                log.warning("request %s: the agent failed (%s: %s); the offline planner answers", rid, type(exc).__name__, exc)
+                log.warning(
+                    "request %s: the agent failed (%s: %s); the offline planner answers", rid, type(exc).__name__, exc
+                )
                 reason = f"the LLM failed ({type(exc).__name__}); the offline planner answered"
                 result, plan = self._offline(de, question, conversation, now, progress, reason)
         conversation.remember(question, result, plan)
@@ -143,7 +150,12 @@ class Discovery:
             result = segment_result(seg, p.query, answer=describe_segment(seg, p.query), **base)
         elif p.kind == "analytics" and p.analytics is not None:
             table = de.analytics(p.analytics, now)
-            result = analytics_result(table, answer=describe_table(table), query=p.analytics.model_dump(mode="json", exclude_defaults=True), **base)
+            result = analytics_result(
+                table,
+                answer=describe_table(table),
+                query=p.analytics.model_dump(mode="json", exclude_defaults=True),
+                **base,
+            )
         elif p.kind == "explain" and p.explain_customer is not None:
             result = self._explain(de, p.explain_customer, conv, now, base)
         else:
@@ -153,7 +165,9 @@ class Discovery:
     def _explain(self, de: DiscoveryEngine, cid: int, conv: Conversation, now: datetime, base: dict) -> Result:
         q = conv.last_query
         if q is None:
-            return Result(kind="clarify", answer="Ask for a segment first; then I can explain why a customer is in it.", **base)
+            return Result(
+                kind="clarify", answer="Ask for a segment first; then I can explain why a customer is in it.", **base
+            )
         probe = q.model_copy(update={"crm": q.crm.model_copy(update={"customer_ids": [cid]}), "limit": 1})
         seg = de.hybrid(probe, now=now)
         if seg.customers:
@@ -173,7 +187,12 @@ class Discovery:
         box = ToolBox(engine=de, llm=llm, now=now, progress=progress)
         t0 = time.perf_counter()
         text = run_agent(box, question, conv.turns, self.settings)
-        base = dict(question=question, mode="agent", mode_reason=f"LLM {self.settings.llm_model}", wants_json="json" in question.lower())
+        base = dict(
+            question=question,
+            mode="agent",
+            mode_reason=f"LLM {self.settings.llm_model}",
+            wants_json="json" in question.lower(),
+        )
         if box.segments:
             q, seg = box.segments[-1]
             result = segment_result(seg, q, answer=text or describe_segment(seg, q), **base)
@@ -196,8 +215,12 @@ class Discovery:
 
 
 def segment_result(seg: Segment, q: AudienceQuery, *, answer: str, **base) -> Result:
-    result = Result(kind="segment", answer=answer, funnel=seg.funnel, customers=seg.customers, notes=list(seg.notes), **base)
-    result.recipe = Recipe(query=q.model_dump(mode="json", exclude_defaults=True), sql=list(seg.sql), semantic_query=seg.semantic_query)
+    result = Result(
+        kind="segment", answer=answer, funnel=seg.funnel, customers=seg.customers, notes=list(seg.notes), **base
+    )
+    result.recipe = Recipe(
+        query=q.model_dump(mode="json", exclude_defaults=True), sql=list(seg.sql), semantic_query=seg.semantic_query
+    )
     result.usage = Usage(embedding_tokens=seg.embedding_tokens)
     result.timings_ms.update(seg.timings_ms)
     result.query = q
@@ -226,7 +249,11 @@ def describe_table(t: Table) -> str:
         return "No rows match."
     if len(t.rows) == 1 and len(t.columns) == 1:
         value = t.rows[0][0]
-        return f"{t.columns[0].replace('_', ' ')}: {value:,}" if isinstance(value, (int, float)) else f"{t.columns[0]}: {value}"
+        return (
+            f"{t.columns[0].replace('_', ' ')}: {value:,}"
+            if isinstance(value, (int, float))
+            else f"{t.columns[0]}: {value}"
+        )
     head = ", ".join(f"{r[0]} {r[-1]:,}" if isinstance(r[-1], (int, float)) else f"{r[0]} {r[-1]}" for r in t.rows[:5])
     more = f" (and {len(t.rows) - 5} more)" if len(t.rows) > 5 else ""
     return f"{t.columns[-1].replace('_', ' ')} by {t.columns[0].replace('_', ' ')}: {head}{more}."

@@ -67,7 +67,9 @@ def drop_work_tables(conn: sa.Connection) -> None:
 
 def _typed_ddl(kind: str) -> str:
     ddl = DDL[kind].format(name=TARGET[kind]).replace(" PRIMARY KEY", "")
-    return ddl.replace("(\n", "(\n    line_no bigint GENERATED ALWAYS AS IDENTITY (START WITH 2),  -- the header is line 1\n", 1)
+    return ddl.replace(
+        "(\n", "(\n    line_no bigint GENERATED ALWAYS AS IDENTITY (START WITH 2),  -- the header is line 1\n", 1
+    )
 
 
 def load_file(engine: Engine, path: Path, spec: FileSpec, run_id: int, lines: int, progress: Progress) -> Loaded:
@@ -76,7 +78,12 @@ def load_file(engine: Engine, path: Path, spec: FileSpec, run_id: int, lines: in
             n = _copy_typed(engine, path, spec)
             if n == lines - 1:
                 return Loaded(spec.kind, fast=True)
-            log.info("%s: %d records on %d lines (quoted newlines or blank lines): validating row by row", spec.kind, n, lines - 1)
+            log.info(
+                "%s: %d records on %d lines (quoted newlines or blank lines): validating row by row",
+                spec.kind,
+                n,
+                lines - 1,
+            )
         except psycopg2.Error as exc:
             first = (exc.pgerror or str(exc)).strip().splitlines()[0]
             log.info("%s: a record does not parse (%s): validating row by row", spec.kind, first)
@@ -91,7 +98,9 @@ def _copy_typed(engine: Engine, path: Path, spec: FileSpec) -> int:
             cur.execute(f"DROP TABLE IF EXISTS {target}")
             cur.execute(_typed_ddl(spec.kind))
             cols = ", ".join(spec.columns)
-            cur.copy_expert(f"COPY {target} ({cols}) FROM STDIN WITH (FORMAT csv, HEADER true, ENCODING 'UTF8')", f, size=1 << 20)
+            cur.copy_expert(
+                f"COPY {target} ({cols}) FROM STDIN WITH (FORMAT csv, HEADER true, ENCODING 'UTF8')", f, size=1 << 20
+            )
             n = cur.rowcount
         raw.commit()
         return n
@@ -119,7 +128,9 @@ def _copy_text(engine: Engine, path: Path, spec: FileSpec, run_id: int, progress
             cur.execute(f"CREATE UNLOGGED TABLE stg_{spec.kind} (line_no bigint, {cols})")
             try:
                 cur.copy_expert(
-                    f"COPY stg_{spec.kind} (line_no, {', '.join(spec.columns)}) FROM STDIN WITH (FORMAT csv)", source, size=1 << 18
+                    f"COPY stg_{spec.kind} (line_no, {', '.join(spec.columns)}) FROM STDIN WITH (FORMAT csv)",
+                    source,
+                    size=1 << 18,
                 )
             except Exception:
                 if source.error is not None:
@@ -135,7 +146,10 @@ def _copy_text(engine: Engine, path: Path, spec: FileSpec, run_id: int, progress
 # Checks on typed rows (fast path); labels match the careful path's reasons.
 _TYPED_CHECKS = {
     "crm": [
-        *((f"empty {c}", f"btrim(t.{c}) = ''") for c in ("first_name", "last_name", "email", "country", "favorite_color")),
+        *(
+            (f"empty {c}", f"btrim(t.{c}) = ''")
+            for c in ("first_name", "last_name", "email", "country", "favorite_color")
+        ),
         ("negative age", "t.age < 0"),
         ("age above 150", "t.age > 150"),
         ("total_spent is not a number", "t.total_spent = 'NaN'"),
@@ -151,7 +165,8 @@ _TYPED_CHECKS = {
     ],
 }
 _NORMALIZE = {
-    "crm": {c: f"btrim({c})" for c in ("first_name", "last_name", "email", "country")} | {"favorite_color": "lower(btrim(favorite_color))"},
+    "crm": {c: f"btrim({c})" for c in ("first_name", "last_name", "email", "country")}
+    | {"favorite_color": "lower(btrim(favorite_color))"},
 }
 
 
@@ -185,7 +200,9 @@ def build_vocabulary(conn: sa.Connection, run_id: int) -> None:
             changed = True
         unnormalized = _values(conn, col, f"{col} <> lower(btrim({col})) AND btrim({col}) <> ''")
         if unnormalized:
-            conn.execute(sa.text(f"UPDATE events_new SET {col} = lower(btrim({col})) WHERE {col} = ANY(:v)"), {"v": unnormalized})
+            conn.execute(
+                sa.text(f"UPDATE events_new SET {col} = lower(btrim({col})) WHERE {col} = ANY(:v)"), {"v": unnormalized}
+            )
             changed = True
     if changed:
         conn.execute(sa.text("DROP TABLE event_vocabulary_new"))
@@ -245,7 +262,9 @@ def _check_text(conn: sa.Connection, spec: FileSpec, run_id: int, structural: li
     source = v.crm_source() if spec.kind == "crm" else v.events_source()
     typed = v.CRM_TYPED if spec.kind == "crm" else v.EVENTS_TYPED
     conn.execute(sa.text(f"CREATE UNLOGGED TABLE chk_{spec.kind} AS {source}"))
-    loaded = conn.execute(sa.text(f"INSERT INTO {target} SELECT {typed} FROM chk_{spec.kind} WHERE reason IS NULL")).rowcount
+    loaded = conn.execute(
+        sa.text(f"INSERT INTO {target} SELECT {typed} FROM chk_{spec.kind} WHERE reason IS NULL")
+    ).rowcount
     conn.execute(
         sa.text(
             f"""INSERT INTO ingest_rejects (run_id, file, line_no, reason, raw_line)
@@ -258,7 +277,9 @@ def _check_text(conn: sa.Connection, spec: FileSpec, run_id: int, structural: li
     conn.execute(sa.text(f"DROP TABLE stg_{spec.kind}"))
     if structural:
         conn.execute(
-            sa.text("INSERT INTO ingest_rejects (run_id, file, line_no, reason, raw_line) VALUES (:r, :f, :l, :reason, :raw)"),
+            sa.text(
+                "INSERT INTO ingest_rejects (run_id, file, line_no, reason, raw_line) VALUES (:r, :f, :l, :reason, :raw)"
+            ),
             [{"r": r, "f": f, "l": ln, "reason": reason, "raw": raw} for r, f, ln, reason, raw in structural],
         )
     return loaded

@@ -47,11 +47,15 @@ def build_core(engine: Engine, settings: Settings) -> None:
         for t in ("facet_product", "facet_color", "facet_type", "profile_core"):
             conn.execute(sa.text(f"DROP TABLE IF EXISTS {t}"))
         conn.execute(
-            sa.text(f"CREATE UNLOGGED TABLE facet_product AS SELECT e.customer_id, e.product, {score} AS score {weighted} GROUP BY 1, 2"),
+            sa.text(
+                f"CREATE UNLOGGED TABLE facet_product AS SELECT e.customer_id, e.product, {score} AS score {weighted} GROUP BY 1, 2"
+            ),
             params,
         )
         conn.execute(
-            sa.text(f"CREATE UNLOGGED TABLE facet_color AS SELECT e.customer_id, e.color, {score} AS score {weighted} GROUP BY 1, 2"),
+            sa.text(
+                f"CREATE UNLOGGED TABLE facet_color AS SELECT e.customer_id, e.color, {score} AS score {weighted} GROUP BY 1, 2"
+            ),
             params,
         )
         conn.execute(

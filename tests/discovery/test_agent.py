@@ -24,7 +24,12 @@ def llm():
 @pytest.fixture
 def agent_settings(seed_settings, llm):
     return seed_settings.model_copy(
-        update={"openrouter_api_key": SecretStr("test-key"), "llm_api_base": llm.base_url, "llm_max_retries": 0, "llm_timeout_s": 20}
+        update={
+            "openrouter_api_key": SecretStr("test-key"),
+            "llm_api_base": llm.base_url,
+            "llm_max_retries": 0,
+            "llm_timeout_s": 20,
+        }
     )
 
 
@@ -38,7 +43,10 @@ def final(text: str) -> str:
 
 def test_agent_calls_hybrid_discovery_and_the_segment_comes_from_the_tool(agent_settings, llm):
     llm.enqueue(
-        react("hybrid_discovery", {"event_types": ["purchase"], "products": ["socks"], "likes_luxury": True, "intent": "luxury", "limit": 10}),
+        react(
+            "hybrid_discovery",
+            {"event_types": ["purchase"], "products": ["socks"], "likes_luxury": True, "intent": "luxury", "limit": 10},
+        ),
         prompt_tokens=900,
         completion_tokens=60,
     )
@@ -51,9 +59,18 @@ def test_agent_calls_hybrid_discovery_and_the_segment_comes_from_the_tool(agent_
     assert result.answer == "I found luxury customers who bought socks."
     # the customers are exactly what the tool's query returns, independently recomputed
     q = AudienceQuery(
-        behaviours=[Behaviour(event_types=["purchase"], products=["socks"])], crm=CRMFilter(likes_luxury=True), intent="luxury", limit=10
+        behaviours=[Behaviour(event_types=["purchase"], products=["socks"])],
+        crm=CRMFilter(likes_luxury=True),
+        intent="luxury",
+        limit=10,
     )
-    de = DiscoveryEngine(agent_settings, disc.engine, disc.qdrant, disc.embedder, __import__("discovery.catalogue", fromlist=["x"]).load_catalogue(disc.engine))
+    de = DiscoveryEngine(
+        agent_settings,
+        disc.engine,
+        disc.qdrant,
+        disc.embedder,
+        __import__("discovery.catalogue", fromlist=["x"]).load_catalogue(disc.engine),
+    )
     expected = [c.customer_id for c in de.hybrid(q).customers]
     assert [c.customer_id for c in result.customers] == expected and len(expected) == 10
     assert all(c.likes_luxury for c in result.customers)

@@ -19,7 +19,9 @@ from tests.conftest import SAMPLE_END
 
 def _engine(settings) -> DiscoveryEngine:
     engine = get_engine(settings)
-    return DiscoveryEngine(settings, engine, get_qdrant(settings), get_embedder(settings.embedding_model), load_catalogue(engine))
+    return DiscoveryEngine(
+        settings, engine, get_qdrant(settings), get_embedder(settings.embedding_model), load_catalogue(engine)
+    )
 
 
 def _independent_gate(settings, sql: str, params: dict) -> set[int]:

@@ -150,10 +150,17 @@ def test_rows_that_parse_but_break_rules_are_quarantined_on_the_fast_path(settin
     with engine.connect() as conn:
         rejects = {
             (r.file, r.line_no): r.reason
-            for r in conn.execute(sa.text("SELECT file, line_no, reason FROM ingest_rejects WHERE run_id = :r"), {"r": record["id"]})
+            for r in conn.execute(
+                sa.text("SELECT file, line_no, reason FROM ingest_rejects WHERE run_id = :r"), {"r": record["id"]}
+            )
         }
         normalized = conn.execute(sa.text("SELECT event_type, color FROM events WHERE event_id = 9003")).one()
-        columns = [r[0] for r in conn.execute(sa.text("SELECT column_name FROM information_schema.columns WHERE table_name = 'events'"))]
+        columns = [
+            r[0]
+            for r in conn.execute(
+                sa.text("SELECT column_name FROM information_schema.columns WHERE table_name = 'events'")
+            )
+        ]
     assert rejects == {
         ("crm", 102): "duplicate customer_id",
         ("events", 102): "unknown customer_id",
