@@ -103,7 +103,7 @@ def burst(n: int = 50, *, customers: int = 1000, events_per_customer: float = 10
 
     tmp = Path(tempfile.mkdtemp(prefix="bot-burst-"))
     proc = psutil.Process()
-    settings = Settings(_env_file=None, data_dir=tmp / "data", openrouter_api_key=None)
+    settings = Settings(_env_file=None, data_dir=tmp / "data", openrouter_api_key=None, ingest_cron="off")
     try:
         files = generate(tmp / "sample", customers, events_per_customer, seed=11, end=datetime(2026, 11, 1))
         t = time.perf_counter()

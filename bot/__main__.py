@@ -54,6 +54,13 @@ def main() -> int:
     except MissingSlackConfig as exc:
         print(f"Cannot start the bot:\n{exc}", file=sys.stderr)
         return 2
+    from bot.schedule import ScheduleError, schedule_trigger
+
+    try:  # before anything starts: a typo in the schedule must not wait until 02:00 to show
+        schedule_trigger(settings.ingest_cron, settings.ingest_timezone)
+    except ScheduleError as exc:
+        print(f"Cannot start the bot: {exc}", file=sys.stderr)
+        return 2
 
     try:
         return run(settings, app_token)
@@ -66,6 +73,7 @@ def run(settings: Settings, app_token: str) -> int:
     from slack_bolt.error import BoltError
 
     from bot.app import create_app, shutdown
+    from bot.schedule import ScheduleError
     from cdp.errors import CDPError
     from discovery.service import Discovery
 
@@ -74,7 +82,7 @@ def run(settings: Settings, app_token: str) -> int:
         app = create_app(settings, discovery)  # checks SLACK_BOT_TOKEN with auth.test
         log.info("loading the embedding model %s…", settings.embedding_model)
         _ = discovery.embedder.dim
-    except CDPError as exc:
+    except (CDPError, ScheduleError) as exc:
         print(f"Cannot start the bot: {exc}", file=sys.stderr)
         return 2
     except BoltError as exc:

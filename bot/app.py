@@ -18,8 +18,9 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
-from bot import ingest_trigger as _ingest_trigger
 from bot.access import Access, InFlight
+from bot.ingestion import Ingestion
+from bot.scheduler import IngestScheduler
 from bot.store import BotStore
 from cdp.settings import Settings
 from discovery.service import Discovery
@@ -40,7 +41,7 @@ class BotContext:
     pool: Executor
     owns_pool: bool
     listener_executor: ThreadPoolExecutor
-    ingest_trigger: Callable[..., _ingest_trigger.IngestRequest]
+    scheduler: IngestScheduler
     _thread_locks: weakref.WeakValueDictionary = field(default_factory=weakref.WeakValueDictionary)
     _locks_guard: threading.Lock = field(default_factory=threading.Lock)
 
@@ -79,12 +80,15 @@ def create_app(
     *,
     client: WebClient | None = None,
     executor: Executor | None = None,
-    ingest_trigger: Callable[..., _ingest_trigger.IngestRequest] | None = None,
+    start_scheduler: bool = True,
 ) -> App:
     """Build the Bolt app. `client`: a ready WebClient (default: from settings; 429 retries are added
     either way). `executor`: the worker pool answering questions (default: settings.bot_workers
-    threads, owned and shut down by `shutdown(app)`; a given executor stays the caller's)."""
+    threads, owned and shut down by `shutdown(app)`; a given executor stays the caller's).
+    The ingestion scheduler (INGEST_CRON; `/audience ingest`) starts here unless `start_scheduler`
+    is False; an invalid INGEST_CRON / INGEST_TIMEZONE raises ScheduleError before anything starts."""
     client = client or make_client(settings)
+    scheduler = IngestScheduler(settings, discovery.engine, Ingestion(settings, client, discovery.engine))
     add_retry_handlers(client)
     store = BotStore(discovery.engine, dedupe_ttl_s=settings.event_dedupe_ttl_s)
     store.ensure_tables()
@@ -108,7 +112,7 @@ def create_app(
         pool=pool,
         owns_pool=executor is None,
         listener_executor=listener_executor,
-        ingest_trigger=ingest_trigger or _ingest_trigger.request_ingestion,
+        scheduler=scheduler,
     )
     _contexts[app] = bot
 
@@ -127,6 +131,8 @@ def create_app(
     commands.register(app)
     events.register(app)
     actions.register(app)
+    if start_scheduler:
+        scheduler.start()
     return app
 
 
@@ -139,6 +145,7 @@ def shutdown(app: App, *, wait: bool = True) -> None:
     bot = _contexts.get(app)
     if bot is None:
         return
+    bot.scheduler.shutdown(wait=wait)
     bot.listener_executor.shutdown(wait=wait)
     if bot.owns_pool and isinstance(bot.pool, ThreadPoolExecutor):
         bot.pool.shutdown(wait=wait)

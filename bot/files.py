@@ -10,6 +10,8 @@ import re
 from datetime import datetime
 from typing import Any
 
+from bot.views.text import hide_emails
+
 _SLUG_WORDS = """a an the of with in and or for to from on at by as is are who whom which what that this these those
     them they their it its me my we us our you your find show list give get suggest recommend identify pull
     select target build create return display tell want need please customers customer users user people
@@ -66,6 +68,21 @@ def csv_file(doc: dict) -> tuple[str, bytes]:
         for c in doc.get("customers") or []:
             writer.writerow([_cell(c.get(k)) for k in CSV_COLUMNS])
     return base_name(doc) + ".csv", out.getvalue().encode("utf-8")
+
+
+REJECT_COLUMNS = ("file", "line", "reason", "raw_line")
+
+
+def rejects_csv(run_id: int, rows: list[dict]) -> tuple[str, bytes]:
+    """The rejected rows of a run (file, physical line number, reason, the raw line). E-mail addresses
+    in the raw lines are hidden: the file goes to a channel; the line number finds the row."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(REJECT_COLUMNS)
+    for r in rows:
+        raw = hide_emails(r.get("raw_line") or "")
+        writer.writerow([r.get("file"), r.get("line_no"), _cell(r.get("reason")), _cell(raw)])
+    return f"ingestion-run-{run_id}-rejected-rows.csv", out.getvalue().encode("utf-8")
 
 
 MAX_BARS = 30

@@ -73,6 +73,8 @@ BOOKKEEPING_DDL = [
         data_max_ts         timestamp,
         error               text
     )""",
+    "ALTER TABLE ingestion_runs ADD COLUMN IF NOT EXISTS crm_bytes bigint",
+    "ALTER TABLE ingestion_runs ADD COLUMN IF NOT EXISTS events_bytes bigint",
     """
     CREATE TABLE IF NOT EXISTS ingest_rejects (
         run_id   bigint NOT NULL,

@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     max_reject_ratio: float = Field(default=0.05, ge=0.0, le=1.0)
     ingest_cron: str = "0 2 * * *"
     ingest_timezone: str = "UTC"
+    ingest_misfire_grace_s: int = Field(
+        default=6 * 3600, ge=1, description="a nightly run this late (bot stopped or paused) still runs"
+    )
     status_channel: str | None = None
 
     # Bot

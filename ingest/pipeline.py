@@ -43,14 +43,7 @@ def ingestion_lock(engine: Engine):
         got = conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": LOCK_KEY}).scalar()
         conn.commit()
         if not got:
-            since = conn.execute(
-                sa.text("SELECT started_at FROM ingestion_runs WHERE status = 'running' ORDER BY id DESC LIMIT 1")
-            ).scalar()
-            conn.commit()
-            when = f" since {since:%Y-%m-%d %H:%M:%S %Z}" if since else ""
-            raise IngestBusy(
-                f"An ingestion is already running{when}; this one was not started. Try again when it ends."
-            )
+            raise IngestBusy(_busy_text(conn))
         try:
             yield
         finally:
@@ -58,6 +51,28 @@ def ingestion_lock(engine: Engine):
             conn.commit()
     finally:
         conn.close()
+
+
+def _busy_text(conn: sa.Connection) -> str:
+    since = conn.execute(
+        sa.text("SELECT started_at FROM ingestion_runs WHERE status = 'running' ORDER BY id DESC LIMIT 1")
+    ).scalar()
+    conn.commit()
+    when = f" since {since:%Y-%m-%d %H:%M:%S %Z}" if since else ""
+    return f"An ingestion is already running{when}; this one was not started. Try again when it ends."
+
+
+def busy_message(engine: Engine) -> str | None:
+    """What IngestBusy would say if a run started now, or None when no run holds the lock."""
+    ensure_schema(engine)
+    with engine.connect() as conn:
+        got = conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": LOCK_KEY}).scalar()
+        if got:
+            conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": LOCK_KEY})
+            conn.commit()
+            return None
+        conn.commit()
+        return _busy_text(conn)
 
 
 def _timed(fn, *args) -> float:
@@ -89,12 +104,14 @@ def run(
     embed: bool = True,
     progress: Progress | None = None,
     after_stage: StageHook | None = None,
+    on_start: Callable[[int], None] | None = None,
 ) -> dict:
     """Ingest `crm` and `events`; return the run record.
 
     Raises IngestError (run recorded as failed, live data unchanged) or IngestBusy.
     `embed=False` stops before the vector stage and does not swap (benchmarks of the
-    SQL stages). `after_stage` is called with each finished stage's name.
+    SQL stages). `after_stage` is called with each finished stage's name; `on_start` with the
+    run's id once the lock is held and the run is recorded (a failing hook fails the run).
     """
     progress = progress or Progress()
     engine = get_engine(settings)
@@ -111,6 +128,8 @@ def run(
         log.info("ingestion run %d started (%s): crm=%s events=%s", run_id, trigger, crm, events)
         timer = _Timer()
         try:
+            if on_start is not None:
+                on_start(run_id)
             record = _run(settings, engine, run_id, Path(crm), Path(events), force, embed, progress, timer, after_stage)
         except Exception as exc:
             message = str(exc) if isinstance(exc, IngestError) else f"{type(exc).__name__}: {exc}"
@@ -134,7 +153,10 @@ def _run(settings, engine, run_id, crm, events, force, embed, progress, timer, a
         check_header(events, EVENTS)
         crm_digest, events_digest = file_digest(crm), file_digest(events)
         crm_sha, events_sha = crm_digest.sha256, events_digest.sha256
-    runs.update_run(engine, run_id, crm_sha256=crm_sha, events_sha256=events_sha)
+    runs.update_run(
+        engine, run_id, crm_sha256=crm_sha, events_sha256=events_sha,
+        crm_bytes=crm_digest.size, events_bytes=events_digest.size,
+    )  # fmt: skip
 
     client = get_qdrant(settings) if embed else None
     collection = vectors_sync.target_collection(settings.qdrant_collection, settings.embedding_model)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 RUN_COLUMNS = (
-    "id", "started_at", "finished_at", "status", "trigger", "crm_file", "events_file", "crm_sha256", "events_sha256",
+    "id", "started_at", "finished_at", "status", "trigger", "crm_file", "events_file", "crm_sha256", "events_sha256", "crm_bytes", "events_bytes",
     "crm_loaded", "crm_rejected", "events_loaded", "events_rejected", "reject_reasons", "profiles_added",
     "profiles_changed", "profiles_removed", "embeddings_computed", "embeddings_skipped", "texts_embedded",
     "payloads_updated", "stage_seconds", "collection", "embedding_model", "data_min_ts", "data_max_ts", "error",

@@ -55,9 +55,14 @@ def database_url(pg_server_url) -> Iterator[str]:
         admin.dispose()
 
 
+def settings_fields(**fields) -> dict:
+    """Settings for tests: no .env, no LLM key, no nightly schedule (tests that want one set it)."""
+    return {"_env_file": None, "openrouter_api_key": None, "ingest_cron": "off", **fields}
+
+
 @pytest.fixture
 def settings(database_url, tmp_path) -> Iterator[Settings]:
-    s = Settings(_env_file=None, database_url=database_url, data_dir=tmp_path / "data", openrouter_api_key=None)
+    s = Settings(**settings_fields(database_url=database_url, data_dir=tmp_path / "data"))
     try:
         yield s
     finally:
@@ -97,7 +102,7 @@ def loaded_database(pg_server_url: str, data_dir: Path, crm: Path, events: Path,
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     url = sa.engine.make_url(pg_server_url).set(database=name).render_as_string(hide_password=False)
-    settings = Settings(_env_file=None, database_url=url, data_dir=data_dir, openrouter_api_key=None, **overrides)
+    settings = Settings(**settings_fields(database_url=url, data_dir=data_dir, **overrides))
     try:
         ingest.run(settings, crm, events)
         yield settings

@@ -68,8 +68,11 @@ def run_command(
     if word == "status":
         show_status(bot, client, user, channel, response_url)
     elif word == "ingest":
-        request = bot.ingest_trigger(bot.settings, requested_by=user, channel_id=channel)
-        tell(client, user, channel, errors.ingest_requested(request.message), response_url=response_url)
+        request = bot.scheduler.request(requested_by=user, channel_id=channel)
+        message = (
+            errors.ingest_requested(request.message) if request.accepted else errors.ingest_refused(request.message)
+        )
+        tell(client, user, channel, message, response_url=response_url)
     else:
         submit(bot, client, Ask(text, user, channel, "command", response_url=response_url))
 
@@ -102,13 +105,5 @@ def schedule_text(bot: BotContext) -> str:
 
 
 def next_ingestion(bot: BotContext) -> datetime | None:
-    """The next run of INGEST_CRON in INGEST_TIMEZONE (None if the schedule is invalid)."""
-    try:
-        from apscheduler.triggers.cron import CronTrigger
-
-        trigger = CronTrigger.from_crontab(bot.settings.ingest_cron, timezone=bot.settings.ingest_timezone)
-        now = datetime.now(trigger.timezone)
-        return trigger.get_next_fire_time(None, now)
-    except Exception as exc:
-        log.warning("INGEST_CRON %r is not a valid schedule: %s", bot.settings.ingest_cron, exc)
-        return None
+    """The nightly run's next fire time (None when INGEST_CRON is off)."""
+    return bot.scheduler.next_run_time()

@@ -69,3 +69,7 @@ def card_expired() -> dict:
 
 def ingest_requested(text: str) -> dict:
     return _message(":inbox_tray: " + text)  # our own text (may hold a <#channel> link)
+
+
+def ingest_refused(text: str) -> dict:
+    return _message(":hourglass: " + text)  # our own text (may hold a <#channel> link)

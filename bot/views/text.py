@@ -26,6 +26,10 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def hide_emails(text: str) -> str:
+    return _EMAIL.sub("[email hidden]", text)
+
+
 def scrub(text: str | None) -> str:
     """Make text from a model or a user safe to post: no @channel/@here/@everyone, no user or group
     mentions, no e-mail addresses, and Slack's control characters escaped."""
@@ -35,8 +39,7 @@ def scrub(text: str | None) -> str:
     text = _SUBTEAM.sub(lambda m: m.group(2) or "a group", text)
     text = _USER.sub(lambda m: m.group(2) or "someone", text)
     text = _BARE_SPECIAL.sub(lambda m: m.group(1).lower(), text)
-    text = _EMAIL.sub("[email hidden]", text)
-    return escape(text)
+    return escape(hide_emails(text))
 
 
 def plain_safe(text: str | None) -> str:

@@ -41,3 +41,15 @@ def test_python_m_bot_without_tokens(tmp_path):
     assert proc.returncode == 2
     assert "SLACK_BOT_TOKEN is not set" in proc.stderr and "SLACK_APP_TOKEN is not set" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_python_m_bot_with_a_bad_schedule_says_what_to_write(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "INGEST_"))}
+    env.update(PYTHONPATH=str(ROOT), SLACK_BOT_TOKEN="xoxb-1", SLACK_APP_TOKEN="xapp-1", INGEST_CRON="0 2 * *")
+    env.update(DATA_DIR=str(tmp_path / "data"), SLACK_API_URL="http://127.0.0.1:9/api/")
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "Cannot start the bot: INGEST_CRON '0 2 * *' has 4 fields" in proc.stderr
+    assert "Traceback" not in proc.stderr and "xoxb-1" not in proc.stderr

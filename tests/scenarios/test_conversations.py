@@ -220,8 +220,8 @@ def test_help_status_and_ingest(slack, loaded):
         refused = slack.wait_ack(slack.send_slash_command("/audience", text="ingest", user_id="U_USER"))
         assert "admins" in json.dumps(refused.payload)
         ingest = slack.send_slash_command("/audience", text="ingest", user_id="U_ADMIN", channel_id="C6")
-        ok = slack.wait_message(lambda m: m.kind == "response_url" and "Ingestion requested" in (m.text or ""))
-        assert ok.response_type == "ephemeral"
+        refused = slack.wait_message(lambda m: m.kind == "response_url" and "not set" in (m.text or ""))
+        assert refused.response_type == "ephemeral" and "CRM_CSV and EVENTS_CSV are not set" in refused.text
         slack.wait_ack(ingest)
         assert not slack.messages(kind="chat.postMessage")
         assert bot.app is not None

@@ -15,7 +15,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def bot_env(slack, loaded, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OPENROUTER_", "DATABASE_", "ALLOWED_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "OPENROUTER_", "DATABASE_", "ALLOWED_", "INGEST_", "STATUS_"))
+    }
     env.update(
         PYTHONPATH=str(ROOT),
         SLACK_BOT_TOKEN="xoxb-test",
@@ -69,4 +73,5 @@ def test_python_m_bot_answers_and_stops_cleanly(slack, loaded, tmp_path):
     assert proc.returncode == 0, out
     assert "Traceback" not in out and "xoxb-test" not in out and "xapp-test" not in out
     assert "Audience bot connected" in out
+    assert "nightly ingestion scheduled (0 2 * * * UTC): next run" in out and "02:00:00" in out
     slack.assert_all_messages_valid()
