@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     qdrant_api_key: SecretStr | None = None
     data_dir: Path = Path("./data")
     qdrant_collection: str = "customer_profiles"
+    vector_matrix_max_points: int = Field(
+        default=200_000, ge=0, description="local mode: rank gates from an in-memory matrix up to this many points"
+    )
 
     # Embedding
     embedding_model: str = "all-MiniLM-L6-v2"

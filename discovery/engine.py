@@ -22,14 +22,17 @@ from sqlalchemy.engine import Engine
 from cdp.db import read_only
 from cdp.embedder import Embedder
 from cdp.settings import Settings
+from cdp.vectors import alias_target
 from discovery import compile as c
 from discovery.catalogue import Catalogue
 from discovery.query import AnalyticsQuery, AudienceQuery, Behaviour, CRMFilter
 from discovery.result import Customer, Funnel
+from discovery.vector_matrix import matrix_for
 
 log = logging.getLogger(__name__)
 
-# Gates up to this size are ranked exactly from vectors fetched by id; larger ones ask
+# Qdrant local mode ranks a gate from the in-memory vector matrix (discovery.vector_matrix).
+# Otherwise gates up to this size are ranked exactly from vectors fetched by id; larger ones ask
 # Qdrant for the top matches restricted to the gate's point ids (HasIdCondition).
 EXACT_RANK_MAX = 50_000
 _FETCH_CHUNK = 2_000
@@ -138,6 +141,8 @@ class DiscoveryEngine:
         if everyone:
             res = self.qdrant.query_points(alias, query=qv.tolist(), limit=max(top * 2, top + 10))
             scores = {int(p.id): float(p.score) for p in res.points}
+        elif (matrix := self._vector_matrix()) is not None:
+            scores = matrix.scores(ids, qv)
         elif len(ids) <= EXACT_RANK_MAX:
             for i in range(0, len(ids), _FETCH_CHUNK):
                 points = self.qdrant.retrieve(alias, ids[i : i + _FETCH_CHUNK], with_vectors=True, with_payload=False)
@@ -156,6 +161,17 @@ class DiscoveryEngine:
             scores = {int(p.id): float(p.score) for p in res.points}
         ranked = sorted(scores, key=lambda k: (-scores[k], k))
         return ranked, scores, tokens
+
+    def _vector_matrix(self):
+        """Qdrant local mode only: the live collection's vectors in memory (see vector_matrix)."""
+        if self.settings.qdrant_url or not self.settings.vector_matrix_max_points:
+            return None
+        alias = self.settings.qdrant_collection
+        collection = alias_target(self.qdrant, alias) or alias
+        return matrix_for(
+            self.qdrant, str(self.settings.qdrant_dir), collection, (self.catalogue.run_id,),
+            self.settings.vector_matrix_max_points,
+        )  # fmt: skip
 
     def enrich(
         self, ids: list[int], q: AudienceQuery, now: datetime, scores: dict[int, float], sql: list[str]

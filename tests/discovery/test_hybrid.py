@@ -130,3 +130,40 @@ def test_unrestricted_ranking_equals_exact_scoring_of_every_customer(seed_settin
     exact, exact_scores, _ = de.rank(ids, "luxury red fashion", top=15)
     assert fast[:15] == exact[:15]
     assert all(abs(fast_scores[i] - exact_scores[i]) < 1e-4 for i in fast[:15])
+
+
+def test_the_in_memory_matrix_ranks_a_gate_exactly_as_qdrant_does(seed_settings):
+    from qdrant_client import models
+
+    de = _engine(seed_settings)
+    gate = list(range(3, 500, 3)) + [10_000_001]  # an id without a vector is simply not ranked
+    ranked, scores, _ = de.rank(gate, "outdoor hiking gear", top=20)  # local mode: the matrix
+    qv = de.embedder.embed_one("outdoor hiking gear").tolist()
+    res = de.qdrant.query_points(
+        seed_settings.qdrant_collection,
+        query=qv,
+        query_filter=models.Filter(must=[models.HasIdCondition(has_id=gate)]),
+        limit=len(gate),
+    )
+    assert ranked[:20] == [int(p.id) for p in res.points][:20] and len(scores) == len(gate) - 1
+    assert all(abs(scores[int(p.id)] - p.score) < 1e-4 for p in res.points)
+    by_id = DiscoveryEngine(
+        seed_settings.model_copy(update={"vector_matrix_max_points": 0}),
+        de.engine, de.qdrant, de.embedder, de.catalogue,
+    )  # fmt: skip
+    assert by_id.rank(gate, "outdoor hiking gear", top=20)[0][:20] == ranked[:20]  # vectors fetched by id
+
+
+def test_a_new_snapshot_rebuilds_the_matrix(seed_settings):
+    from dataclasses import replace
+
+    from discovery.vector_matrix import matrix_for
+
+    de = _engine(seed_settings)
+    store = str(seed_settings.qdrant_dir)
+    first = matrix_for(de.qdrant, store, seed_settings.qdrant_collection, (de.catalogue.run_id,), 10_000)
+    assert len(first.ids) == 500 and first.vectors.shape == (500, de.embedder.dim)
+    assert matrix_for(de.qdrant, store, seed_settings.qdrant_collection, (de.catalogue.run_id,), 10_000) is first
+    later = replace(de.catalogue, run_id=(de.catalogue.run_id or 0) + 1)
+    assert matrix_for(de.qdrant, store, seed_settings.qdrant_collection, (later.run_id,), 10_000) is not first
+    assert matrix_for(de.qdrant, store, seed_settings.qdrant_collection, (later.run_id + 1,), 499) is None
