@@ -101,6 +101,8 @@ def answers_from(bot: BotContext) -> str:
 
 
 def schedule_text(bot: BotContext) -> str:
+    if bot.scheduler.trigger is None:
+        return "off (INGEST_CRON)"
     return f"{bot.settings.ingest_cron} {bot.settings.ingest_timezone}"
 
 

@@ -257,3 +257,18 @@ def test_restarts_keep_one_job_and_a_run_missed_while_stopped_catches_up(slack, 
     with engine.connect() as conn:
         assert conn.execute(sa.text(f"SELECT count(*) FROM {JOB_TABLE}")).scalar() == 1
     slack.assert_all_messages_valid()
+
+
+def test_status_shows_the_last_runs_and_the_next_nightly_run(slack, settings, files):
+    s = nightly(settings, files, cron="30 1 * * 1-5", ingest_timezone="Europe/Berlin")
+    ingest.run(s, *files)
+    ingest.run(s, *files)  # unchanged
+    with running_bot(slack, s) as bot:
+        expected = bot_context(bot.app).scheduler.next_run_time()
+        assert expected.strftime("%a %H:%M") in {f"{d} 01:30" for d in ("Mon", "Tue", "Wed", "Thu", "Fri")}
+        slack.send_slash_command("/audience", text="status", channel_id="C1")
+        status = slack.wait_message(lambda m: m.kind == "response_url" and "Status" in (m.text or ""), timeout=15)
+        text = card_text(status)
+        assert "#2 unchanged" in text and "#1 succeeded" in text
+        assert expected.strftime("%Y-%m-%d %H:%M") in text and "30 1 * * 1-5 Europe/Berlin" in text
+    slack.assert_all_messages_valid()
