@@ -23,6 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--events-per-customer", type=float, default=10)
     b = sub.add_parser("bot-burst", help="50 slash commands against the fake Slack")
     b.add_argument("-n", type=int, default=50)
+    b.add_argument("--bursts", type=int, default=3)
     sub.add_parser("all", help="the quick benchmarks (make bench)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
@@ -36,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.bench == "bot-burst":
         from bench.bot_burst import burst
 
-        print(burst(args.n))
+        print(burst(args.n, bursts=args.bursts))
         return 0
     if args.bench == "ingest-build":
         print(ingest_bench.build(args.customers, args.events_per_customer))

@@ -11,6 +11,7 @@ every command has its card and its JSON file, and the process RSS after the burs
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import tempfile
@@ -93,7 +94,7 @@ def burst(n: int = 50, *, customers: int = 1000, events_per_customer: float = 10
     import psutil
 
     import ingest
-    from bot.app import bot_context
+    from bot.app import bot_context, warm_up
     from cdp.db import dispose_engines
     from cdp.settings import Settings
     from cdp.vectors import close_qdrant
@@ -116,11 +117,14 @@ def burst(n: int = 50, *, customers: int = 1000, events_per_customer: float = 10
                 fake.add_user(u)
             with running_bot(fake, settings) as bot:
                 workers = bot_context(bot.app).settings.bot_workers
+                warm_up(bot.app)  # as python -m bot does before it connects
                 fake.send_slash_command("/audience", "customers who bought socks", channel_id="CWARM")  # warm-up
                 fake.wait_message(lambda m: m.kind == "chat.update", channel="CWARM", timeout=60, count=2)
                 for b in range(bursts):
                     r = _one_burst(bot, fake, n, f"B{b}", users)
+                    gc.collect()
                     r["rss_mb"] = proc.memory_info().rss / 2**20
+                    r["objects"] = len(gc.get_objects())  # Python objects alive: a leak grows this
                     rows.append(r)
             fake.assert_all_messages_valid()
     finally:
@@ -136,14 +140,14 @@ def burst(n: int = 50, *, customers: int = 1000, events_per_customer: float = 10
         f"{customers:,} customers, {customers * events_per_customer:,.0f} events (ingested in {ingest_s:.1f} s); "
         f"{workers} workers; fake Slack over real HTTP + Socket Mode; {os.cpu_count()} CPUs.",
         "",
-        "| burst | ack p50 | ack p99 | first message p99 | all answered | answered | errors | RSS after |",
-        "|---|---|---|---|---|---|---|---|",
+        "| burst | ack p50 | ack p99 | first message p99 | all answered | answered | errors | RSS after | objects |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for i, r in enumerate(rows, 1):
         lines.append(
             f"| {i} | {_pct(r['ack'], 50) * ms:.0f} ms | {_pct(r['ack'], 99) * ms:.0f} ms | "
             f"{_pct(r['first'], 99) * ms:.0f} ms | {r['all_answered_s']:.1f} s | {r['answered']}/{n} | {r['errors']} | "
-            f"{r['rss_mb']:.0f} MB |"
+            f"{r['rss_mb']:.0f} MB | {r['objects']:,} |"
         )
     return "\n".join(lines) + "\n"
 

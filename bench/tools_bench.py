@@ -3,7 +3,7 @@
 python -m bench tools --customers 20000 --events-per-customer 10
     hybrid_discovery p50/p95 over a fixed question set, and the original demo's approach
     (payload MatchAny on metadata.customer_id in Qdrant local mode) against ours
-    (vectors fetched by point id, exact scoring) for 1,000- and 10,000-id gates.
+    (exact scoring of the gate's rows of the in-memory vector matrix) for 1,000- and 10,000-id gates.
 """
 
 from __future__ import annotations
@@ -60,18 +60,28 @@ def tools(customers: int, per: float, repeats: int = 5) -> str:
         client = get_qdrant(settings)
         emb = get_embedder(settings.embedding_model)
         de = DiscoveryEngine(settings, engine, client, emb, load_catalogue(engine))
+        t = time.perf_counter()
+        matrix = de._vector_matrix()  # what the bot's warm-up pays once per data snapshot
+        matrix_s = time.perf_counter() - t
         de.hybrid(QUESTIONS[0], now=NOW)  # warm caches
         lat, gates = [], []
+        stages: dict[str, list[float]] = {}
         for _ in range(repeats):
             for q in QUESTIONS:
                 t = time.perf_counter()
                 seg = de.hybrid(q, now=NOW)
                 lat.append((time.perf_counter() - t) * 1000)
                 gates.append(seg.funnel.after_gate)
+                for stage, ms in seg.timings_ms.items():
+                    stages.setdefault(stage, []).append(ms)
+        per_stage = ", ".join(f"{k} p50 {_pct(v, 0.5):.0f} / p95 {_pct(v, 0.95):.0f} ms" for k, v in stages.items())
         lines = [
             f"- {customers:,} customers / {n_events:,} events (build incl. embedding {build:.0f} s); "
             f"hybrid_discovery over {len(QUESTIONS)} queries × {repeats}: **p50 {_pct(lat, 0.5):.0f} ms, p95 {_pct(lat, 0.95):.0f} ms**, "
-            f"max {max(lat):.0f} ms; gate sizes {min(gates)}–{max(gates)} (median {statistics.median(gates):.0f})"
+            f"max {max(lat):.0f} ms; gate sizes {min(gates)}–{max(gates)} (median {statistics.median(gates):.0f})",
+            f"- per stage: {per_stage}",
+            f"- vector matrix (Qdrant local mode, once per data snapshot): built in {matrix_s:.2f} s, "
+            f"{(matrix.nbytes if matrix else 0) / 1e6:.0f} MB",
         ]
         qv = emb.embed_one("luxury fashion").tolist()
         alias = settings.qdrant_collection
@@ -88,7 +98,7 @@ def tools(customers: int, per: float, repeats: int = 5) -> str:
             ours = time.perf_counter() - t
             lines.append(
                 f"- gate of {len(ids):,} ids over {customers:,} points: original MatchAny on metadata.customer_id {matchany * 1000:.0f} ms, "
-                f"ours (fetch by point id + exact scoring) {ours * 1000:.0f} ms → **{matchany / ours:.0f}×**"
+                f"ours (exact scoring of the gate) {ours * 1000:.0f} ms → **{matchany / ours:.0f}×**"
             )
         return "\n".join(lines) + "\n"
     finally:

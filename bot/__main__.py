@@ -72,7 +72,7 @@ def run(settings: Settings, app_token: str) -> int:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
     from slack_bolt.error import BoltError
 
-    from bot.app import create_app, shutdown
+    from bot.app import create_app, shutdown, warm_up
     from bot.schedule import ScheduleError
     from cdp.errors import CDPError
     from discovery.service import Discovery
@@ -80,8 +80,8 @@ def run(settings: Settings, app_token: str) -> int:
     try:
         discovery = Discovery.from_settings(settings)
         app = create_app(settings, discovery)  # checks SLACK_BOT_TOKEN with auth.test
-        log.info("loading the embedding model %s…", settings.embedding_model)
-        _ = discovery.embedder.dim
+        log.info("loading the embedding model %s and warming up…", settings.embedding_model)
+        warm_up(app)
     except (CDPError, ScheduleError) as exc:
         print(f"Cannot start the bot: {exc}", file=sys.stderr)
         return 2

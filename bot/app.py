@@ -136,6 +136,15 @@ def create_app(
     return app
 
 
+def warm_up(app: App) -> None:
+    """Before taking commands: discovery's one-time costs and matplotlib (its import alone holds the
+    GIL for ~1.5 s; paid inside the first breakdown question it stalled the acks of a burst)."""
+    from bot.files import chart_png
+
+    bot_context(app).discovery.warm_up()
+    chart_png(["country", "customers"], [["warm-up", 1]], "warm-up")
+
+
 def bot_context(app: App) -> BotContext:
     return _contexts[app]
 

@@ -42,6 +42,7 @@ class Ingestion:
         self.client = client
         self.engine = engine
         self.next_run = next_run  # () -> datetime | None, the scheduler's next nightly run
+        self.running = 0  # runs in progress in this process
 
     # -- asking ----------------------------------------------------------------------------------
     def check_request(self) -> IngestRequest | None:
@@ -94,6 +95,7 @@ class Ingestion:
             if state["ts"]:
                 self._update(channel, state["ts"], views.run_started(state["run_id"], trigger, crm, events, done=stage))
 
+        self.running += 1
         try:
             pipeline.run(
                 self.settings, self.settings.crm_csv, self.settings.events_csv,
@@ -108,6 +110,8 @@ class Ingestion:
                 log.exception("ingestion (%s) could not start", trigger)
                 self._post(channel, views.not_started(f"{type(exc).__name__}: {exc}", previous=previous))
                 return None
+        finally:
+            self.running -= 1
         record = runs.get_run(self.engine, state["run_id"])
         self._report(channel, state["ts"], record, previous)
         return record

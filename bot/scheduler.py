@@ -99,6 +99,8 @@ class IngestScheduler:
         self.scheduler.resume()
 
     def shutdown(self, *, wait: bool = True) -> None:
+        if wait and self.ingestion.running:
+            log.info("waiting for the ingestion in progress to finish (the live data is safe if it is killed)")
         if self.scheduler.running:
             self.scheduler.shutdown(wait=wait)
         if _schedulers.get(self.database) is self:

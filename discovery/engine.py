@@ -162,6 +162,9 @@ class DiscoveryEngine:
         ranked = sorted(scores, key=lambda k: (-scores[k], k))
         return ranked, scores, tokens
 
+    def warm_up(self) -> None:
+        self._vector_matrix()
+
     def _vector_matrix(self):
         """Qdrant local mode only: the live collection's vectors in memory (see vector_matrix)."""
         if self.settings.qdrant_url or not self.settings.vector_matrix_max_points:

@@ -84,6 +84,19 @@ class Discovery:
             get_embedder(settings.embedding_model, settings.embedding_batch_size),
         )
 
+    def warm_up(self) -> None:
+        """Pay the one-time costs before the first question, not during it: the model and its first
+        forward pass, the catalogue, the planner's country data, the SQL guard's parser, the vector
+        matrix (Qdrant local mode)."""
+        from discovery.sql_guard import check_select
+
+        self.embedder.embed_one("warm up")
+        catalogue = load_catalogue(self.engine)
+        planner.plan("customers from Germany who spent more than 100 in the last 30 days", catalogue)
+        check_select("SELECT count(*) FROM customers", row_limit=1)
+        if not catalogue.empty:
+            DiscoveryEngine(self.settings, self.engine, self.qdrant, self.embedder, catalogue).warm_up()
+
     @property
     def llm_configured(self) -> bool:
         return bool(self.settings.openrouter_api_key and self.settings.openrouter_api_key.get_secret_value())
