@@ -130,12 +130,12 @@ def run_eval(
     discovery = Discovery.from_settings(settings)
     cases = select(CASES, limit)
     modes: tuple[str, ...] = ("offline",)
-    if offline_only:
-        agent = "not run (--offline)"
-    elif discovery.llm_configured:
-        agent, modes = settings.llm_model, ("offline", "agent")
-    else:
+    if not discovery.llm_configured:
         agent = "not run (no key)"
+    elif offline_only:
+        agent = "not run (--offline)"
+    else:
+        agent, modes = settings.llm_model, ("offline", "agent")
     outcomes = evaluate(discovery, data, cases, modes=modes)
     return EvalRun(
         command=command,
