@@ -6,6 +6,7 @@ import argparse
 import logging
 import os
 import sys
+from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -24,6 +25,13 @@ def main(argv: list[str] | None = None) -> int:
     b = sub.add_parser("bot-burst", help="50 slash commands against the fake Slack")
     b.add_argument("-n", type=int, default=50)
     b.add_argument("--bursts", type=int, default=3)
+    e = sub.add_parser("eval", help="answer quality over a labelled question set (bench/RESULTS.md)")
+    e.add_argument("--offline", action="store_true", help="the offline planner only, even with an LLM key")
+    e.add_argument("--limit", type=int, default=None, help="N questions, across the categories in turn")
+    e.add_argument("--customers", type=int, default=2000)
+    e.add_argument("--events-per-customer", type=float, default=10)
+    e.add_argument("--results", type=Path, default=Path(__file__).parent / "RESULTS.md", help="the report file")
+    e.add_argument("--no-write", action="store_true", help="print the report only")
     sub.add_parser("all", help="the quick benchmarks (make bench)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
@@ -33,6 +41,21 @@ def main(argv: list[str] | None = None) -> int:
         from bench.tools_bench import tools
 
         print(tools(args.customers, args.events_per_customer))
+        return 0
+    if args.bench == "eval":
+        from bench.eval.runner import main as eval_main
+
+        command = "-m bench " + " ".join(sys.argv[1:] if argv is None else argv)
+        print(
+            eval_main(
+                args.customers,
+                args.events_per_customer,
+                offline=args.offline,
+                limit=args.limit,
+                results=None if args.no_write else args.results,
+                command=command,
+            )
+        )
         return 0
     if args.bench == "bot-burst":
         from bench.bot_burst import burst

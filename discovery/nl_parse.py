@@ -574,7 +574,9 @@ BY_SPEND_RE = _rx(
 )
 SORT_RE = [
     (_rx(r"\b(?:sort(?:ed)?|order(?:ed)?|rank(?:ed)?)\s+(?:them\s+)?by\s+(?:their\s+|the\s+)?(?:total\s+)?"
-         r"(?:spend|spent|spending|revenue|value|money\s+spent)\b"), "total_spent"),
+         r"(?:spend|spent|spending|revenue|value|money\s+spent)\b",
+         r"\b" + PEOPLE + r"\s+by\s+(?:their\s+|the\s+)?(?:total\s+|lifetime\s+)?(?:spend|spent|spending|revenue|value)\b"),
+     "total_spent"),
     (_rx(r"\b(?:sort(?:ed)?|order(?:ed)?|rank(?:ed)?)\s+(?:them\s+)?by\s+(?:their\s+|the\s+)?"
          r"(?:recency|recent\s+activity|last\s+activity|activity|date)\b"), "recent_activity"),
     (_rx(r"\b(?:sort(?:ed)?|order(?:ed)?|rank(?:ed)?)\s+(?:them\s+)?by\s+(?:their\s+|the\s+)?(?:number\s+of\s+)?"
@@ -602,7 +604,9 @@ GROUP_RE = _rx(
 WHICH_RE = _rx(r"\b(?:which|what)\s+" + _GROUP + r"\b")
 POPULAR_RE = [
     _R(
-        r"\b(?P<dir>most|least)\s+(?P<how>popular|common|frequent|bought|purchased|sold|viewed|carted)\s+"
+        r"\b(?:(?P<n>"
+        + NUM
+        + r")\s+)?(?P<dir>most|least)\s+(?P<how>popular|common|frequent|bought|purchased|sold|viewed|carted)\s+"
         + _GROUP
         + r"\b"
     ),
@@ -614,7 +618,9 @@ AVG_RE = _rx(r"\b(?:average|avg|mean|typical|median)\b", r"\bhow\s+old\b")
 SUM_RE = _rx(r"\btotal\s+(?:spend|spent|spending|revenue|sales|turnover|value)\b", r"\bsum\s+of\b",
              r"\bhow\s+much\b", r"\brevenue\b", r"\bturnover\b")  # fmt: skip
 MINMAX_RE = _rx(r"\bwhat(?:'s|\s+is|\s+was)?\s+(?:the\s+)?(?P<op>max(?:imum)?|highest|largest|biggest|min(?:imum)?|"
-                r"lowest|smallest)\s+(?P<f>spend|spent|spending|age|price)\b")  # fmt: skip
+                r"lowest|smallest)\s+(?:(?:total|lifetime)\s+)?(?P<f>spend|spent|spending|age|price)\b",
+                r"\b(?:how\s+old\s+is|(?:what(?:'s|\s+is)\s+)?the\s+age\s+of)\s+(?:our|the|my)\s+"
+                r"(?P<op2>youngest|oldest)\b")  # fmt: skip
 COUNT_RE = [
     (_rx(r"\bat\s+least\s+(?:(?P<n>" + NUM + r")\s+times?|(?P<w>once|twice|thrice))\b"), 0),
     (_rx(r"\b(?:more\s+than|over)\s+(?:(?P<n>" + NUM + r")\s+times?|(?P<w>once|twice|thrice))\b"), 1),
@@ -622,11 +628,16 @@ COUNT_RE = [
          r"(?:up|above|over))"), 0),
     (_rx(r"\b(?P<n>" + NUM + r")\s+times\b", r"\b(?P<w>twice|thrice)\b"), 0),
 ]  # fmt: skip
+COUNT_NOUN_RE = _rx(
+    r"\b(?:(?P<op>at\s+least|min(?:imum)?(?:\s+of)?|more\s+than|over|above)\s+(?P<n>" + NUM + r")"
+    r"|(?P<n2>" + NUM + r")\s*(?:\+|or\s+more))(?=\s+(?:purchases|orders|views|visits)\b)"
+)  # "made at least 3 purchases", "5+ orders": a repeat count of that event
 REPEAT_RE = _rx(r"\b(?:repeat(?:ed)?|returning|repeatedly|again)\b", r"\bmultiple[\s-]times\b",
                 r"\bseveral\s+times\b", r"\bfrequent(?:ly)?\b", r"\bregular(?:ly)?\b")  # fmt: skip
 LIMIT_RE = _rx(
     r"\b(?:top|first|best)\s+(?P<n>" + NUM + r")\b",
-    r"\b(?P<n2>" + NUM + r")\s+(?:of\s+them|" + PEOPLE + r")\b",
+    r"\b(?P<n2>" + NUM + r")\s+(?:of\s+them|" + PEOPLE + r"|(?=(?:oldest|youngest|best|biggest|newest|latest|"
+    r"most\s+\w+|top|highest[\s-]spending)\s+" + PEOPLE + r"\b))",
     r"\b(?:just|only|limit(?:\s+(?:it|them|that))?(?:\s+to)?|give\s+me|show\s+me|show|list|get|return|pick|select|"
     r"find|at\s+most|up\s+to|max(?:imum)?)\s+(?P<n3>" + NUM + r")\b",
 )
@@ -658,7 +669,15 @@ VERB_RE = [
                         r"saw|seen)\b", r"\b(?:looked|look|looking|looks)\s+at\b",
                         r"\b(?:clicked|click|clicks|clicking)(?:\s+on)?\b")),
     ("view", True, _rx(r"\b(?:viewers?|views|visitors?)\b")),
+    ("return", False, _rx(r"\b(?:returned|refunded|sent\s+back)\b")),
+    ("return", True, _rx(r"\b(?:returns|refunds)\b")),
+    ("subscription", False, _rx(r"\b(?:subscribed|subscribe|subscribes|unsubscribed|signed\s+up|opted\s+in)\b")),
+    ("subscription", True, _rx(r"\b(?:subscribers?|subscriptions?|sign[\s-]?ups?)\b")),
 ]  # fmt: skip
+CART_TAIL_RE = _R(
+    r"(?:\W+[\w']+){0,6}?(?P<tail>\W+(?:to|into|in)\W+(?:(?:the|their|a|his|her|my)\W+)?"
+    r"(?:shopping\W+)?(?:cart|basket)s?\b)"
+)
 INTEREST_RE = _rx(
     r"\b(?:interested|interest|interests)\s+in\b",
     r"\binto\b",
@@ -720,6 +739,20 @@ def find_json(doc: Doc) -> bool:
 LOOKALIKE_RE = _rx(r"\b(?:like|similar\s+to|lookalikes?\s+(?:of|for)|resembling)\s+(?:customer|user|client)\s*#?\s*\d+")
 
 
+PREDICTION_RE = _rx(
+    r"\b(?:churn(?:s|ed|ing|ers?)?|predict(?:s|ed|ion|ions)?|forecast(?:s|ed|ing)?|propensity\s+to\s+churn)\b",
+    r"\b(?:will|going\s+to)\s+(?:stop\s+buying|leave|cancel)\b",
+)
+
+
+def find_prediction(doc: Doc) -> str | None:
+    """'who will churn', 'predict next month's buyers': the data holds past behaviour only."""
+    for m in doc.find(PREDICTION_RE):
+        doc.consume(m.start(), m.end(), "prediction")
+        return m.group()
+    return None
+
+
 def find_lookalike(doc: Doc) -> str | None:
     """'customers like customer 42': not expressible in the typed query."""
     for m in doc.find(LOOKALIKE_RE):
@@ -776,8 +809,11 @@ def find_analytics(doc: Doc) -> Analytics | None:
     """Aggregate phrasing: how many / average / total / highest / by X / top N X / which X."""
     a, found = Analytics(), False
     for m in doc.find(MINMAX_RE):
-        a.measure = "max" if m.group("op").startswith(("max", "high", "larg", "big")) else "min"
-        a.field = {"age": "age", "price": "price"}.get(m.group("f"), "total_spent")
+        if m.group("op2"):  # "how old is our youngest customer"
+            a.measure, a.field = ("min" if m.group("op2") == "youngest" else "max"), "age"
+        else:
+            a.measure = "max" if m.group("op").startswith(("max", "high", "larg", "big")) else "min"
+            a.field = {"age": "age", "price": "price"}.get(m.group("f"), "total_spent")
         found = True
         doc.consume(m.start(), m.end(), "analytics")
     for m in doc.find(AVG_RE):
@@ -845,6 +881,11 @@ def find_counts(doc: Doc) -> list[Mention]:
             n = {"once": 1, "twice": 2, "thrice": 3}[word] if word else int(to_number(m.group("n")))
             out.append(Mention("count", m.start(), m.end(), n + extra))
             doc.consume(m.start(), m.end(), "count")
+    for m in doc.find(COUNT_NOUN_RE):
+        n = int(to_number(m.group("n") or m.group("n2")))
+        strict = m.group("op") is not None and re.match(r"more|over|above", m.group("op")) is not None
+        out.append(Mention("count", m.start(), m.end(), n + strict))
+        doc.consume(m.start(), m.end(), "count")
     for m in doc.find(REPEAT_RE):
         out.append(Mention("count", m.start(), m.end(), 2, role="repeat"))
         doc.consume(m.start(), m.end(), "count")
@@ -890,6 +931,9 @@ def find_words(doc: Doc) -> list[Mention]:
         for m in doc.find(pattern):
             out.append(Mention("event", m.start(), m.end(), concept, postfix=postfix))
             doc.consume(m.start(), m.end(), "verb")
+            tail = CART_TAIL_RE.match(doc.text, m.end()) if concept == "add_to_cart" and not postfix else None
+            if tail:  # "added anything to their cart": the cart is this verb's, not a second event
+                doc.consume(tail.start("tail"), tail.end(), "verb")
     for kind, pattern in (("interest", INTEREST_RE), ("neg", NEG_RE)):
         for m in doc.find(pattern):
             out.append(Mention(kind, m.start(), m.end()))

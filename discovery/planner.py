@@ -77,6 +77,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any, Literal
 
+from dateutil.relativedelta import relativedelta
+
 from discovery import nl_parse as nl
 from discovery.catalogue import Catalogue
 from discovery.nl_parse import Analytics, Mention
@@ -143,7 +145,8 @@ STOP = nl.word_set(
     among amongst but however though although per vs versus via including include using use used well
     either both neither nor
     name names called named type types kind sort order ordered rank ranked favourite favorite preferred color colour
-    colors colours theme themed pick event events"""
+    colors colours theme themed pick event events
+    made make makes placed place break breakdown down split often next upcoming coming"""
 )
 GENERIC_OBJECTS = {"items", "item", "products", "product", "things", "thing", "stuff", "goods", "anything",
                    "something", "everything", "article", "articles", "history", "count", "value", "amount"}  # fmt: skip
@@ -153,6 +156,7 @@ BOUNDARY = {"in", "from", "who", "that", "which", "and", "or", "with", "during",
 SUBJECTS = {"customers", "customer", "users", "user", "people", "persons", "audience", "audiences", "segment",
             "shoppers", "clients", "buyers", "purchasers", "consumers", "members", "contacts", "everyone",
             "everybody", "anyone", "profiles", "cohort", "lovers", "fans", "enthusiasts"}  # fmt: skip
+ALL_WORDS = {"all", "every", "everyone", "everybody", "whole", "entire"}
 REQUESTS = {"find", "show", "list", "give", "get", "suggest", "recommend", "identify", "pull", "select",
             "target", "build", "create", "export", "fetch", "search", "who", "which", "how", "count"}  # fmt: skip
 _R = re.compile
@@ -164,7 +168,7 @@ def _rx(*alternatives: str) -> re.Pattern[str]:
 
 NEG_FILLER = {"have", "has", "had", "ever", "yet", "did", "do", "does", "been", "to", "any", "the", "from", "in",
               "living", "based", "also", "really", "actually", "even", "once", "who", "customers", "people", "users",
-              "are", "is", "those", "ones", "for"}  # fmt: skip
+              "are", "is", "those", "ones", "for", "a", "an", "made", "make", "placed"}  # fmt: skip
 POSTFIX_FILLER = {"in", "their", "the", "a", "to"}
 THEMED_AFTER_RE = _R(r"[\s-]*(?:themed|theme|colou?red|lovers?|fans?|enthusiasts?)\b")
 FAV_AFTER_RE = _R(r"\s+(?:as\s+)?(?:their\s+|a\s+|the\s+)?(?:favou?rite|preferred)(?:\s+colou?rs?)?\b")
@@ -180,7 +184,8 @@ FOLLOW_START_RE = _rx(
 PRONOUN_RE = _rx(r"\b(?:them|those|these|they|ones|instead)\b")
 SEGMENT_REQUEST_RE = _rx(r"\b(?:list|show|who\s+are|give\s+me|export)\b")
 CONCEPT_WORDS = {"purchase": ("purchase", "order", "buy", "checkout", "transaction", "sale"),
-                 "add_to_cart": ("cart", "basket"), "view": ("view", "visit", "browse", "click", "impression")}  # fmt: skip
+                 "add_to_cart": ("cart", "basket"), "view": ("view", "visit", "browse", "click", "impression"),
+                 "return": ("return", "refund"), "subscription": ("subscri", "signup", "sign_up", "newsletter")}  # fmt: skip
 
 
 @dataclass
@@ -206,6 +211,9 @@ class Parsed:
     spend_words: bool = False
     loose_repeat: bool = False  # the loose repeat was "repeat/returning": purchases
     repeat_types: list[str] = field(default_factory=list)
+    explicit_sort: bool = False  # "sorted by spend": the order wins over a semantic ranking
+    back_refs: set[int] = field(default_factory=set)
+    today: date | None = None  # ids of behaviours whose verb points back ("never bought one")
 
     def understood(self) -> bool:
         return bool(self.behaviours or self.crm or self.intent or self.analytics or self.loose_window
@@ -232,13 +240,17 @@ def _fresh(p: Parsed, question: str, catalogue: Catalogue) -> Plan:
     if p.problems:
         return _clarify(p, question, catalogue, " ".join(p.problems))
     substantive = p.understood() and (p.has_subject or p.behaviours or p.crm or p.analytics or p.loose_count)
-    if not substantive and (not p.has_subject or "help" in {t.text for t in p.doc.tokens}):
+    words = {t.text for t in p.doc.tokens}
+    asks_for_all = p.has_verb or bool(words & ALL_WORDS)  # "list customers", "all customers"
+    if not substantive and (not p.has_subject or "help" in words or not asks_for_all):
         return _clarify(p, question, catalogue, "I couldn't tell which customers you mean.")
     query = _apply(AudienceQuery(), p, followup=False)
     return _finish(p, question, query, None, catalogue)
 
 
 def _finish(p: Parsed, question: str, query: AudienceQuery, base: Analytics | None, catalogue: Catalogue) -> Plan:
+    if gap := _outside_the_data(query, catalogue, p.today):
+        return _clarify(p, question, catalogue, gap)
     spec = p.analytics or base
     if spec is None:
         return Plan("segment", query, None, f"Segment: {query.describe()}", p.wants_json, None, p.notes, question)
@@ -251,6 +263,23 @@ def _finish(p: Parsed, question: str, query: AudienceQuery, base: Analytics | No
     message = f"Analytics: {analytics.measure} of {analytics.field}{by}{top} over {analytics.audience.describe()}"
     query = analytics.audience.model_copy(update={"intent": query.intent, "order_by": query.order_by})
     return Plan("analytics", query, analytics, message, p.wants_json, None, p.notes, question)
+
+
+def _outside_the_data(q: AudienceQuery, catalogue: Catalogue, today: date | None) -> str | None:
+    """A behaviour that must hold in a window lying wholly outside the events of the data: nobody can match,
+    and "0" or "no customers" would read as if there had been no sales then."""
+    if catalogue.data_min is None or catalogue.data_max is None or today is None:
+        return None
+    first, last = catalogue.data_min.date(), catalogue.data_max.date()
+    for b in q.behaviours:
+        if b.negate or b.window is None:
+            continue
+        w = b.window
+        since, until = (today - relativedelta(**{w.unit: w.last}), today) if w.last is not None else (w.start, w.end)
+        if (until is not None and until < first) or (since is not None and since > last):
+            return (f"There are no events {w.describe()}: the data holds events from {first} to {last}. "
+                    "Ask about a period inside that range.")  # fmt: skip
+    return None
 
 
 def _clarify(p: Parsed, question: str, catalogue: Catalogue, reason: str) -> Plan:
@@ -319,11 +348,17 @@ def _apply(base: AudienceQuery, p: Parsed, *, followup: bool) -> AudienceQuery:
     for b, verbless in new:
         if single and verbless and b.negate:
             b.event_types = list(single.event_types)  # "but not socks": the same kind of event
+        if single and id(b) in p.back_refs and not b.products and not b.colors:
+            b.products, b.colors = list(single.products), list(single.colors)  # "... but never bought one"
+            p.notes.append("the verb refers to the previous products")
         behaviours.append(b)
     _apply_loose(behaviours, p, only_unset=not followup)
     intent = base.intent
     if p.intent:
         intent = " ".join(dict.fromkeys(f"{intent or ''} {p.intent}".split())) if followup else p.intent
+    if p.explicit_sort and intent:  # a semantic ranking would override the order asked for
+        p.notes.append(f"sorted as asked, not by similarity to “{intent}”")
+        intent = None
     return AudienceQuery(
         behaviours=behaviours,
         crm=crm,
@@ -393,12 +428,22 @@ def _events_first(audience: AudienceQuery, concept: str, catalogue: Catalogue, p
     types = _event_types(concept, catalogue, p)
     behaviours = list(audience.behaviours)
     match = next((b for b in behaviours if b.event_types == types and not b.negate), None)
-    if match is None:
+    placeholder = next((b for b in behaviours if b == Behaviour(**_conditions_only(b))), None)
+    if match is None and placeholder is not None:  # "the most viewed products in the last 30 days"
+        behaviours.remove(placeholder)
+        match = placeholder.model_copy(update={"event_types": types})
+        p.notes.append(f"counting {concept.replace('_', ' ')} events in the window / repeat / price said")
+    elif match is None:
         match = Behaviour(event_types=types)
         p.notes.append(f"counting {concept.replace('_', ' ')} events")
     else:
         behaviours.remove(match)
     return audience.model_copy(update={"behaviours": [match, *behaviours]})
+
+
+def _conditions_only(b: Behaviour) -> dict[str, Any]:
+    """A behaviour's window / repeat / price only: equal to it when that is all it says (a placeholder)."""
+    return {"window": b.window, "min_events": b.min_events, "min_price": b.min_price, "max_price": b.max_price}
 
 
 # ---------------------------------------------------------------------------- parsing
@@ -407,15 +452,21 @@ def _events_first(audience: AudienceQuery, concept: str, catalogue: Catalogue, p
 def parse(question: str, catalogue: Catalogue, today: date) -> Parsed:
     """Read one message: every extractor consumes what it understood, in a fixed order."""
     doc = nl.Doc(question)
-    p = Parsed(doc)
+    p = Parsed(doc, today=today)
     words = {t.text for t in doc.tokens}
     p.has_subject = bool(words & SUBJECTS)
     p.spend_words = bool(words & {"spent", "spend", "spends", "spending", "spender", "spenders", "revenue"})
     p.wants_json = nl.find_json(doc)
     if lookalike := nl.find_lookalike(doc):
         p.problems.append(f"“{lookalike}”: lookalike audiences are not supported; describe the customers instead.")
+    if prediction := nl.find_prediction(doc):
+        p.problems.append(
+            f"“{prediction}”: the data holds what customers did, not predictions; ask e.g. for customers who have "
+            "not bought anything in the last 60 days."
+        )
     p.explain_customer = nl.find_explain(doc)
     orders = nl.find_sort(doc)
+    p.explicit_sort = any(order != "relevance" for order, _ in orders)
     p.analytics = nl.find_analytics(doc)
     orders += nl.find_order_words(doc)
     for order, phrase in orders:
@@ -519,6 +570,8 @@ def _walk(ms: list[Mention], p: Parsed, catalogue: Catalogue) -> None:
         earlier = [x for pos, x, _ in made if pos < clause.start and x.products]
         if earlier and _refers_back(doc, clause, earlier):  # "viewed tents but never bought (one)"
             b.products, b.colors = list(earlier[-1].products), list(earlier[-1].colors)
+        elif not earlier and _refers_back(doc, clause, earlier):  # a follow-up: "but never bought one"
+            p.back_refs.add(id(b))
         by_clause[id(clause)] = [b]
         made.append((clause.start, b, False))
     _free_colors(ms, clauses, by_clause, p)
