@@ -88,7 +88,7 @@ class ToolBox:
         favorite_colors: list[str] | None = None,
         likes_luxury: bool | None = None,
         intent: str | None = None,
-        order_by: Literal["relevance", "total_spent", "recent_activity", "purchases", "age"] = "relevance",
+        order_by: Literal["relevance", "total_spent", "recent_activity", "purchases", "age", "age_desc"] = "relevance",
         limit: int = 20,
         sql_where: str | None = None,
     ) -> str:
@@ -98,7 +98,8 @@ class ToolBox:
         favourite colors, likes_luxury); 2) ranking of exactly those customers by semantic similarity
         to `intent` (descriptive words, e.g. 'luxury fashion'); 3) enrichment. Optional `sql_where` is an
         extra SQL condition over the events table (columns event_type, product, color, price,
-        event_timestamp). Returns the funnel and the top customers."""
+        event_timestamp). order_by 'age' puts the youngest first, 'age_desc' the oldest. Returns the
+        funnel and the top customers."""
         has_behaviour = (
             any([event_types, products, colors, last_days, since, until, min_price, max_price]) or min_events > 1
         )

@@ -149,6 +149,7 @@ ORDER_SQL = {
     "recent_activity": "p.last_activity DESC NULLS LAST, c.customer_id",
     "purchases": "p.purchases DESC, c.total_spent DESC, c.customer_id",
     "age": "c.age, c.customer_id",
+    "age_desc": "c.age DESC, c.customer_id",
 }
 
 FROM_AUDIENCE = "customers c JOIN customer_profiles p USING (customer_id)"

@@ -591,7 +591,8 @@ ORDER_RE = [
     (_rx(r"\bmost\s+recent(?:ly)?(?:\s+active)?\b", r"\blatest\b", r"\bnewest\b"), "recent_activity"),
     (_rx(r"\bmost\s+(?:purchases|orders)\b", r"\bmost\s+frequent(?:ly)?\b", r"\bmost\s+(?:active|loyal)\b",
          r"\b(?:bought|buy|buys|purchased|purchase|ordered|order|shop|shopped)\s+(the\s+most)\b"), "purchases"),
-    (_rx(r"\boldest\b", r"\byoungest\b"), "age"),
+    (_rx(r"\boldest\b"), "age_desc"),
+    (_rx(r"\byoungest\b"), "age"),
 ]  # fmt: skip
 _GROUP = (r"(?P<g>countr(?:y|ies)|favou?rite\s+colou?rs?|colou?rs?|age(?:\s+(?:bands?|groups?|brackets?|ranges?))?"
           r"|products?|items?|event\s+types?|events?|months?|luxury\s+(?:affinity|preference))")  # fmt: skip

@@ -89,7 +89,7 @@ class CRMFilter(_Model):
         return self == CRMFilter()
 
 
-OrderBy = Literal["relevance", "total_spent", "recent_activity", "purchases", "age"]
+OrderBy = Literal["relevance", "total_spent", "recent_activity", "purchases", "age", "age_desc"]  # age: youngest first
 
 
 class AudienceQuery(_Model):

@@ -95,7 +95,7 @@ def test_top_customers_by_total_spend_is_a_ranked_segment():
 
 def test_a_number_before_an_ordering_word_is_the_limit():
     q = segment("Show me the 5 oldest customers in Poland", SYNTH)
-    assert (q.limit, q.order_by, q.crm.countries) == (5, "age", ["PL"])
+    assert (q.limit, q.order_by, q.crm.countries) == (5, "age_desc", ["PL"])  # oldest first
 
 
 def test_an_explicit_sort_in_a_follow_up_wins_over_the_semantic_ranking():
@@ -180,3 +180,15 @@ def test_a_window_outside_the_data_says_the_data_holds_no_events_then(question):
 def test_a_window_inside_or_overlapping_the_data_is_answered(question):
     assert ask(question, DATED).kind == "segment"
     assert ask(question, SYNTH).kind == "segment"  # no data range known: nothing to check
+
+
+def test_youngest_ranks_youngest_first():
+    q = segment("the 5 youngest customers in Poland", SYNTH)
+    assert (q.limit, q.order_by, q.crm.countries) == (5, "age", ["PL"])
+
+
+def test_oldest_first_compiles_to_a_descending_age_order():
+    from discovery.compile import gate_sql
+
+    sql = gate_sql(AudienceQuery(order_by="age_desc"), datetime(2026, 11, 1)).sql
+    assert sql.endswith("ORDER BY c.age DESC, c.customer_id")
