@@ -16,6 +16,7 @@ import os
 import shutil
 import tempfile
 import time
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
@@ -78,6 +79,17 @@ def _one_burst(bot, fake, n: int, tag: str, users: list[str]) -> dict:
     }
 
 
+def _type_counts() -> Counter:
+    """Live objects per type, for where growth between bursts comes from (the fake Slack, in this
+    process, keeps every call, message, envelope and file it saw; the bot should keep nothing)."""
+    return Counter(f"{type(o).__module__}.{type(o).__qualname__}" for o in gc.get_objects())
+
+
+def _growth(first: Counter, last: Counter, top: int = 8) -> str:
+    diff = Counter({k: last[k] - first.get(k, 0) for k in last if last[k] > first.get(k, 0)})
+    return ", ".join(f"{k} +{n:,}" for k, n in diff.most_common(top)) or "none"
+
+
 def _stop_embedded_postgres(pg_dir: Path) -> None:
     """Stop this run's embedded PostgreSQL before its folder is removed (otherwise the server outlives us:
     its atexit `pg_ctl stop` finds no data directory). cdp has no public stop function yet."""
@@ -122,9 +134,12 @@ def burst(n: int = 50, *, customers: int = 1000, events_per_customer: float = 10
                 fake.wait_message(lambda m: m.kind == "chat.update", channel="CWARM", timeout=60, count=2)
                 for b in range(bursts):
                     r = _one_burst(bot, fake, n, f"B{b}", users)
+                    fake.assert_all_messages_valid()
+                    fake.forget_records()  # what remains is the bot's, not the fake's recordings
                     gc.collect()
                     r["rss_mb"] = proc.memory_info().rss / 2**20
                     r["objects"] = len(gc.get_objects())  # Python objects alive: a leak grows this
+                    r["types"] = _type_counts()
                     rows.append(r)
             fake.assert_all_messages_valid()
     finally:
@@ -149,6 +164,12 @@ def burst(n: int = 50, *, customers: int = 1000, events_per_customer: float = 10
             f"{_pct(r['first'], 99) * ms:.0f} ms | {r['all_answered_s']:.1f} s | {r['answered']}/{n} | {r['errors']} | "
             f"{r['rss_mb']:.0f} MB | {r['objects']:,} |"
         )
+    if len(rows) > 1:
+        lines += [
+            "",
+            f"Objects that grew from burst 1 to burst {len(rows)} (top types): "
+            + _growth(rows[0]["types"], rows[-1]["types"]),
+        ]
     return "\n".join(lines) + "\n"
 
 

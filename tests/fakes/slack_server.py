@@ -701,6 +701,17 @@ class FakeSlackServer:
                 entry["user"] = user_id
         return f"{self.base_url}/response/{quote(response_id, safe='')}"
 
+    def forget_records(self) -> None:
+        """Drop what was recorded so far (calls, messages, files, envelopes, acks, frames, history, views,
+        response URLs, triggers). For long benchmarks that measure the memory of the app under test:
+        otherwise the fake's own records grow with every request."""
+        with self._cond:
+            for records in (self._calls, self._messages, self._files, self._acks, self._received):
+                records.clear()
+            for table in (self._history, self._envelopes, self._views, self._response_urls, self._triggers):
+                table.clear()
+            self._used_triggers.clear()
+
     def new_ts(self) -> str:
         """A fresh, strictly increasing Slack timestamp ("1700000000.000123")."""
         with self._cond:

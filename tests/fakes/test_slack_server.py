@@ -158,6 +158,11 @@ def test_web_api_post_update_and_upload(fake: FakeSlackServer, client: WebClient
     assert (uploaded.thread_ts, uploaded.initial_comment, uploaded.length) == (posted["ts"], "Here", len(content))
     fake.assert_all_messages_valid()
 
+    fake.forget_records()  # long benchmarks: the fake keeps nothing it saw, and keeps working
+    assert (fake.calls(), fake.messages(), fake.files(), fake.history("C1")) == ([], [], [], [])
+    client.chat_postMessage(channel="C1", text="again")
+    assert [m.text for m in fake.messages("C1")] == ["again"]
+
 
 def test_web_api_errors_and_lookups(fake: FakeSlackServer, client: WebClient) -> None:
     fake.add_user("U_GUEST", name="guest", is_restricted=True, tz="Europe/Paris")
