@@ -88,7 +88,8 @@ def create_app(
     The ingestion scheduler (INGEST_CRON; `/audience ingest`) starts here unless `start_scheduler`
     is False; an invalid INGEST_CRON / INGEST_TIMEZONE raises ScheduleError before anything starts."""
     client = client or make_client(settings)
-    scheduler = IngestScheduler(settings, discovery.engine, Ingestion(settings, client, discovery.engine))
+    ingestion = Ingestion(settings, client, discovery.engine, on_new_data=discovery.warm_up)
+    scheduler = IngestScheduler(settings, discovery.engine, ingestion)
     add_retry_handlers(client)
     store = BotStore(discovery.engine, dedupe_ttl_s=settings.event_dedupe_ttl_s)
     store.ensure_tables()

@@ -37,8 +37,11 @@ class IngestRequest:
 class Ingestion:
     """One ingestion at a time per database (the pipeline's advisory lock), reported in Slack."""
 
-    def __init__(self, settings: Settings, client: WebClient, engine: Engine, *, next_run=lambda: None):
+    def __init__(
+        self, settings: Settings, client: WebClient, engine: Engine, *, next_run=lambda: None, on_new_data=None
+    ):
         self.settings = settings
+        self.on_new_data = on_new_data  # () -> None after a run made new data live (the bot warms up)
         self.client = client
         self.engine = engine
         self.next_run = next_run  # () -> datetime | None, the scheduler's next nightly run
@@ -113,6 +116,11 @@ class Ingestion:
         finally:
             self.running -= 1
         record = runs.get_run(self.engine, state["run_id"])
+        if record["status"] == "succeeded" and self.on_new_data is not None:
+            try:  # the first question after the nightly run should not pay for the new snapshot's caches
+                self.on_new_data()
+            except Exception:
+                log.exception("warming up after ingestion run %s failed", record["id"])
         self._report(channel, state["ts"], record, previous)
         return record
 
