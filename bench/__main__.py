@@ -6,6 +6,7 @@ import argparse
 import logging
 import os
 import sys
+from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -23,6 +24,11 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--events-per-customer", type=float, default=10)
     b = sub.add_parser("bot-burst", help="50 slash commands against the fake Slack")
     b.add_argument("-n", type=int, default=50)
+    g = sub.add_parser("gate", help="the PostgreSQL gate at scale (no vectors)")
+    g.add_argument("--customers", type=int, default=1_000_000)
+    g.add_argument("--events-per-customer", type=float, default=20)
+    g.add_argument("--repeats", type=int, default=5)
+    g.add_argument("--keep", type=Path, default=None, help="build into (or reuse) this folder instead of a temp one")
     sub.add_parser("all", help="the quick benchmarks (make bench)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
@@ -32,6 +38,11 @@ def main(argv: list[str] | None = None) -> int:
         from bench.tools_bench import tools
 
         print(tools(args.customers, args.events_per_customer))
+        return 0
+    if args.bench == "gate":
+        from bench.gate_bench import gate
+
+        print(gate(args.customers, args.events_per_customer, args.repeats, args.keep))
         return 0
     if args.bench == "bot-burst":
         from bench.bot_burst import burst
