@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--events-per-customer", type=float, default=20)
     g.add_argument("--repeats", type=int, default=5)
     g.add_argument("--keep", type=Path, default=None, help="build into (or reuse) this folder instead of a temp one")
+    sub.add_parser("llm-calls", help="LLM calls and prompt tokens per question: ours vs the original design")
     sub.add_parser("all", help="the quick benchmarks (make bench)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
@@ -43,6 +44,11 @@ def main(argv: list[str] | None = None) -> int:
         from bench.gate_bench import gate
 
         print(gate(args.customers, args.events_per_customer, args.repeats, args.keep))
+        return 0
+    if args.bench == "llm-calls":
+        from bench.llm_calls import llm_calls
+
+        print(llm_calls())
         return 0
     if args.bench == "bot-burst":
         from bench.bot_burst import burst
