@@ -32,6 +32,12 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--events-per-customer", type=float, default=10)
     e.add_argument("--results", type=Path, default=Path(__file__).parent / "RESULTS.md", help="the report file")
     e.add_argument("--no-write", action="store_true", help="print the report only")
+    g = sub.add_parser("gate", help="the PostgreSQL gate at scale (no vectors)")
+    g.add_argument("--customers", type=int, default=1_000_000)
+    g.add_argument("--events-per-customer", type=float, default=20)
+    g.add_argument("--repeats", type=int, default=5)
+    g.add_argument("--keep", type=Path, default=None, help="build into (or reuse) this folder instead of a temp one")
+    sub.add_parser("llm-calls", help="LLM calls and prompt tokens per question: ours vs the original design")
     sub.add_parser("all", help="the quick benchmarks (make bench)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
@@ -56,6 +62,16 @@ def main(argv: list[str] | None = None) -> int:
                 command=command,
             )
         )
+        return 0
+    if args.bench == "gate":
+        from bench.gate_bench import gate
+
+        print(gate(args.customers, args.events_per_customer, args.repeats, args.keep))
+        return 0
+    if args.bench == "llm-calls":
+        from bench.llm_calls import llm_calls
+
+        print(llm_calls())
         return 0
     if args.bench == "bot-burst":
         from bench.bot_burst import burst

@@ -157,9 +157,17 @@ FROM_AUDIENCE = "customers c JOIN customer_profiles p USING (customer_id)"
 
 def gate_sql(q: AudienceQuery, now: datetime, extra_where: str | None = None, cap: int | None = None) -> CompiledSQL:
     """Ids of every customer passing the behavioural and CRM conditions, in the query's
-    SQL order (used as the ranking when there is no semantic intent)."""
+    SQL order (used as the ranking when there is no semantic intent).
+
+    With an intent the semantic ranking orders the segment, so the gate is an unordered set;
+    and the profiles are joined only when a condition or the order reads them (every customer
+    has exactly one profile). At 1 M customers each saves a pass over the gate's rows."""
     where, params = audience_where(q, now, extra_where)
-    sql = f"SELECT c.customer_id FROM {FROM_AUDIENCE} WHERE {where} ORDER BY {ORDER_SQL[q.order_by]}"
+    order = None if q.intent and cap is None else ORDER_SQL[q.order_by]
+    source = FROM_AUDIENCE if "p." in where or "p." in (order or "") else "customers c"
+    sql = f"SELECT c.customer_id FROM {source} WHERE {where}"
+    if order:
+        sql += f" ORDER BY {order}"
     if cap is not None:
         sql += " LIMIT :gate_cap"
         params["gate_cap"] = cap

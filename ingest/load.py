@@ -321,11 +321,15 @@ def validate(engine: Engine, run_id: int, loaded: dict[str, Loaded], max_ratio: 
 
 
 def index_events(engine: Engine) -> None:
-    """Indexes that make the behavioural gate fast."""
+    """Indexes that make the behavioural gate fast. The gate index carries customer_id, so a
+    behaviour's customers come from an index-only scan (no visit to the 20 M-row heap); with
+    PostgreSQL 18's skip scan it also serves conditions without an event type."""
     with engine.begin() as conn:
         conn.execute(sa.text("SET LOCAL maintenance_work_mem = '512MB'"))
         conn.execute(sa.text("CREATE INDEX ON events_new (customer_id)"))
-        conn.execute(sa.text("CREATE INDEX ON events_new (event_type, product, color, event_timestamp)"))
+        conn.execute(
+            sa.text("CREATE INDEX ON events_new (event_type, product, color, event_timestamp) INCLUDE (customer_id)")
+        )
         conn.execute(sa.text("CREATE INDEX ON customers_new (country)"))
         conn.execute(sa.text("ANALYZE customers_new"))
         conn.execute(sa.text("ANALYZE events_new"))

@@ -1,0 +1,233 @@
+"""The behavioural gate in PostgreSQL at scale, without the vector stage.
+
+python -m bench gate --customers 1000000 --events-per-customer 20 [--keep DIR]
+    builds the live tables with ingest's own stages (load → validate → profiles ‖ index →
+    swap; no embedding, which would take hours at 1 M), then times the gate exactly as
+    hybrid_discovery runs it (discovery.compile.gate_sql through the engine's read-only
+    runner, ids fetched into Python) for a fixed set of typed queries, warm and repeated;
+    p50/p95/max, gate sizes, server-side execution time per query, and EXPLAIN (ANALYZE,
+    BUFFERS) of the slowest. `--keep DIR` keeps (and on the next run reuses) the built
+    database in DIR instead of a temporary folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import statistics
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from bench.ingest_bench import sample
+from bench.tools_bench import NOW, _pct
+from cdp.db import dispose_engines, get_engine, read_only
+from cdp.schema import ensure_schema
+from cdp.settings import Settings
+from discovery import compile as c
+from discovery.catalogue import load_catalogue
+from discovery.engine import DiscoveryEngine
+from discovery.query import AudienceQuery, Behaviour, CRMFilter, TimeWindow
+from ingest import load, profiles, runs
+from ingest.files import CRM, EVENTS, file_digest
+from ingest.pipeline import ingestion_lock
+from ingest.progress import Progress
+from ingest.swap import swap
+
+# (label, query): the demo's example questions, windows, repeats, never-did, CRM-only, combinations.
+GATE_QUERIES = [
+    ("bought red socks in the last 6 months, likes luxury",
+     AudienceQuery(behaviours=[Behaviour(event_types=["purchase"], products=["socks"], colors=["red"], window=TimeWindow(last=6, unit="months"))], crm=CRMFilter(likes_luxury=True), intent="luxury")),
+    ("DE, favourite blue, spent > 500",
+     AudienceQuery(crm=CRMFilter(countries=["DE"], favorite_colors=["blue"], min_spent=500), intent="blue")),
+    ("any event on jacket and any on shoes",
+     AudienceQuery(behaviours=[Behaviour(products=["jacket"]), Behaviour(products=["shoes"])])),
+    ("PL, likes luxury",
+     AudienceQuery(crm=CRMFilter(countries=["PL"], likes_luxury=True), intent="luxury high-end fashion")),
+    ("bought socks, likes luxury",
+     AudienceQuery(behaviours=[Behaviour(event_types=["purchase"], products=["socks"])], crm=CRMFilter(likes_luxury=True), intent="high-end lifestyle")),
+    ("viewed anything in the last 30 days",
+     AudienceQuery(behaviours=[Behaviour(event_types=["view"], window=TimeWindow(last=30))], intent="outdoor hiking")),
+    ("3+ purchases",
+     AudienceQuery(behaviours=[Behaviour(event_types=["purchase"], min_events=3)], intent="bargain hunters")),
+    ("carted a watch in 30 days, never bought one",
+     AudienceQuery(behaviours=[Behaviour(event_types=["add_to_cart"], products=["watch"], window=TimeWindow(last=30)), Behaviour(event_types=["purchase"], products=["watch"], negate=True)], intent="luxury")),
+    ("bought a handbag 2+ times in 90 days, DE or AT, age 25-44",
+     AudienceQuery(behaviours=[Behaviour(event_types=["purchase"], products=["handbag"], window=TimeWindow(last=90), min_events=2)], crm=CRMFilter(countries=["DE", "AT"], min_age=25, max_age=44))),
+    ("age 25-34",
+     AudienceQuery(crm=CRMFilter(min_age=25, max_age=34), intent="sporty sneakers")),
+    ("intent only (gate = everyone)",
+     AudienceQuery(intent="luxury watches and handbags")),
+]  # fmt: skip
+
+
+def build_live(settings: Settings, crm: Path, events: Path) -> dict[str, float]:
+    """The pipeline's SQL stages and the swap, without the vector stage (ingest.pipeline._run
+    minus embedding): live customers / events / customer_profiles / event_vocabulary."""
+    engine = get_engine(settings)
+    ensure_schema(engine)
+    progress = Progress(False)
+    secs: dict[str, float] = {}
+
+    def stage(name, fn, *args):
+        t0 = time.perf_counter()
+        out = fn(*args)
+        secs[name] = time.perf_counter() - t0
+        return out
+
+    with ingestion_lock(engine):
+        run_id = runs.start_run(engine, trigger="bench", crm_file=str(crm), events_file=str(events))
+        lines = {"crm": file_digest(crm).lines, "events": file_digest(events).lines}
+        loaded = stage(
+            "load",
+            lambda: {s.kind: load.load_file(engine, p, s, run_id, lines[s.kind], progress) for s, p in ((CRM, crm), (EVENTS, events))},
+        )  # fmt: skip
+        stage("validate", load.validate, engine, run_id, loaded, settings.max_reject_ratio)
+        stage("profiles", profiles.build_core, engine, settings)
+        with ThreadPoolExecutor(max_workers=1) as pool:  # as the pipeline: index ‖ profile texts
+            t0 = time.perf_counter()
+            indexing = pool.submit(load.index_events, engine)
+            stage("texts", profiles.build_texts, engine, progress)
+            indexing.result()
+            secs["texts ‖ index"] = time.perf_counter() - t0
+        with engine.begin() as conn:
+            lo, hi = conn.execute(sa.text("SELECT min(event_timestamp), max(event_timestamp) FROM events_new")).one()
+            t0 = time.perf_counter()
+            swap(conn)
+            load.drop_work_tables(conn)
+            runs.update_run(conn, run_id, status="succeeded", data_min_ts=lo, data_max_ts=hi)
+            conn.execute(sa.text("UPDATE ingestion_runs SET finished_at = now() WHERE id = :id"), {"id": run_id})
+            secs["swap"] = time.perf_counter() - t0
+    return secs
+
+
+def _vacuum(settings: Settings) -> float:
+    engine = get_engine(settings)
+    t0 = time.perf_counter()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.text("VACUUM (ANALYZE) customers, events, customer_profiles"))
+    return time.perf_counter() - t0
+
+
+def gate_ids(de: DiscoveryEngine, q: AudienceQuery) -> list[int]:
+    """Exactly DiscoveryEngine.hybrid's gate step."""
+    return [r[0] for r in de._run(c.gate_sql(q, NOW), [])]
+
+
+def explain(de: DiscoveryEngine, q: AudienceQuery, analyze_only: bool = False) -> str | float:
+    compiled = c.gate_sql(q, NOW)
+    opts = "ANALYZE, TIMING OFF, SUMMARY" if analyze_only else "ANALYZE, BUFFERS"
+    with read_only(de.engine, timeout_ms=600_000) as conn:
+        lines = [r[0] for r in conn.execute(sa.text(f"EXPLAIN ({opts}) {compiled.sql}"), compiled.params)]
+    if analyze_only:
+        return next(float(x.split(":")[1].split()[0]) for x in lines if x.startswith("Execution Time"))
+    return "\n".join(lines)
+
+
+def one_pass(settings: Settings) -> tuple[str, float]:
+    engine = get_engine(settings)
+    de = DiscoveryEngine(settings, engine, None, None, load_catalogue(engine))
+    ms = []
+    t0 = time.perf_counter()
+    for _, q in GATE_QUERIES:
+        t = time.perf_counter()
+        with contextlib.suppress(sa.exc.OperationalError):
+            gate_ids(de, q)
+        ms.append((time.perf_counter() - t) * 1000)
+    text = (
+        f"one pass right after the swap, before any VACUUM: median {statistics.median(ms):.0f} ms, max {max(ms):.0f} ms"
+    )
+    return text, time.perf_counter() - t0
+
+
+def measure(settings: Settings, repeats: int) -> tuple[list[dict], list[float], str]:
+    engine = get_engine(settings)
+    de = DiscoveryEngine(settings, engine, None, None, load_catalogue(engine))  # the gate needs no vectors
+    for _, q in GATE_QUERIES:  # warm: caches and plans
+        with contextlib.suppress(sa.exc.OperationalError):
+            gate_ids(de, q)
+    per = [{"label": label, "ms": [], "gate": 0, "timeouts": 0} for label, _ in GATE_QUERIES]
+    lat: list[float] = []
+    for _ in range(repeats):
+        for row, (_, q) in zip(per, GATE_QUERIES, strict=True):
+            t = time.perf_counter()
+            try:
+                row["gate"] = len(gate_ids(de, q))
+            except sa.exc.OperationalError as exc:  # the product's statement timeout: the question fails
+                if "statement timeout" not in str(exc):
+                    raise
+                row["timeouts"] += 1
+            ms = (time.perf_counter() - t) * 1000
+            row["ms"].append(ms)
+            lat.append(ms)
+    for row, (_, q) in zip(per, GATE_QUERIES, strict=True):
+        row["server_ms"] = explain(de, q, analyze_only=True)
+        if row["timeouts"]:  # its size, from a run without the timeout
+            with read_only(de.engine, timeout_ms=600_000) as conn:
+                compiled = c.count_sql(q, NOW)
+                row["gate"] = conn.execute(sa.text(compiled.sql), compiled.params).scalar()
+    slowest = max(range(len(per)), key=lambda i: statistics.median(per[i]["ms"]))
+    plan = f"-- {per[slowest]['label']}\n{c.gate_sql(GATE_QUERIES[slowest][1], NOW).display()}\n\n"
+    return per, lat, plan + explain(de, GATE_QUERIES[slowest][1])
+
+
+def _server_settings(settings: Settings) -> str:
+    with get_engine(settings).connect() as conn:
+        vals = [f"{k} {conn.execute(sa.text(f'SHOW {k}')).scalar()}" for k in ("shared_buffers", "work_mem", "jit")]
+        ver = conn.execute(sa.text("SHOW server_version")).scalar()
+    return f"PostgreSQL {ver}, " + ", ".join(vals)
+
+
+def _stop_embedded(pg_dir: Path) -> None:
+    from cdp import embedded_pg
+
+    server = embedded_pg._servers.pop(pg_dir.resolve(), None)
+    if server is not None:
+        server.cleanup()
+
+
+def gate(customers: int, per: float, repeats: int = 5, keep: Path | None = None) -> str:
+    crm, events, n_events = sample(customers, per)
+    data = keep or Path(tempfile.mkdtemp(prefix="bench-gate-"))
+    settings = Settings(_env_file=None, data_dir=data)
+    marker = data / f".gate_built_{customers}_{per:g}"
+    try:
+        if marker.exists():
+            build = "reused the database built earlier in " + str(data)
+        else:
+            t0 = time.perf_counter()
+            secs = build_live(settings, crm, events)  # the texts ‖ index stage includes "texts"
+            # Right after the swap nothing has set the visibility map yet: index-only scans still
+            # visit the heap until autovacuum has passed (20 M inserted rows pass its threshold).
+            fresh = one_pass(settings)
+            # What autovacuum does some minutes after the swap, done now so every run sees the same state.
+            secs["vacuum"] = _vacuum(settings)
+            marker.write_text("ok")
+            stages = ", ".join(f"{k} {v:.0f} s" for k, v in secs.items())
+            build = f"build {time.perf_counter() - t0 - fresh[1]:.0f} s ({stages}); {fresh[0]}"
+        per_q, lat, plan = measure(settings, repeats)
+        server = _server_settings(settings)
+    finally:
+        dispose_engines()
+        if keep is None:
+            _stop_embedded(settings.pg_dir)
+            shutil.rmtree(data, ignore_errors=True)
+    rows = [
+        "| query | gate size | p50 | max | server (EXPLAIN ANALYZE) |",
+        "|---|---|---|---|---|",
+        *(
+            f"| {r['label']} | {r['gate']:,} | {statistics.median(r['ms']):.0f} ms | {max(r['ms']):.0f} ms"
+            f"{f' ({t} of {repeats} timed out)' if (t := r['timeouts']) else ''} | {r['server_ms']:.0f} ms |"
+            for r in per_q
+        ),
+    ]
+    return (
+        f"- {customers:,} customers / {n_events:,} events; {build}; {server}\n"
+        f"- gate over {len(GATE_QUERIES)} queries × {repeats} (warm): **p50 {_pct(lat, 0.5):.0f} ms, "
+        f"p95 {_pct(lat, 0.95):.0f} ms**, max {max(lat):.0f} ms; statement timeout {settings.sql_statement_timeout_ms:,} ms, "
+        f"{sum(r['timeouts'] for r in per_q)} timed out\n\n" + "\n".join(rows) + "\n\n"
+        f"EXPLAIN (ANALYZE, BUFFERS) of the slowest (by median):\n\n```\n{plan}\n```\n"
+    )
