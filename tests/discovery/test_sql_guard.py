@@ -593,7 +593,11 @@ def test_nothing_the_guard_accepts_changes_anything(live_engine):
     seen: Counter[str] = Counter()
 
     @hyp_settings(
-        max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+        max_examples=150,
+        deadline=None,
+        database=None,
+        derandomize=True,  # the same 150 statements every run: a CI failure reproduces
+        suppress_health_check=[HealthCheck.function_scoped_fixture],
     )
     @given(sql=_SQL)
     def check(sql: str) -> None:
@@ -614,7 +618,7 @@ def test_nothing_the_guard_accepts_changes_anything(live_engine):
     assert seen["accepted"] >= 10 and seen["rejected"] >= 30, seen
 
 
-@hyp_settings(max_examples=300, deadline=None, database=None)
+@hyp_settings(max_examples=300, deadline=None, database=None, derandomize=True)
 @given(sql=st.one_of(_SQL, st.text(max_size=80)))
 def test_check_select_only_ever_rejects_or_renders_one_select(sql):
     try:
