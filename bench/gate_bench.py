@@ -112,9 +112,9 @@ def _vacuum(settings: Settings) -> float:
     return time.perf_counter() - t0
 
 
-def gate_ids(de: DiscoveryEngine, q: AudienceQuery) -> list[int]:
-    """Exactly DiscoveryEngine.hybrid's gate step."""
-    return [r[0] for r in de._run(c.gate_sql(q, NOW), [])]
+def gate_ids(de: DiscoveryEngine, q: AudienceQuery) -> list[int] | None:
+    """Exactly DiscoveryEngine.hybrid's gate step (None: no condition, every customer, nothing fetched)."""
+    return de.gate(q, NOW)
 
 
 def explain(de: DiscoveryEngine, q: AudienceQuery, analyze_only: bool = False) -> str | float:
@@ -155,7 +155,8 @@ def measure(settings: Settings, repeats: int) -> tuple[list[dict], list[float], 
         for row, (_, q) in zip(per, GATE_QUERIES, strict=True):
             t = time.perf_counter()
             try:
-                row["gate"] = len(gate_ids(de, q))
+                ids = gate_ids(de, q)
+                row["gate"] = de.catalogue.customers if ids is None else len(ids)
             except sa.exc.OperationalError as exc:  # the product's statement timeout: the question fails
                 if "statement timeout" not in str(exc):
                     raise

@@ -82,7 +82,28 @@ def event_conditions(b: Behaviour, i: int, now: datetime, alias: str = "e") -> t
     return conds, params
 
 
+def counts_only(b: Behaviour, extra_where: str | None = None) -> bool:
+    """A behaviour that names only event types (and a repeat count): the profiles' per-type counts
+    answer it, one row per customer, instead of aggregating the events (3+ purchases at 1 M
+    customers / 20 M events: 4.2 s over the events)."""
+    return bool(b.event_types) and not (
+        b.products
+        or b.colors
+        or b.min_price is not None
+        or b.max_price is not None
+        or b.window is not None
+        or extra_where
+    )
+
+
 def behaviour_clause(b: Behaviour, i: int, now: datetime, extra_where: str | None = None) -> tuple[str, dict]:
+    if counts_only(b, extra_where):
+        params: dict = {f"b{i}_min_events": b.min_events}
+        terms = []
+        for k, event_type in enumerate(b.event_types):
+            params[f"b{i}_t{k}"] = event_type
+            terms.append(f"COALESCE((p.event_counts ->> :b{i}_t{k})::bigint, 0)")
+        return f"{'NOT ' if b.negate else ''}({' + '.join(terms)} >= :b{i}_min_events)", params
     conds, params = event_conditions(b, i, now)
     if extra_where:
         conds.append(f"({extra_where})")

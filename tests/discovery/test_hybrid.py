@@ -58,7 +58,8 @@ def test_every_returned_customer_satisfies_the_gate(seed_settings):
 def test_luxury_intent_ranks_luxury_customers_first(seed_settings):
     de = _engine(seed_settings)
     seg = de.hybrid(AudienceQuery(intent="luxury high-end premium customers", limit=20))
-    assert seg.funnel.after_gate == 500  # no gate: everyone is ranked
+    assert (seg.funnel.after_gate, seg.funnel.after_semantic, seg.funnel.returned) == (500, 500, 20)
+    assert not any("SELECT c.customer_id FROM" in s for s in seg.sql)  # no condition: no gate to fetch
     top = seg.customers[:10]
     assert sum(c.likes_luxury for c in top) >= 8
 
@@ -167,3 +168,29 @@ def test_a_new_snapshot_rebuilds_the_matrix(seed_settings):
     later = replace(de.catalogue, run_id=(de.catalogue.run_id or 0) + 1)
     assert matrix_for(de.qdrant, store, seed_settings.qdrant_collection, (later.run_id,), 10_000) is not first
     assert matrix_for(de.qdrant, store, seed_settings.qdrant_collection, (later.run_id + 1,), 499) is None
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "independent"),
+    [
+        (Behaviour(event_types=["purchase", "add_to_cart"], min_events=3),
+         "SELECT customer_id FROM customers c WHERE (SELECT count(*) FROM events e WHERE e.customer_id = c.customer_id"
+         " AND e.event_type IN ('purchase', 'add_to_cart')) >= 3"),
+        (Behaviour(event_types=["purchase"], negate=True),
+         "SELECT customer_id FROM customers c WHERE NOT EXISTS (SELECT 1 FROM events e"
+         " WHERE e.customer_id = c.customer_id AND e.event_type = 'purchase')"),
+        (Behaviour(event_types=["view"], min_events=2, negate=True),
+         "SELECT customer_id FROM customers c WHERE (SELECT count(*) FROM events e WHERE e.customer_id = c.customer_id"
+         " AND e.event_type = 'view') < 2"),
+    ],
+)  # fmt: skip
+def test_event_type_counts_read_from_the_profiles_match_the_events(sample_settings, behaviour, independent):
+    from discovery.compile import gate_sql
+
+    q = AudienceQuery(behaviours=[behaviour], limit=1000)
+    compiled = gate_sql(q, SAMPLE_END)
+    assert "event_counts" in compiled.sql and "FROM events" not in compiled.sql
+    with get_engine(sample_settings).connect() as conn:
+        gate = {r[0] for r in conn.execute(sa.text(compiled.sql), compiled.params)}
+    expected = _independent_gate(sample_settings, independent, {})
+    assert expected and gate == expected
