@@ -72,8 +72,8 @@ class Ingestion:
     def accepted_message(self) -> str:
         return "Ingestion started. Progress and the outcome will be posted" + self._where() + "."
 
-    def _where(self, reply_channel: str | None = None) -> str:
-        channel = self.settings.status_channel or reply_channel
+    def _where(self) -> str:
+        channel = self.settings.status_channel
         return f" in <#{channel}>" if channel else " here"
 
     # -- running ---------------------------------------------------------------------------------

@@ -60,10 +60,6 @@ class IngestScheduler:
         self.scheduler.add_listener(self._on_event, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
         ingestion.next_run = self.next_run_time
 
-    @property
-    def running(self) -> bool:
-        return bool(self.scheduler.running)
-
     def start(self) -> None:
         """Start the scheduler and put the nightly job in place (or take it out when INGEST_CRON=off)."""
         self.scheduler.start(paused=True)

@@ -87,12 +87,3 @@ def _build(client: QdrantClient, collection: str) -> VectorMatrix:
     vectors = np.concatenate(chunks) if chunks else np.zeros((0, 0), dtype=np.float32)
     order = np.argsort(id_arr)
     return VectorMatrix(id_arr[order], vectors[order])
-
-
-def forget(store: str | None = None) -> None:
-    """Drop the cached matrices (all, or one store's)."""
-    with _lock:
-        if store is None:
-            _cache.clear()
-        else:
-            _cache.pop(store, None)

@@ -63,8 +63,8 @@ def _busy_text(conn: sa.Connection) -> str:
 
 
 def busy_message(engine: Engine) -> str | None:
-    """What IngestBusy would say if a run started now, or None when no run holds the lock."""
-    ensure_schema(engine)
+    """What IngestBusy would say if a run started now, or None when no run holds the lock
+    (the schema must exist: entry points ensure it at start)."""
     with engine.connect() as conn:
         got = conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": LOCK_KEY}).scalar()
         if got:

@@ -7,8 +7,7 @@ from datetime import datetime
 from pathlib import PurePath
 from typing import Any
 
-from bot.views.status import _num, _when
-from bot.views.text import code_block, context, fallback, header, mrkdwn, scrub, section
+from bot.views.text import code_block, context, count, fallback, header, mrkdwn, scrub, section, when
 
 STAGES = (
     ("hash", "files"),
@@ -68,8 +67,8 @@ def run_outcome(
     blocks.append(section("*Seconds per stage*\n" + code_block(_stage_lines(run), 1500)))
     blocks.append(section("*Live data*\n" + _snapshot(run if status == "succeeded" else previous)))
     blocks.extend(_rejects_note(rejects_attached, rejects_total))
-    blocks.append(context(f"started by {who(run.get('trigger') or '')} · next nightly run {_when(next_run)}"))
-    loaded = f"{_num(run.get('crm_loaded'))} customers, {_num(run.get('events_loaded'))} events"
+    blocks.append(context(f"started by {who(run.get('trigger') or '')} · next nightly run {when(next_run)}"))
+    loaded = f"{count(run.get('crm_loaded'))} customers, {count(run.get('events_loaded'))} events"
     return {"text": fallback(f"{title}: {loaded}"), "blocks": blocks}
 
 
@@ -91,7 +90,7 @@ def _failed(run: dict, previous: dict | None, rejects_attached: int, rejects_tot
     blocks.append(
         context(
             f"started by {who(run.get('trigger') or '')} · fix the files, then `/audience ingest` (admins) "
-            f"or wait for the next nightly run {_when(next_run)}"
+            f"or wait for the next nightly run {when(next_run)}"
         )
     )
     return {
@@ -110,11 +109,11 @@ def not_started(reason: str, *, previous: dict | None) -> dict:
 def run_missed(scheduled_for: datetime, grace_s: int, *, previous: dict | None, next_run: Any = None) -> dict:
     """The nightly run's time passed while the bot was stopped or paused for longer than the grace time."""
     text = (
-        f":warning: The nightly ingestion due {_when(scheduled_for)} was skipped: the bot was not running "
+        f":warning: The nightly ingestion due {when(scheduled_for)} was skipped: the bot was not running "
         f"(or was paused) until more than {_hours(grace_s)} after that time (INGEST_MISFIRE_GRACE_S)."
     )
     live = ("The live data is still " + _snapshot(previous) + ".") if previous else "No data is live yet."
-    todo = f"An admin can run it now with `/audience ingest`; the next nightly run is {_when(next_run)}."
+    todo = f"An admin can run it now with `/audience ingest`; the next nightly run is {when(next_run)}."
     return {"text": fallback("The nightly ingestion was skipped"), "blocks": [section(text), context(live, todo)]}
 
 
@@ -149,7 +148,7 @@ def _file_fields(run: dict, previous: dict | None) -> list[dict]:
         lines = [
             f"*{label}* `{_name(run.get(f'{kind}_file'))}`",
             f"{_size(run.get(f'{kind}_bytes'))}, {state}" if sha else "not read",
-            f"{_num(run.get(f'{kind}_loaded'))} loaded · {_num(run.get(f'{kind}_rejected'))} rejected",
+            f"{count(run.get(f'{kind}_loaded'))} loaded · {count(run.get(f'{kind}_rejected'))} rejected",
         ]
         top = sorted((reasons.get(kind) or {}).items(), key=lambda kv: (-kv[1], kv[0]))[:3]
         if top:
@@ -161,13 +160,13 @@ def _file_fields(run: dict, previous: dict | None) -> list[dict]:
 def _change_fields(run: dict) -> list[dict]:
     return [
         mrkdwn(
-            f"*Customers*\n{_num(run.get('profiles_added'))} added · {_num(run.get('profiles_changed'))} changed · "
-            f"{_num(run.get('profiles_removed'))} removed",
+            f"*Customers*\n{count(run.get('profiles_added'))} added · {count(run.get('profiles_changed'))} changed · "
+            f"{count(run.get('profiles_removed'))} removed",
             2000,
         ),
         mrkdwn(
-            f"*Embeddings*\n{_num(run.get('embeddings_computed'))} computed · "
-            f"{_num(run.get('embeddings_skipped'))} skipped (profile unchanged)",
+            f"*Embeddings*\n{count(run.get('embeddings_computed'))} computed · "
+            f"{count(run.get('embeddings_skipped'))} skipped (profile unchanged)",
             2000,
         ),
     ]
@@ -195,9 +194,9 @@ def _snapshot(run: dict | None) -> str:
     if not run:
         return "none yet"
     return (
-        f"snapshot of run #{run.get('id')} (loaded {_when(run.get('finished_at'))}; events "
-        f"{_when(run.get('data_min_ts'))} → {_when(run.get('data_max_ts'))}; "
-        f"{_num(run.get('crm_loaded'))} customers, {_num(run.get('events_loaded'))} events)"
+        f"snapshot of run #{run.get('id')} (loaded {when(run.get('finished_at'))}; events "
+        f"{when(run.get('data_min_ts'))} → {when(run.get('data_max_ts'))}; "
+        f"{count(run.get('crm_loaded'))} customers, {count(run.get('events_loaded'))} events)"
     )
 
 

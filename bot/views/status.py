@@ -3,28 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from bot.views.text import code_block, context, fallback, header, mrkdwn, scrub, section
-
-
-def _when(value: Any) -> str:
-    if value in (None, ""):
-        return "—"
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            return value
-    if isinstance(value, datetime):
-        if value.tzinfo is not None and value.utcoffset() is not None:
-            return value.strftime("%Y-%m-%d %H:%M %Z").strip()
-        return value.strftime("%Y-%m-%d %H:%M")
-    return str(value)
-
-
-def _num(value: Any) -> str:
-    return f"{value:,}" if isinstance(value, int) else "—"
+from bot.views.text import code_block, context, count, fallback, header, mrkdwn, scrub, section, when
 
 
 def status_message(info: dict, *, answers_from: str, next_run: datetime | None, schedule: str) -> dict:
@@ -38,21 +18,21 @@ def status_message(info: dict, *, answers_from: str, next_run: datetime | None, 
         )
     else:
         data = (
-            f"*Data*\nevents {_when(info.get('data_min_ts'))} → {_when(info.get('data_max_ts'))}\n"
-            f"loaded {_when(last.get('finished_at') if last else None)}"
+            f"*Data*\nevents {when(info.get('data_min_ts'))} → {when(info.get('data_max_ts'))}\n"
+            f"loaded {when(last.get('finished_at') if last else None)}"
         )
     fields = [
         mrkdwn(data, 2000),
         mrkdwn(
-            f"*Counts*\ncustomers {_num(counts.get('customers'))} · events {_num(counts.get('events'))}\n"
-            f"profiles {_num(counts.get('profiles'))} · vectors {_num(counts.get('vectors'))}",
+            f"*Counts*\ncustomers {count(counts.get('customers'))} · events {count(counts.get('events'))}\n"
+            f"profiles {count(counts.get('profiles'))} · vectors {count(counts.get('vectors'))}",
             2000,
         ),
         mrkdwn(
             f"*Last ingestion*\n{_run_line(runs[0]) if runs else 'never'}",
             2000,
         ),
-        mrkdwn(f"*Next ingestion*\n{_when(next_run)} (`{scrub(schedule)}`)", 2000),
+        mrkdwn(f"*Next ingestion*\n{when(next_run)} (`{scrub(schedule)}`)", 2000),
         mrkdwn(f"*Answers from*\n{scrub(answers_from)}", 2000),
     ]
     blocks = [header("Audience Discovery status"), {"type": "section", "fields": fields}]
@@ -62,7 +42,7 @@ def status_message(info: dict, *, answers_from: str, next_run: datetime | None, 
     failed = runs[0] if runs and runs[0].get("status") == "failed" else None
     if failed and failed.get("error"):
         blocks.append(context(f":warning: last run failed: {scrub(str(failed['error']))}"))
-    text = f"Status: {_num(counts.get('customers'))} customers; answers from {answers_from}"
+    text = f"Status: {count(counts.get('customers'))} customers; answers from {answers_from}"
     return {"text": fallback(text), "blocks": blocks}
 
 
@@ -71,6 +51,6 @@ def _run_line(run: dict) -> str:
     total = sum(v for v in seconds.values() if isinstance(v, int | float)) if isinstance(seconds, dict) else 0
     took = f" in {total:.0f} s" if total else ""
     return (
-        f"#{run.get('id')} {run.get('status')} {_when(run.get('finished_at') or run.get('started_at'))}"
-        f"{took} ({run.get('trigger')}; {_num(run.get('crm_loaded'))} customers, {_num(run.get('events_loaded'))} events)"
+        f"#{run.get('id')} {run.get('status')} {when(run.get('finished_at') or run.get('started_at'))}"
+        f"{took} ({run.get('trigger')}; {count(run.get('crm_loaded'))} customers, {count(run.get('events_loaded'))} events)"
     )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from typing import Any
 
 SECTION_MAX = 3000
 FIELD_MAX = 2000
@@ -128,3 +130,24 @@ def table_lines(header_row: list[str], rows: list[list[str]], *, max_width: int 
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return lines
+
+
+def when(value: Any) -> str:
+    """A time as the status messages show it (its own time zone kept), or — ."""
+    if value in (None, ""):
+        return "—"
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, datetime):
+        if value.tzinfo is not None and value.utcoffset() is not None:
+            return value.strftime("%Y-%m-%d %H:%M %Z").strip()
+        return value.strftime("%Y-%m-%d %H:%M")
+    return str(value)
+
+
+def count(value: Any) -> str:
+    """A count with thousands separators, or — ."""
+    return f"{value:,}" if isinstance(value, int) else "—"
