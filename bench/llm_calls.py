@@ -65,7 +65,7 @@ def prompt_tokens(enc, body: dict) -> int:
 def kind_of(body: dict) -> str:
     msgs = body.get("messages", [])
     first = _text(msgs[0].get("content")) if msgs else ""
-    if "## Tools" in first:
+    if "Action Input:" in first:  # LlamaIndex's ReAct header or ours (discovery.agent.AGENT_PROMPT)
         return "ReAct step"
     if "SQLQuery:" in first and "Given an input question" in first:
         return "text-to-SQL (NLSQL)"
@@ -172,7 +172,7 @@ def run_scenarios(settings, scenarios: list[Scenario], server, designs=tuple(DES
             if not s.follow_up:
                 conv, turns = Conversation(), {d: [] for d in designs}
             row = Row(s.question, {})
-            t, result = played(script(s.ours, s.answer), partial(disc.answer, now=NOW), s.question, conv)
+            t, result = played(script(s.ours, None), partial(disc.answer, now=NOW), s.question, conv)
             if result.mode != "agent":
                 raise RuntimeError(f"our agent did not answer {s.question!r}: {result.mode_reason}")
             t.usage_prompt, t.usage_calls = result.usage.llm_prompt_tokens, result.usage.llm_calls

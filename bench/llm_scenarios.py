@@ -1,6 +1,8 @@
 """The scripted questions of bench llm-calls: the seven example questions of the original demo and a
-follow-up, each played as an efficient model would (one call per tool needed, then the answer; the
-same final answer on every side). Data: the demo's own 500 customers / 5,000 events."""
+follow-up, each played as an efficient model would play that side's prompt. Ours: one tool call, whose
+result ends the run (return_direct; the answer is worded from the Result, no final LLM step). The
+original designs: one call per tool needed, then the scripted final answer. Data: the demo's own
+500 customers / 5,000 events."""
 
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ class Step:
 @dataclass
 class Scenario:
     question: str
-    answer: str
+    answer: str  # the original designs' final answer (ours is worded from the tool's result)
     ours: list[Step]
     original: dict[str, list[Step]]  # by design (bench.original_design.DESIGNS)
     follow_up: bool = False  # asked in the same conversation as the previous question
@@ -37,12 +39,13 @@ def final(text: str) -> str:
     return f"Thought: I can answer without using any more tools.\nAnswer: {text}"
 
 
-def script(steps: list[Step], answer: str) -> list[str]:
+def script(steps: list[Step], answer: str | None) -> list[str]:
+    """The LLM replies of `steps`, then the final answer; `answer` None: the last tool ends the run."""
     out = []
     for step in steps:
         out.append(react(step.tool, step.args))
         out.extend(step.replies)
-    return [*out, final(answer)]
+    return out if answer is None else [*out, final(answer)]
 
 
 def _nlsql(tool: str, input_: str, sql: str, synthesis: str) -> Step:

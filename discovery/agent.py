@@ -3,10 +3,22 @@
 Tools hand the model compact summaries (counts, ids, interests; never emails); the full
 segments are collected beside the conversation in a ToolBox, so the customer list of the
 answer always comes from a tool, never from the model's text.
+
+Prompt tokens: the ReAct system message is re-sent on every step, so it is kept small — our own
+ReAct header (AGENT_PROMPT) instead of LlamaIndex's, and each tool described once by its docstring
+(purpose, then one line of arguments), never as a JSON schema. A successful hybrid_discovery,
+semantic_search or sql_analytics ends the run (return_direct): the answer is worded from the Result
+by discovery.service, not by a second LLM call. When such a call gives the user nothing (an empty
+segment, SQL refused), the tool raises ToolRetry: LlamaIndex shows the message to the model as an
+error observation (return_direct does not apply to errors) and the model tries again or answers.
+
+Errors:
+    ToolRetry   a tool call gave no answer; the message says what was wrong and what to try
 """
 
 # No `from __future__ import annotations` here: FunctionTool reads the tools' annotations at runtime.
 import asyncio
+import inspect
 import json
 import logging
 import re
@@ -14,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
 
+from llama_index.core.agent.react.formatter import ReActChatFormatter
 from llama_index.core.agent.workflow import ReActAgent
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 from llama_index.core.tools import FunctionTool
@@ -25,21 +38,24 @@ from discovery.usage import MeteredOpenRouter
 
 log = logging.getLogger(__name__)
 
-SYSTEM_PROMPT = """You help marketers find audiences in a customer data platform.
+AGENT_PROMPT = """You help marketers find audiences in a customer data platform.
 Data: {customers} customers; {events} events from {data_min} to {data_max} (today is {today}).
-Vocabulary — event types: {event_types}; products: {products}; colors: {colors}; countries (codes): {countries}.
-Use only these values in tool arguments (map words like 'Germany' to 'DE', plurals to the stored form).
+Use only these stored values in arguments (Germany -> DE, plurals -> the stored form).
+Event types: {event_types}. Products: {products}. Colors: {colors}. Countries: {countries}.
 
-Tools:
-- hybrid_discovery: segments ("find/suggest/recommend customers who ..."). Put behaviour (bought, viewed,
-  added to cart, products, colors, time windows) and CRM facts (country, age, spend, favourite color,
-  luxury) in the typed arguments, and descriptive wishes ("fashion", "outdoor lifestyle") in `intent`.
-- semantic_search: only when the request is purely descriptive with no behavioural condition.
-- sql_analytics: counts, averages, sums, breakdowns, top-N of groups ("how many", "average", "by country").
-- sql_data_retriever: details of specific customer ids ("why is customer 17 in?").
-Call one tool, then answer briefly (2-4 sentences) from its result: what the segment is and the funnel.
-Never list emails. If the question is vague, ask one short clarifying question without calling a tool.
-"""
+Tools (name: when to use; its arguments, * = required):
+{tools}
+
+Reply in one of two forms, nothing else:
+Thought: <one line>
+Action: <tool name>
+Action Input: <arguments as a JSON object>
+or
+Thought: <one line>
+Answer: <2-4 sentences, never emails>
+Call one tool. hybrid_discovery, semantic_search and sql_analytics answer the user themselves and end your
+turn. After an Observation (customer details, or an error saying what to change), call again or Answer.
+If the question is vague, Answer with one short clarifying question instead of calling a tool."""
 
 TEXT_TO_SQL_PROMPT = """Write one PostgreSQL SELECT statement answering the question. Tables:
 customers(customer_id bigint, first_name text, last_name text, email text, country text -- ISO code like 'DE',
@@ -51,6 +67,11 @@ customer_profiles(customer_id bigint, interests text[] -- top 2 products, prefer
 Never select email. Use only these tables. Return only the SQL, no explanation, no code fence.
 Question: {question}
 SQL:"""
+
+
+class ToolRetry(Exception):
+    """A tool call gave the user nothing (an empty segment, SQL refused): the message, which the model
+    sees as an error observation, says what was wrong and what to try."""
 
 
 @dataclass
@@ -65,6 +86,7 @@ class ToolBox:
     tables: list[Table] = field(default_factory=list)
     calls: list[dict] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
+    answered: Literal["segment", "table"] | None = None  # set when a return_direct tool ended the run
 
     # -- tools -------------------------------------------------------------------------------
     def hybrid_discovery(
@@ -92,14 +114,15 @@ class ToolBox:
         limit: int = 20,
         sql_where: str | None = None,
     ) -> str:
-        """Find a segment: 1) a behavioural gate in SQL over events (event_types, products, colors,
-        price range, a time window as last_days or since/until dates YYYY-MM-DD, min_events; never=True
-        for customers WITHOUT such events) and CRM filters (countries as codes, age, total spent,
-        favourite colors, likes_luxury); 2) ranking of exactly those customers by semantic similarity
-        to `intent` (descriptive words, e.g. 'luxury fashion'); 3) enrichment. Optional `sql_where` is an
-        extra SQL condition over the events table (columns event_type, product, color, price,
-        event_timestamp). order_by 'age' puts the youngest first, 'age_desc' the oldest. Returns the
-        funnel and the top customers."""
+        """Segments ("find/suggest/recommend customers who ..."): behaviour and CRM facts in the
+        arguments, descriptive wishes ("fashion", "outdoor lifestyle") in intent. Gates in SQL, ranks
+        by similarity to intent.
+        Args: event_types, products, colors: lists; last_days: int, or since, until: "YYYY-MM-DD";
+        min_events: int; never: true = WITHOUT such events; min_price, max_price; countries,
+        exclude_countries: code lists; min_age, max_age; min_spent, max_spent; favorite_colors: list;
+        likes_luxury: bool; intent: words; order_by: relevance|total_spent|recent_activity|purchases|age
+        (youngest first)|age_desc; limit (20); sql_where: extra SQL condition on events (event_type,
+        product, color, price, event_timestamp)"""
         has_behaviour = (
             any([event_types, products, colors, last_days, since, until, min_price, max_price]) or min_events > 1
         )
@@ -151,11 +174,22 @@ class ToolBox:
                 where = check_where(sql_where)
             except SQLRejected as exc:
                 self.rejected.append(str(exc))
-                return f"sql_where rejected: {exc}"
+                raise ToolRetry(
+                    f"sql_where rejected: {exc} Put the condition in the typed arguments, or fix sql_where."
+                ) from exc
         self.calls.append({"tool": "hybrid_discovery", "query": q.model_dump(mode="json", exclude_defaults=True)})
         log.info("tool hybrid_discovery %s", q.model_dump_json(exclude_defaults=True))
         seg = self.engine.hybrid(q, now=self.now, sql_where=where, progress=self.progress)
+        return self._segment(q, seg)
+
+    def _segment(self, q: AudienceQuery, seg: Segment) -> str:
         self.segments.append((q, seg))
+        if not seg.customers:
+            raise ToolRetry(
+                f"No customers found: {'; '.join(seg.notes)}. Loosen a condition (a longer window, fewer "
+                "products or filters) and call again, or Answer why."
+            )
+        self.answered = "segment"
         return summarize(seg)
 
     def semantic_search(
@@ -168,25 +202,25 @@ class ToolBox:
         likes_luxury: bool | None = None,
         limit: int = 20,
     ) -> str:
-        """Vector-only discovery: customers whose semantic profile is closest to `intent`, with optional
-        CRM filters (countries as codes, age range, minimum total spent, likes_luxury)."""
+        """Only for purely descriptive requests, with no behaviour: the profiles closest to intent.
+        Args: intent*: words; countries: code list; min_age, max_age, min_spent; likes_luxury: bool;
+        limit (20)"""
         crm = CRMFilter(
             countries=countries or [], min_age=min_age, max_age=max_age, min_spent=min_spent, likes_luxury=likes_luxury
         )
         self.calls.append({"tool": "semantic_search", "intent": intent, "crm": crm.model_dump(exclude_defaults=True)})
         log.info("tool semantic_search intent=%r crm=%s", intent, crm.model_dump_json(exclude_defaults=True))
         seg = self.engine.semantic(intent, crm, max(1, min(int(limit), 1000)))
-        self.segments.append((AudienceQuery(crm=crm, intent=intent, limit=limit), seg))
-        return summarize(seg)
+        return self._segment(AudienceQuery(crm=crm, intent=intent, limit=limit), seg)
 
     def sql_analytics(self, question: str) -> str:
-        """Answer a counting / aggregate / breakdown question with SQL over customers, events and
-        customer_profiles. Give the question in plain words; returns columns and rows."""
+        """Counts, averages, sums, breakdowns, top-N of groups ("how many", "average", "by country").
+        Args: question*: the question in plain words"""
         from discovery.sql_guard import SQLGuardError, run_guarded
 
         cat = self.engine.catalogue
         prompt = TEXT_TO_SQL_PROMPT.format(
-            question=question, events=cat.events, data_min=cat.data_min, data_max=cat.data_max,
+            question=question, events=cat.events, data_min=_day(cat.data_min), data_max=_day(cat.data_max),
             event_types=", ".join(cat.event_types), products=", ".join(cat.products), colors=", ".join(cat.colors),
         )  # fmt: skip
         text = complete_sql(self.llm, prompt)
@@ -199,16 +233,18 @@ class ToolBox:
             )  # fmt: skip
         except SQLGuardError as exc:
             self.rejected.append(str(exc))
-            return f"SQL not run: {exc}"
+            raise ToolRetry(f"SQL not run: {exc} Rephrase the question, or Answer why it cannot be answered.") from exc
         table = Table(list(res.columns), [list(r) for r in res.rows], [res.sql])
         self.tables.append(table)
+        self.answered = "table"
         return json.dumps(
             {"columns": table.columns, "rows": table.rows[:30], "row_count": len(table.rows)}, default=str
         )
 
     def sql_data_retriever(self, customer_ids: list[int]) -> str:
-        """Full profiles (no emails) of the given customer ids: country, age, spend, interests,
-        preferred colors, luxury tag, event counts, last activity."""
+        """Profiles (no emails) of given customers, e.g. "why is customer 17 in?": country, age, spend,
+        interests, colors, luxury, event counts, last activity.
+        Args: customer_ids*: list of ints"""
         ids = [int(i) for i in customer_ids][:50]
         self.calls.append({"tool": "sql_data_retriever", "ids": len(ids)})
         log.info("tool sql_data_retriever ids=%d", len(ids))
@@ -217,16 +253,26 @@ class ToolBox:
         return json.dumps([dict(zip(table.columns, r, strict=True)) for r in table.rows], default=str)
 
     def tools(self) -> list[FunctionTool]:
+        """The tools as the agent gets them: described by their docstrings alone (no signature, no JSON
+        schema); the segment and analytics tools end the run when they succeed."""
+        direct = (self.hybrid_discovery, self.semantic_search, self.sql_analytics)
         return [
-            FunctionTool.from_defaults(fn=self.hybrid_discovery, name="hybrid_discovery"),
-            FunctionTool.from_defaults(fn=self.semantic_search, name="semantic_search"),
-            FunctionTool.from_defaults(fn=self.sql_analytics, name="sql_analytics"),
-            FunctionTool.from_defaults(fn=self.sql_data_retriever, name="sql_data_retriever"),
+            FunctionTool.from_defaults(
+                fn=fn, name=fn.__name__, description=tool_description(fn), return_direct=fn in direct
+            )
+            for fn in (self.hybrid_discovery, self.semantic_search, self.sql_analytics, self.sql_data_retriever)
         ]
 
 
+def tool_description(fn) -> str:
+    """A tool's docstring as the prompt shows it: the purpose on one line, the arguments on the next."""
+    purpose, _, args = inspect.getdoc(fn).partition("\nArgs: ")
+    return f"{' '.join(purpose.split())}\n  {' '.join(args.split())}"
+
+
 def summarize(seg: Segment) -> str:
-    """What the model sees of a segment: counts, ids, facets — no emails, no names."""
+    """A segment tool's output: counts, ids, facets — no emails, no names. It ends the run (return_direct),
+    so it is the run's final text, which discovery.service replaces by a worded answer."""
     f = seg.funnel
     top = [
         {
@@ -286,21 +332,31 @@ def history_messages(turns: list[tuple[str, str]]) -> list[ChatMessage]:
     return out
 
 
-def system_prompt(engine: DiscoveryEngine, today: date) -> str:
+def system_prompt(engine: DiscoveryEngine, today: date, tools: list[FunctionTool]) -> str:
+    """The whole ReAct system message: data, vocabulary, tools, reply format."""
     cat = engine.catalogue
-    return SYSTEM_PROMPT.format(
-        customers=cat.customers, events=cat.events, data_min=cat.data_min, data_max=cat.data_max, today=today,
-        event_types=", ".join(cat.event_types), products=", ".join(cat.products), colors=", ".join(cat.colors),
-        countries=", ".join(cat.countries),
+    return AGENT_PROMPT.format(
+        customers=cat.customers, events=cat.events, data_min=_day(cat.data_min), data_max=_day(cat.data_max),
+        today=today, event_types=", ".join(cat.event_types), products=", ".join(cat.products),
+        colors=", ".join(cat.colors), countries=", ".join(cat.countries),
+        tools="\n".join(f"- {t.metadata.name}: {t.metadata.description}" for t in tools),
     )  # fmt: skip
 
 
+def _day(d: date | None) -> str:
+    return f"{d:%Y-%m-%d}" if d else "none"
+
+
 def run_agent(box: ToolBox, question: str, turns: list[tuple[str, str]], settings: Settings) -> str:
-    """Run the ReAct loop (bounded iterations and time); return the model's final text."""
+    """Run the ReAct loop (bounded iterations and time); return the final text: the model's answer, or
+    the output of the tool that ended the run (then `box.answered` says which kind)."""
+    tools = box.tools()
+    # our header replaces LlamaIndex's (its placeholders {tool_desc}/{context} unused; braces escaped)
+    header = system_prompt(box.engine, box.now.date(), tools).replace("{", "{{").replace("}", "}}")
     agent = ReActAgent(
-        tools=box.tools(),
+        tools=tools,
         llm=box.llm,
-        system_prompt=system_prompt(box.engine, box.now.date()),
+        formatter=ReActChatFormatter(system_header=header),
         streaming=False,
         timeout=settings.llm_timeout_s,
     )

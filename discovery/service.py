@@ -213,11 +213,18 @@ class Discovery:
             mode_reason=f"LLM {self.settings.llm_model}",
             wants_json="json" in question.lower(),
         )
-        if box.segments:
+        # A segment / analytics tool that succeeded ended the run and `text` is its raw output (for the model,
+        # not for people): the answer is worded from what it found. Customers and rows always come from the box.
+        if box.answered == "table":
+            table = box.tables[-1]
+            result = analytics_result(table, answer=describe_table(table), query=box.calls[-1], **base)
+        elif box.segments:
             q, seg = box.segments[-1]
-            result = segment_result(seg, q, answer=text or describe_segment(seg, q), **base)
+            # otherwise the last segment was empty and the model answered after the error: say why first
+            answer = describe_segment(seg, q) if box.answered else f"{describe_segment(seg, q)} {text}".strip()
+            result = segment_result(seg, q, answer=answer, **base)
             result.recipe.sql = [s for _, sg in box.segments for s in sg.sql] + [s for t in box.tables for s in t.sql]
-        elif box.tables:
+        elif box.tables:  # customer details: the model explained them
             table = box.tables[-1]
             result = analytics_result(table, answer=text or describe_table(table), query=box.calls[-1], **base)
         else:

@@ -117,7 +117,7 @@ def footer_text(result: Result, request_id: str | None = None) -> str:
     model = result.recipe.model if result.mode == "agent" and result.recipe.model else "offline planner"
     tokens = u.llm_prompt_tokens + u.llm_completion_tokens
     parts = [
-        f"{tokens:,} LLM tokens" + (f" ({u.llm_calls} calls)" if u.llm_calls else ""),
+        f"{tokens:,} LLM tokens" + (f" ({u.llm_calls} call{'' if u.llm_calls == 1 else 's'})" if u.llm_calls else ""),
         f"{u.embedding_tokens:,} embedding tokens",
         cost_text(u.cost_usd),
         f"{seconds:.2f} s" if seconds < 10 else f"{seconds:.0f} s",

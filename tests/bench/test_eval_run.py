@@ -18,22 +18,17 @@ def react(action: str, args: dict) -> str:
     return f"Thought: I need a tool to answer.\nAction: {action}\nAction Input: {json.dumps(args)}"
 
 
-def final(text: str) -> str:
-    return f"Thought: I can answer without using any more tools.\nAnswer: {text}"
-
-
 def test_a_limited_run_reports_every_category_for_both_modes(settings, tmp_path):
     files = generate(tmp_path / "sample", 60, 6, seed=42, end=NOW)
     with FakeLLMServer() as llm:
-        # the agent answers the first two questions (one per category, in turn: a count, an average) ...
+        # the agent answers the first two questions (one per category, in turn: a count, an average; each a
+        # ReAct step and the tool's text-to-SQL call, whose result ends the run) ...
         llm.enqueue(
             react("sql_analytics", {"question": "How many customers?"}), prompt_tokens=800, completion_tokens=40
         )
         llm.enqueue("SELECT count(*) AS customers FROM customers", prompt_tokens=200, completion_tokens=10)
-        llm.enqueue(final("There are 60 customers."), prompt_tokens=1000, completion_tokens=10)
         llm.enqueue(react("sql_analytics", {"question": "Average age?"}), prompt_tokens=800, completion_tokens=40)
         llm.enqueue("SELECT round(avg(age), 2) AS avg_age FROM customers")
-        llm.enqueue(final("The average age is as shown."), prompt_tokens=1000, completion_tokens=10)
         for _ in range(9):  # ... then the LLM fails and the offline planner answers (8 questions, 9 turns)
             llm.enqueue_error(500)
         agent_settings = settings.model_copy(
@@ -50,9 +45,9 @@ def test_a_limited_run_reports_every_category_for_both_modes(settings, tmp_path)
     assert by_id["red-socks-6m"].score.precision is not None
     assert [(o.score.right, o.answered_by) for o in agent[:2]] == [(True, "agent"), (True, "agent")]
     assert (agent[0].usage.llm_calls, agent[0].usage.llm_prompt_tokens, agent[0].usage.llm_completion_tokens) == (
-        3,
-        2000,
-        60,
+        2,
+        1000,
+        50,
     )
     assert agent[0].usage.cost_usd > 0
     assert {o.answered_by for o in agent[2:]} == {"offline"}

@@ -3,14 +3,20 @@ the scripted OpenAI-compatible server; real PostgreSQL, Qdrant and embedder."""
 
 from __future__ import annotations
 
+import inspect
 import json
+import re
+from datetime import datetime
 
 import pytest
 from pydantic import SecretStr
 
+from bench.llm_calls import tokenizer
+from discovery.agent import ToolBox, tool_description
+from discovery.catalogue import load_catalogue
 from discovery.engine import DiscoveryEngine
-from discovery.query import AudienceQuery, Behaviour, CRMFilter
-from discovery.service import Discovery
+from discovery.query import AudienceQuery, Behaviour, CRMFilter, TimeWindow
+from discovery.service import Discovery, describe_segment
 from discovery.usage import DEFAULT_PRICES, cost_usd
 from tests.fakes.llm_server import FakeLLMServer
 
@@ -41,7 +47,19 @@ def final(text: str) -> str:
     return f"Thought: I can answer without using any more tools.\nAnswer: {text}"
 
 
-def test_agent_calls_hybrid_discovery_and_the_segment_comes_from_the_tool(agent_settings, llm):
+def recomputed(disc: Discovery, settings, q: AudienceQuery, now: datetime | None = None):
+    """The segment of `q`, computed again straight on the engine (not through the agent)."""
+    de = DiscoveryEngine(settings, disc.engine, disc.qdrant, disc.embedder, load_catalogue(disc.engine))
+    return de.hybrid(q, now=now)
+
+
+def system_message(request: dict) -> str:
+    first = request["json"]["messages"][0]
+    assert first["role"] == "system"
+    return first["content"]
+
+
+def test_a_successful_discovery_is_one_llm_call_and_the_segment_comes_from_the_tool(agent_settings, llm):
     llm.enqueue(
         react(
             "hybrid_discovery",
@@ -50,13 +68,13 @@ def test_agent_calls_hybrid_discovery_and_the_segment_comes_from_the_tool(agent_
         prompt_tokens=900,
         completion_tokens=60,
     )
-    llm.enqueue(final("I found luxury customers who bought socks."), prompt_tokens=1300, completion_tokens=20)
 
     disc = Discovery.from_settings(agent_settings)
     result = disc.answer("customers who bought socks and like luxury")
 
     assert result.mode == "agent" and result.kind == "segment"
-    assert result.answer == "I found luxury customers who bought socks."
+    llm.assert_script_consumed()
+    assert len(llm.requests) == 1  # the tool's result ended the run: no second ReAct step
     # the customers are exactly what the tool's query returns, independently recomputed
     q = AudienceQuery(
         behaviours=[Behaviour(event_types=["purchase"], products=["socks"])],
@@ -64,42 +82,70 @@ def test_agent_calls_hybrid_discovery_and_the_segment_comes_from_the_tool(agent_
         intent="luxury",
         limit=10,
     )
-    de = DiscoveryEngine(
-        agent_settings,
-        disc.engine,
-        disc.qdrant,
-        disc.embedder,
-        __import__("discovery.catalogue", fromlist=["x"]).load_catalogue(disc.engine),
-    )
-    expected = [c.customer_id for c in de.hybrid(q).customers]
+    seg = recomputed(disc, agent_settings, q)
+    expected = [c.customer_id for c in seg.customers]
     assert [c.customer_id for c in result.customers] == expected and len(expected) == 10
     assert all(c.likes_luxury for c in result.customers)
+    # the answer is readable text worded from the segment, not the JSON summary the tool returned
+    assert result.answer == describe_segment(seg, q)
+    assert result.answer.startswith(f"{seg.funnel.after_gate:,} of 500 customers match purchase of socks")
+    assert "{" not in result.answer and "after_gate" not in result.answer
     # usage is the provider's, per request; cost from the price table
-    assert (result.usage.llm_calls, result.usage.llm_prompt_tokens, result.usage.llm_completion_tokens) == (2, 2200, 80)
-    assert result.usage.cost_usd == cost_usd(agent_settings.llm_model, 2200, 80, DEFAULT_PRICES) > 0
+    assert (result.usage.llm_calls, result.usage.llm_prompt_tokens, result.usage.llm_completion_tokens) == (1, 900, 60)
+    assert result.usage.cost_usd == cost_usd(agent_settings.llm_model, 900, 60, DEFAULT_PRICES) > 0
     assert result.usage.embedding_tokens > 0
     # the model saw the vocabulary, and never an email
     first = json.dumps(llm.requests[0]["json"]["messages"])
     assert "socks" in first and "DE" in first
-    everything = json.dumps([r["json"] for r in llm.requests])
-    assert "@demo.com" not in everything
-    observation = json.dumps(llm.requests[1]["json"]["messages"][-1])
-    assert "after_gate" in observation
+    assert "@demo.com" not in first
     doc = result.to_json()
     assert doc["mode"] == "agent" and doc["recipe"]["model"] == agent_settings.llm_model
     assert doc["recipe"]["query"]["crm"] == {"likes_luxury": True}
 
 
+SYSTEM_BUDGET = 620  # tokens (tiktoken cl100k_base) on the seed data; 2,518 with LlamaIndex's header and JSON schemas
+
+
+def test_the_react_system_message_is_compact(agent_settings, llm):
+    llm.enqueue(final("Which country should the audience be in?"))
+
+    result = Discovery.from_settings(agent_settings).answer("an audience please")
+
+    assert result.kind == "clarify" and result.answer == "Which country should the audience be in?"
+    system = system_message(llm.requests[0])
+    # every tool, once, with its arguments in one line; no JSON schema, no LlamaIndex boilerplate
+    for name in ("hybrid_discovery", "semantic_search", "sql_analytics", "sql_data_retriever"):
+        assert system.count(f"- {name}:") == 1
+    assert "exclude_countries" in system and "order_by: relevance|total_spent" in system
+    assert '"properties"' not in system and '"type"' not in system and "Tool Args" not in system
+    assert "Thought:" in system and "Action Input:" in system and "Answer:" in system
+    assert "the current language of the user" not in system.lower()
+    # the stored vocabulary is there (the model must use stored values)
+    assert "Countries: " in system and "DE" in system and "socks" in system and "purchase" in system
+    tokens = len(tokenizer().encode(system))
+    assert tokens <= SYSTEM_BUDGET, f"the ReAct system message grew to {tokens} tokens"
+
+
+@pytest.mark.parametrize("tool", ["hybrid_discovery", "semantic_search", "sql_analytics", "sql_data_retriever"])
+def test_every_tool_argument_is_in_its_description(tool):
+    fn = getattr(ToolBox, tool)
+    described = tool_description(fn).splitlines()[1]
+    for name in inspect.signature(fn).parameters:
+        if name != "self":
+            assert re.search(rf"\b{name}\b", described), f"{tool}: argument {name} is not described"
+
+
 def test_agent_sql_analytics_runs_guarded_sql(agent_settings, llm):
     llm.enqueue(react("sql_analytics", {"question": "How many customers are from Germany?"}))
     llm.enqueue("SELECT count(*) AS customers FROM customers WHERE country = 'DE'")  # the text-to-SQL call
-    llm.enqueue(final("There are 129 customers from Germany."))
 
     result = Discovery.from_settings(agent_settings).answer("How many customers from Germany?")
 
     assert result.kind == "analytics" and result.columns == ["customers"] and result.rows == [[129]]
+    assert result.answer == "customers: 129"
     assert "LIMIT" in result.recipe.sql[0]  # the guard's re-rendered SQL ran, not the model's text
-    assert result.usage.llm_calls == 3
+    assert result.usage.llm_calls == 2
+    llm.assert_script_consumed()
 
 
 def test_agent_sql_blocked_by_the_guard_is_reported(agent_settings, llm):
@@ -110,9 +156,88 @@ def test_agent_sql_blocked_by_the_guard_is_reported(agent_settings, llm):
     disc = Discovery.from_settings(agent_settings)
     result = disc.answer("delete all customers")
 
-    assert result.kind == "clarify"
+    assert result.kind == "clarify" and result.answer == "I cannot do that."
     assert any("blocked SQL" in n and "SELECT" in n for n in result.notes)
     with disc.engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM customers").scalar() == 500
     observation = json.dumps(llm.requests[2]["json"]["messages"][-1])
     assert "not run" in observation
+
+
+def test_blocked_sql_is_recorded_and_a_second_attempt_answers(agent_settings, llm):
+    llm.enqueue(react("sql_analytics", {"question": "How many customers?"}))
+    llm.enqueue("DELETE FROM customers")
+    llm.enqueue(react("sql_analytics", {"question": "Count the customers"}))
+    llm.enqueue("SELECT count(*) AS customers FROM customers")
+
+    result = Discovery.from_settings(agent_settings).answer("How many customers?")
+
+    llm.assert_script_consumed()
+    assert result.kind == "analytics" and result.rows == [[500]] and result.answer == "customers: 500"
+    assert any("blocked SQL" in n for n in result.notes)
+    assert "not run" in json.dumps(llm.requests[2]["json"]["messages"][-1])
+    assert result.usage.llm_calls == 4
+
+
+def test_a_rejected_sql_where_is_recorded_and_the_model_retries(agent_settings, llm):
+    llm.enqueue(
+        react(
+            "hybrid_discovery",
+            {"products": ["socks"], "sql_where": "customer_id IN (SELECT customer_id FROM customers WHERE age < 30)"},
+        )
+    )
+    llm.enqueue(react("hybrid_discovery", {"products": ["socks"], "max_age": 29}))
+
+    disc = Discovery.from_settings(agent_settings)
+    result = disc.answer("young customers who looked at socks")
+
+    llm.assert_script_consumed()
+    assert len(llm.requests) == 2
+    observation = llm.requests[1]["json"]["messages"][-1]["content"]
+    assert "sql_where rejected" in observation and "typed arguments" in observation
+    assert any(n.startswith("blocked SQL") and "customers" in n for n in result.notes)
+    q = AudienceQuery(behaviours=[Behaviour(products=["socks"])], crm=CRMFilter(max_age=29))
+    expected = recomputed(disc, agent_settings, q).customers
+    assert expected and [c.customer_id for c in result.customers] == [c.customer_id for c in expected]
+    assert all(c.age <= 29 for c in result.customers)
+
+
+NOW = datetime(2026, 3, 1, 12, 0)  # the seed data's events end 2026-02-19
+
+
+def test_an_empty_gate_is_an_error_the_model_sees_and_retries(agent_settings, llm):
+    llm.enqueue(react("hybrid_discovery", {"event_types": ["purchase"], "products": ["socks"], "last_days": 3}))
+    llm.enqueue(react("hybrid_discovery", {"event_types": ["purchase"], "products": ["socks"], "last_days": 30}))
+
+    disc = Discovery.from_settings(agent_settings)
+    result = disc.answer("customers who bought socks in the last few days", now=NOW)
+
+    llm.assert_script_consumed()
+    assert len(llm.requests) == 2
+    observation = llm.requests[1]["json"]["messages"][-1]["content"]
+    assert "No customers found" in observation and "no events after 2026-02-19" in observation
+    assert "longer window" in observation
+    # the second call's segment is the answer
+    q = AudienceQuery(
+        behaviours=[Behaviour(event_types=["purchase"], products=["socks"], window=TimeWindow(last=30, unit="days"))]
+    )
+    seg = recomputed(disc, agent_settings, q, now=NOW)
+    assert seg.customers and [c.customer_id for c in result.customers] == [c.customer_id for c in seg.customers]
+    assert result.answer == describe_segment(seg, q) and "in the last 30 days" in result.answer
+    assert result.recipe.query["behaviours"][0]["window"]["last"] == 30
+    assert len(result.recipe.sql) > len(seg.sql)  # both attempts' SQL are in the recipe
+
+
+def test_when_the_model_gives_up_on_an_empty_gate_the_answer_says_why(agent_settings, llm):
+    llm.enqueue(react("hybrid_discovery", {"event_types": ["purchase"], "products": ["socks"], "last_days": 3}))
+    llm.enqueue(final("Nobody bought socks that recently."))
+
+    result = Discovery.from_settings(agent_settings).answer("socks buyers of the last three days", now=NOW)
+
+    llm.assert_script_consumed()
+    assert result.kind == "segment" and not result.customers and result.funnel.after_gate == 0
+    assert result.answer.startswith("No customers found: no purchase of socks in the last 3 days")
+    assert "no events after 2026-02-19" in result.answer and result.answer.endswith(
+        "Nobody bought socks that recently."
+    )
+    assert any("try a longer window" in n for n in result.notes)

@@ -82,19 +82,20 @@ def test_llm_agent_answer_shows_tokens_and_model(slack, loaded, llm_server):
         prompt_tokens=900,
         completion_tokens=40,
     )
-    llm_server.enqueue(
-        ANSWER.format("These customers bought socks. Tell <!channel> about <@U999>!"),
-        prompt_tokens=1100,
-        completion_tokens=30,
-    )
     with running_bot(slack, llm_settings(loaded, llm_server)) as bot:
         slack.send_slash_command("/audience", text=QUESTION, channel_id="C3")
         root = bot.first_post("C3")
         text = card_text(bot.card_for("C3", root.ts, timeout=20))
-        assert "LLM agent" in text and "2,070 LLM tokens (2 calls)" in text and "google/gemini-2.0-flash-001" in text
-        assert "These customers bought socks" in text and "<!channel>" not in text and "<@U999>" not in text
+        assert "LLM agent" in text and "940 LLM tokens (1 call)" in text and "google/gemini-2.0-flash-001" in text
         doc = json_of(bot.files_in("C3", root.ts)[0])
-        assert doc["mode"] == "agent" and doc["usage"]["llm_calls"] == 2 and doc["funnel"]["returned"] > 0
+        assert doc["mode"] == "agent" and doc["usage"]["llm_calls"] == 1 and doc["funnel"]["returned"] > 0
+        # one LLM call: the tool's result is the answer, worded from the segment (not its JSON summary)
+        f = doc["funnel"]
+        assert (
+            doc["answer"]
+            == f"{f['after_gate']:,} of 80 customers match purchase of socks. Showing the top {f['returned']}."
+        )
+        assert doc["answer"] in text and "after_gate" not in text
         llm_server.assert_script_consumed()
     slack.assert_all_messages_valid()
 
@@ -102,12 +103,13 @@ def test_llm_agent_answer_shows_tokens_and_model(slack, loaded, llm_server):
 def test_sql_blocked_by_the_guard_is_explained(slack, loaded, llm_server):
     llm_server.enqueue('Thought: count.\nAction: sql_analytics\nAction Input: {"question": "remove everyone"}')
     llm_server.enqueue("DELETE FROM customers")
-    llm_server.enqueue(ANSWER.format("I could not run that query."))
+    llm_server.enqueue(ANSWER.format("I could not run that query. Tell <!channel> about <@U999>!"))
     with running_bot(slack, llm_settings(loaded, llm_server)) as bot:
         slack.send_slash_command("/audience", text="delete all customers", channel_id="C4")
         root = bot.first_post("C4")
         text = card_text(bot.card_for("C4", root.ts, timeout=20))
         assert "blocked SQL" in text and "I could not run that query" in text
+        assert "<!channel>" not in text and "<@U999>" not in text  # the model's own words are scrubbed
         with bot.discovery.engine.connect() as conn:
             from sqlalchemy import text as sql
 
