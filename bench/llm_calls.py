@@ -89,12 +89,23 @@ def react_parts(enc, body: dict) -> dict[str, int]:
 
 
 def system_breakdown(enc, text: str) -> dict[str, int]:
-    """Tokens of a ReAct system message by part: LlamaIndex's ReAct instructions, the tools' rendered
-    signatures and docstrings, their JSON argument schemas, and the context (the system prompt)."""
+    """Tokens of a ReAct system message by part: the ReAct instructions, the tools' rendered signatures
+    and docstrings, their JSON argument schemas, and the context (the system prompt). Two layouts:
+    LlamaIndex's header (the reconstructions) and ours (discovery.agent.AGENT_PROMPT: context, tools
+    with one line of arguments each, then the reply format)."""
 
     def n(t: str) -> int:
         return len(enc.encode(t))
 
+    if "> Tool Name:" not in text:
+        context, _, rest = text.partition("\nTools (")
+        tools, _, fmt = ("Tools (" + rest).partition("\nReply in ")
+        return {
+            "ReAct instructions": n("Reply in " + fmt),
+            "tool names, signatures and docstrings": n(tools),
+            "tool JSON argument schemas": 0,
+            "system prompt": n(context),
+        }
     head, _, rest = text.partition("> Tool Name:")
     tools, _, after = ("> Tool Name:" + rest).partition("Here is some context")
     context, _, fmt = after.partition("## Output Format")
