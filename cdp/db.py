@@ -67,8 +67,9 @@ def dispose_engines() -> None:
 
 
 @contextmanager
-def read_only(engine: Engine, *, timeout_ms: int) -> Iterator[Connection]:
-    """A READ ONLY transaction as the SELECT-only role with a statement timeout.
+def read_only(engine: Engine, *, timeout_ms: int, work_mem_mb: int | None = None) -> Iterator[Connection]:
+    """A READ ONLY transaction as the SELECT-only role with a statement timeout (and, for the
+    engine's own compiled statements, more memory per sort or hash than the server default).
 
     Always rolled back: nothing done inside can persist.
     """
@@ -77,6 +78,8 @@ def read_only(engine: Engine, *, timeout_ms: int) -> Iterator[Connection]:
         try:
             conn.execute(sa.text("SET TRANSACTION READ ONLY"))
             conn.execute(sa.text(f"SET LOCAL statement_timeout = {int(timeout_ms)}"))
+            if work_mem_mb:
+                conn.execute(sa.text(f"SET LOCAL work_mem = '{int(work_mem_mb)}MB'"))
             conn.execute(sa.text(f"SET LOCAL ROLE {READER_ROLE}"))
             yield conn
         finally:

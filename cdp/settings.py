@@ -42,6 +42,15 @@ class Settings(BaseSettings):
     vector_matrix_max_points: int = Field(
         default=200_000, ge=0, description="local mode: rank gates from an in-memory matrix up to this many points"
     )
+    sql_work_mem_mb: int = Field(
+        default=64, ge=1, description="work_mem of the discovery engine's own statements (not model-written SQL)"
+    )
+    gate_fetch_max: int = Field(
+        default=20_000,
+        ge=1,
+        description="gates up to this size are fetched whole and ranked exactly; larger ones rank the closest "
+        "profiles first and keep those that pass the gate (checked in SQL)",
+    )
 
     # Embedding
     embedding_model: str = "all-MiniLM-L6-v2"

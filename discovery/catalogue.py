@@ -41,7 +41,11 @@ def _distinct(conn, column: str, table: str) -> tuple[str, ...]:
 
 def load_catalogue(engine: Engine) -> Catalogue:
     with engine.connect() as conn:
-        if not conn.execute(sa.text("SELECT to_regclass('customer_profiles') IS NOT NULL")).scalar():
+        # A snapshot ingested before customer_facts existed counts as none: the next ingestion
+        # run rebuilds it (ingest.pipeline does not take its files as unchanged then).
+        if not conn.execute(
+            sa.text("SELECT to_regclass('customer_profiles') IS NOT NULL AND to_regclass('customer_facts') IS NOT NULL")
+        ).scalar():
             return Catalogue()
         snap = conn.execute(
             sa.text(

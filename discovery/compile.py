@@ -82,28 +82,65 @@ def event_conditions(b: Behaviour, i: int, now: datetime, alias: str = "e") -> t
     return conds, params
 
 
-def counts_only(b: Behaviour, extra_where: str | None = None) -> bool:
-    """A behaviour that names only event types (and a repeat count): the profiles' per-type counts
-    answer it, one row per customer, instead of aggregating the events (3+ purchases at 1 M
-    customers / 20 M events: 4.2 s over the events)."""
-    return bool(b.event_types) and not (
-        b.products
-        or b.colors
-        or b.min_price is not None
-        or b.max_price is not None
-        or b.window is not None
-        or extra_where
-    )
+def facts_kind(b: Behaviour, extra_where: str | None = None) -> str | None:
+    """Which part of customer_facts (ingest/facts.py) answers a behaviour, or None for the events.
+
+    "items": any event on the named types / products / colors, ever (the vocabulary items);
+    "recent": any event of the named types since a date (the latest event per type);
+    "count": at least N events of the named types, ever (the count per type).
+    Price ranges, repeat counts on products or colors, windows with an end date and raw SQL
+    need the events themselves."""
+    if extra_where or b.min_price is not None or b.max_price is not None:
+        return None
+    if b.window is not None and (b.window.last is not None or b.window.start is not None):
+        if b.window.end is not None or b.products or b.colors or b.min_events > 1:
+            return None
+        return "recent"
+    if b.window is not None:  # an end date only
+        return None
+    if b.min_events > 1:
+        return None if b.products or b.colors or not b.event_types else "count"
+    return "items"
+
+
+def _vocabulary_items(b: Behaviour, i: int) -> tuple[str, dict]:
+    conds, params = [], {}
+    for field_, col in (("event_types", "event_type"), ("products", "product"), ("colors", "color")):
+        if getattr(b, field_):
+            conds.append(f"v.{col} = ANY(:b{i}_{field_})")
+            params[f"b{i}_{field_}"] = list(getattr(b, field_))
+    where = " AND ".join(conds) or "TRUE"
+    # sorted: intarray's && sorts both sides on every row unless they already are
+    return f"ARRAY(SELECT v.item_id FROM event_vocabulary v WHERE {where} ORDER BY v.item_id)", params
+
+
+def _type_slots(b: Behaviour, i: int, column: str) -> tuple[list[str], dict]:
+    slots, params = [], {}
+    for k, event_type in enumerate(b.event_types):
+        params[f"b{i}_t{k}"] = event_type
+        slots.append(f"c.{column}[(SELECT min(v.type_id) FROM event_vocabulary v WHERE v.event_type = :b{i}_t{k})]")
+    return slots, params
+
+
+def facts_clause(b: Behaviour, i: int, now: datetime, kind: str) -> tuple[str, dict]:
+    if kind == "items":
+        items, params = _vocabulary_items(b, i)
+        return f"{'NOT ' if b.negate else ''}(c.items && {items})", params
+    if kind == "count":
+        slots, params = _type_slots(b, i, "type_n")
+        params[f"b{i}_min_events"] = b.min_events
+        total = " + ".join(f"COALESCE({s}, 0)" for s in slots)
+        return f"{'NOT ' if b.negate else ''}({total} >= :b{i}_min_events)", params
+    since, _ = window_bounds(b.window, now)
+    slots, params = _type_slots(b, i, "type_last")
+    params[f"b{i}_since"] = since
+    latest = f"GREATEST({', '.join(slots)})" if slots else "c.last_activity"
+    return f"{'NOT ' if b.negate else ''}COALESCE({latest} >= :b{i}_since, FALSE)", params
 
 
 def behaviour_clause(b: Behaviour, i: int, now: datetime, extra_where: str | None = None) -> tuple[str, dict]:
-    if counts_only(b, extra_where):
-        params: dict = {f"b{i}_min_events": b.min_events}
-        terms = []
-        for k, event_type in enumerate(b.event_types):
-            params[f"b{i}_t{k}"] = event_type
-            terms.append(f"COALESCE((p.event_counts ->> :b{i}_t{k})::bigint, 0)")
-        return f"{'NOT ' if b.negate else ''}({' + '.join(terms)} >= :b{i}_min_events)", params
+    if (kind := facts_kind(b, extra_where)) is not None:
+        return facts_clause(b, i, now, kind)
     conds, params = event_conditions(b, i, now)
     if extra_where:
         conds.append(f"({extra_where})")
@@ -143,7 +180,7 @@ def crm_conditions(f: CRMFilter) -> tuple[list[str], dict]:
         conds.append("c.favorite_color = ANY(:favorite_colors)")
         params["favorite_colors"] = list(f.favorite_colors)
     if f.likes_luxury is not None:
-        conds.append("p.likes_luxury = :likes_luxury")
+        conds.append("c.likes_luxury = :likes_luxury")
         params["likes_luxury"] = f.likes_luxury
     if f.customer_ids:
         conds.append("c.customer_id = ANY(:customer_ids)")
@@ -167,26 +204,26 @@ def audience_where(q: AudienceQuery, now: datetime, extra_where: str | None = No
 ORDER_SQL = {
     "relevance": "c.total_spent DESC, c.customer_id",
     "total_spent": "c.total_spent DESC, c.customer_id",
-    "recent_activity": "p.last_activity DESC NULLS LAST, c.customer_id",
-    "purchases": "p.purchases DESC, c.total_spent DESC, c.customer_id",
+    "recent_activity": "c.last_activity DESC NULLS LAST, c.customer_id",
+    "purchases": "c.purchases DESC, c.total_spent DESC, c.customer_id",
     "age": "c.age, c.customer_id",
     "age_desc": "c.age DESC, c.customer_id",
 }
 
+# The gate reads one narrow row per customer: the CRM columns it filters on, the luxury tag
+# and the summary of the customer's events (ingest/facts.py). Aliased c, like customers.
+GATE_FROM = "customer_facts c"
 FROM_AUDIENCE = "customers c JOIN customer_profiles p USING (customer_id)"
 
 
 def gate_sql(q: AudienceQuery, now: datetime, extra_where: str | None = None, cap: int | None = None) -> CompiledSQL:
     """Ids of every customer passing the behavioural and CRM conditions, in the query's
-    SQL order (used as the ranking when there is no semantic intent).
+    SQL order (used as the ranking when there is no semantic intent); `cap` keeps the first.
 
-    With an intent the semantic ranking orders the segment, so the gate is an unordered set;
-    and the profiles are joined only when a condition or the order reads them (every customer
-    has exactly one profile). At 1 M customers each saves a pass over the gate's rows."""
+    With an intent the semantic ranking orders the segment, so the gate is an unordered set."""
     where, params = audience_where(q, now, extra_where)
     order = None if q.intent and cap is None else ORDER_SQL[q.order_by]
-    source = FROM_AUDIENCE if "p." in where or "p." in (order or "") else "customers c"
-    sql = f"SELECT c.customer_id FROM {source} WHERE {where}"
+    sql = f"SELECT c.customer_id FROM {GATE_FROM} WHERE {where}"
     if order:
         sql += f" ORDER BY {order}"
     if cap is not None:
@@ -195,9 +232,33 @@ def gate_sql(q: AudienceQuery, now: datetime, extra_where: str | None = None, ca
     return CompiledSQL(sql, params)
 
 
+def gate_sample_sql(q: AudienceQuery, now: datetime, extra_where: str | None, cap: int) -> CompiledSQL:
+    """One pass over the gate: its size and up to `cap` of its ids (all of them when it is no
+    larger), unordered — so a gate of 800 k customers costs one scan, not 800 k rows to move."""
+    where, params = audience_where(q, now, extra_where)
+    params["gate_cap"] = cap
+    return CompiledSQL(
+        "SELECT count(*) AS size, (array_agg(c.customer_id))[1:CAST(:gate_cap AS int)] AS ids "
+        f"FROM {GATE_FROM} WHERE {where}",
+        params,
+    )
+
+
+def gate_top_sql(q: AudienceQuery, now: datetime, extra_where: str | None, limit: int) -> CompiledSQL:
+    """One pass over the gate without an intent: the first `limit` ids in the query's SQL order,
+    each row carrying the gate's size (no second pass to count it)."""
+    where, params = audience_where(q, now, extra_where)
+    params["gate_cap"] = limit
+    return CompiledSQL(
+        f"SELECT c.customer_id, count(*) OVER () AS size FROM {GATE_FROM} WHERE {where} "
+        f"ORDER BY {ORDER_SQL[q.order_by]} LIMIT :gate_cap",
+        params,
+    )
+
+
 def count_sql(q: AudienceQuery, now: datetime, extra_where: str | None = None) -> CompiledSQL:
     where, params = audience_where(q, now, extra_where)
-    return CompiledSQL(f"SELECT count(*) FROM {FROM_AUDIENCE} WHERE {where}", params)
+    return CompiledSQL(f"SELECT count(*) FROM {GATE_FROM} WHERE {where}", params)
 
 
 ENRICH_COLUMNS = (
@@ -221,7 +282,7 @@ _PROFILE_COLS = {
 _GROUP_SQL = {
     "country": "c.country",
     "favorite_color": "c.favorite_color",
-    "likes_luxury": "p.likes_luxury",
+    "likes_luxury": "c.likes_luxury",
     "age_band": (
         "CASE WHEN c.age < 18 THEN 'under 18' WHEN c.age < 25 THEN '18-24' WHEN c.age < 35 THEN '25-34' "
         "WHEN c.age < 45 THEN '35-44' WHEN c.age < 55 THEN '45-54' WHEN c.age < 65 THEN '55-64' ELSE '65+' END"
@@ -242,17 +303,17 @@ def analytics_sql(a: AnalyticsQuery, now: datetime) -> CompiledSQL:
         # event-level: the events of the audience matching the first behaviour's conditions
         econds, eparams = event_conditions(a.audience.behaviours[0], 0, now) if a.audience.behaviours else ([], {})
         params.update(eparams)
-        source = f"{FROM_AUDIENCE} JOIN events e ON e.customer_id = c.customer_id"
+        source = f"{GATE_FROM} JOIN events e ON e.customer_id = c.customer_id"
         where = " AND ".join([where, *econds])
     else:
-        source = FROM_AUDIENCE
+        source = GATE_FROM
     value = {
         "customers": "c.customer_id",
         "total_spent": "c.total_spent",
         "age": "c.age",
         "price": "e.price",
         "events": "e.event_id",
-        "purchases": "p.purchases",
+        "purchases": "c.purchases",
     }[a.field]
     if a.measure == "count":
         agg = (

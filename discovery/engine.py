@@ -36,6 +36,16 @@ log = logging.getLogger(__name__)
 # Qdrant for the top matches restricted to the gate's point ids (HasIdCondition).
 EXACT_RANK_MAX = 50_000
 _FETCH_CHUNK = 2_000
+# A gate larger than Settings.gate_fetch_max is ranked from at most this many closest profiles
+# before it is fetched whole.
+CANDIDATES_MAX = 100_000
+
+
+@dataclass
+class Gate:
+    size: int  # customers passing the gate
+    ids: list[int] | None  # all of them (an intent), the first `limit` in SQL order (none), or None: too many
+    everyone: bool = False  # nothing restricts the audience
 
 
 @dataclass
@@ -78,7 +88,9 @@ class DiscoveryEngine:
     def _run(self, compiled: c.CompiledSQL, recipe: list[str]) -> list[sa.Row]:
         recipe.append(compiled.display())
         log.info("sql: %s", compiled.display()[:2000])
-        with read_only(self.engine, timeout_ms=self.settings.sql_statement_timeout_ms) as conn:
+        with read_only(
+            self.engine, timeout_ms=self.settings.sql_statement_timeout_ms, work_mem_mb=self.settings.sql_work_mem_mb
+        ) as conn:
             return list(conn.execute(sa.text(compiled.sql), compiled.params))
 
     # -- hybrid ------------------------------------------------------------------------------
@@ -100,10 +112,8 @@ class DiscoveryEngine:
 
         say("gate")
         t0 = time.perf_counter()
-        gated = self.gate(q, now, sql_where, sql)
-        unconditional = gated is None
-        ids = gated or []
-        funnel.after_gate = funnel.population if unconditional else len(ids)
+        gate = self.gate(q, now, sql_where, sql)
+        funnel.after_gate = gate.size
         timings["gate"] = (time.perf_counter() - t0) * 1000
         log.info("gate: %d of %d customers", funnel.after_gate, funnel.population)
         if not funnel.after_gate:
@@ -115,14 +125,22 @@ class DiscoveryEngine:
         if q.intent:
             say("semantic")
             t1 = time.perf_counter()
-            everyone = unconditional or len(ids) >= funnel.population  # Qdrant's own exact top-k, unrestricted
-            ranked, scores, tokens = self.rank(ids, q.intent, top=q.limit, everyone=everyone)
+            qv = self.embedder.embed_one(q.intent)
+            tokens = self.embedder.count_tokens([q.intent])
+            if gate.everyone:  # Qdrant's own exact top-k, unrestricted
+                ranked, scores = self.rank([], qv, top=q.limit, everyone=True)
+                funnel.after_semantic = funnel.after_gate
+            elif gate.ids is not None:
+                ranked, scores = self.rank(gate.ids, qv, top=q.limit)
+                funnel.after_semantic = len(scores)
+            else:
+                ranked, scores = self.rank_large_gate(q, now, sql_where, qv, gate.size, sql)
+                funnel.after_semantic = len(ranked)
             timings["semantic"] = (time.perf_counter() - t1) * 1000
-            funnel.after_semantic = funnel.after_gate if everyone else len(scores)
             top = ranked[: q.limit]
         else:
-            funnel.after_semantic = len(ids)
-            top = ids[: q.limit]
+            funnel.after_semantic = gate.size
+            top = (gate.ids or [])[: q.limit]
 
         say("enrich")
         t2 = time.perf_counter()
@@ -133,20 +151,72 @@ class DiscoveryEngine:
 
     def gate(
         self, q: AudienceQuery, now: datetime, sql_where: str | None = None, recipe: list[str] | None = None
-    ) -> list[int] | None:
-        """The ids passing the behavioural and CRM conditions; None when nothing restricts the
-        audience and an intent ranks everyone (no ids to fetch: 1 M of them cost 1.7 s)."""
-        if q.intent and c.audience_where(q, now, sql_where)[0] == "TRUE":
-            return None
-        return [r[0] for r in self._run(c.gate_sql(q, now, sql_where), recipe if recipe is not None else [])]
+    ) -> Gate:
+        """The behavioural and CRM gate over customer_facts, in one statement.
+
+        With an intent: its size and, when it holds at most GATE_FETCH_MAX customers, all its
+        ids (larger gates are ranked by rank_large_gate: 800 k ids cost seconds to move). Without
+        one: the first `limit` ids in the query's SQL order and the size. Nothing restricting
+        the audience: every customer, no statement for an intent."""
+        recipe = recipe if recipe is not None else []
+        everyone = c.audience_where(q, now, sql_where)[0] == "TRUE"
+        if q.intent and everyone:
+            return Gate(self.catalogue.customers, None, everyone=True)
+        if not q.intent and everyone:
+            ids = [r[0] for r in self._run(c.gate_sql(q, now, sql_where, cap=q.limit), recipe)]
+            return Gate(self.catalogue.customers, ids, everyone=True)
+        if not q.intent:
+            rows = self._run(c.gate_top_sql(q, now, sql_where, q.limit), recipe)
+            return Gate(rows[0].size if rows else 0, [r.customer_id for r in rows])
+        cap = self.settings.gate_fetch_max
+        size, ids = self._run(c.gate_sample_sql(q, now, sql_where, cap), recipe)[0]
+        return Gate(size, list(ids or []) if size <= cap else None)
+
+    def candidates_for(self, size: int, limit: int) -> int:
+        """How many of the closest profiles to check against a large gate: enough that about
+        three times `limit` of them pass when the gate is spread like the population."""
+        share = max(size, 1) / max(self.catalogue.customers, 1)
+        return int(min(max(3 * limit / share, 10 * limit, 1_000), CANDIDATES_MAX))
+
+    def check(
+        self, q: AudienceQuery, now: datetime, sql_where: str | None, candidates: list[int], recipe: list[str]
+    ) -> set[int]:
+        """Which of `candidates` pass the gate (primary-key lookups, whatever the gate's size)."""
+        probe = q.model_copy(update={"crm": q.crm.model_copy(update={"customer_ids": candidates})})
+        return {r[0] for r in self._run(c.gate_sql(probe, now, sql_where), recipe)}
+
+    def rank_large_gate(
+        self, q: AudienceQuery, now: datetime, sql_where: str | None, qv: np.ndarray, size: int, recipe: list[str]
+    ) -> tuple[list[int], dict[int, float]]:
+        """A gate too large to fetch: take the profiles closest to the intent over everyone, keep
+        those that pass the gate, widen until `limit` pass; if even CANDIDATES_MAX do not yield
+        `limit`, fetch the whole gate and rank it exactly."""
+        k = self.candidates_for(size, q.limit)
+        while True:
+            scores = self.top(qv, k)
+            order = sorted(scores, key=lambda i: (-scores[i], i))
+            passing = self.check(q, now, sql_where, order, recipe)
+            ranked = [i for i in order if i in passing]
+            if len(ranked) >= q.limit or len(scores) < k:
+                return ranked, {i: scores[i] for i in ranked}
+            if k >= CANDIDATES_MAX:
+                break
+            k = min(k * 8, CANDIDATES_MAX)
+        ids = [r[0] for r in self._run(c.gate_sql(q, now, sql_where), recipe)]
+        return self.rank(ids, qv, top=q.limit)
+
+    def top(self, qv: np.ndarray, k: int) -> dict[int, float]:
+        """The k profiles closest to `qv` over every customer."""
+        if (matrix := self._vector_matrix()) is not None:
+            return matrix.top(qv, k)
+        res = self.qdrant.query_points(self.settings.qdrant_collection, query=qv.tolist(), limit=k)
+        return {int(p.id): float(p.score) for p in res.points}
 
     def rank(
-        self, ids: list[int], intent: str, top: int, everyone: bool = False
-    ) -> tuple[list[int], dict[int, float], int]:
-        """Rank exactly the gate's customers by cosine similarity to `intent` (when the gate is
-        every customer, Qdrant's unrestricted top-k is the same ranking, without fetching all)."""
-        qv = self.embedder.embed_one(intent)
-        tokens = self.embedder.count_tokens([intent])
+        self, ids: list[int], qv: np.ndarray, top: int, everyone: bool = False
+    ) -> tuple[list[int], dict[int, float]]:
+        """Rank exactly the gate's customers by cosine similarity to the intent's vector `qv`
+        (when the gate is every customer, Qdrant's unrestricted top-k is the same ranking)."""
         alias = self.settings.qdrant_collection
         scores: dict[int, float] = {}
         if everyone:
@@ -171,7 +241,7 @@ class DiscoveryEngine:
             )
             scores = {int(p.id): float(p.score) for p in res.points}
         ranked = sorted(scores, key=lambda k: (-scores[k], k))
-        return ranked, scores, tokens
+        return ranked, scores
 
     def warm_up(self) -> None:
         self._vector_matrix()
@@ -279,7 +349,9 @@ class DiscoveryEngine:
         sql: list[str] = []
         compiled = c.analytics_sql(a, now or datetime.now())
         recipe: list[str] = []
-        with read_only(self.engine, timeout_ms=self.settings.sql_statement_timeout_ms) as conn:
+        with read_only(
+            self.engine, timeout_ms=self.settings.sql_statement_timeout_ms, work_mem_mb=self.settings.sql_work_mem_mb
+        ) as conn:
             result = conn.execute(sa.text(compiled.sql), compiled.params)
             cols = list(result.keys())
             rows = [[_plain(v) for v in r] for r in result.fetchmany(self.settings.sql_row_limit)]

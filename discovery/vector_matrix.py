@@ -38,6 +38,15 @@ class VectorMatrix:
         sims = self.vectors[rows] @ query.astype(np.float32)
         return dict(zip(wanted[found].tolist(), sims.tolist(), strict=True))
 
+    def top(self, query: np.ndarray, k: int) -> dict[int, float]:
+        """The k points closest to `query` (cosine), with their similarity."""
+        sims = self.vectors @ query.astype(np.float32)
+        k = min(k, len(sims))
+        if k <= 0:
+            return {}
+        rows = np.argpartition(-sims, k - 1)[:k] if k < len(sims) else np.arange(len(sims))
+        return dict(zip(self.ids[rows].tolist(), sims[rows].tolist(), strict=True))
+
     @property
     def nbytes(self) -> int:
         return self.ids.nbytes + self.vectors.nbytes

@@ -61,6 +61,7 @@ def drop_work_tables(conn: sa.Connection) -> None:
     for t in (
         "stg_crm", "stg_events", "chk_crm", "chk_events", "customers_new", "events_new",
         "facet_product", "facet_color", "facet_type", "profile_core", "profile_texts", "customer_profiles_new", "event_vocabulary_new",
+        "customer_facts_new",
     ):  # fmt: skip
         conn.execute(sa.text(f"DROP TABLE IF EXISTS {t}"))
 
@@ -170,10 +171,14 @@ _NORMALIZE = {
 }
 
 
+# item_id numbers each (event_type, product, color), type_id each event type: customer_facts
+# (ingest/facts.py) summarises a customer's events by these numbers.
 _VOCAB_SQL = """CREATE TABLE event_vocabulary_new AS
-    SELECT event_type, product, color, count(*) AS events,
+    SELECT (row_number() OVER (ORDER BY event_type, product, color))::int AS item_id,
+           (dense_rank() OVER (ORDER BY event_type))::int AS type_id,
+           event_type, product, color, count(*) AS events,
            min(event_timestamp) AS first_ts, max(event_timestamp) AS last_ts
-    FROM events_new GROUP BY 1, 2, 3"""
+    FROM events_new GROUP BY event_type, product, color"""
 
 
 def build_vocabulary(conn: sa.Connection, run_id: int) -> None:

@@ -9,13 +9,14 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from cdp.schema import LIVE_TABLES, grant_reader
+from cdp.schema import SNAPSHOT_TABLES, grant_reader
 
 PAIRS = (
     ("customers", "customers_new"),
     ("events", "events_new"),
     ("customer_profiles", "customer_profiles_new"),
     ("event_vocabulary", "event_vocabulary_new"),
+    ("customer_facts", "customer_facts_new"),
 )
 
 
@@ -31,4 +32,4 @@ def swap(conn: Connection) -> None:
         ).all():
             if index.startswith(new):
                 conn.execute(sa.text(f'ALTER INDEX "{index}" RENAME TO "{live + index[len(new) :]}"'))
-    grant_reader(conn, list(LIVE_TABLES))
+    grant_reader(conn, list(SNAPSHOT_TABLES))

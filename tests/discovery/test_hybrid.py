@@ -3,7 +3,7 @@ independent SQL), ranking is restricted to the gate, luxury intent ranks luxury 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -127,8 +127,9 @@ def test_semantic_search_through_llamaindex_with_crm_filters(seed_settings):
 def test_unrestricted_ranking_equals_exact_scoring_of_every_customer(seed_settings):
     de = _engine(seed_settings)
     ids = list(range(1, 501))
-    fast, fast_scores, _ = de.rank(ids, "luxury red fashion", top=15, everyone=True)
-    exact, exact_scores, _ = de.rank(ids, "luxury red fashion", top=15)
+    qv = de.embedder.embed_one("luxury red fashion")
+    fast, fast_scores = de.rank(ids, qv, top=15, everyone=True)
+    exact, exact_scores = de.rank(ids, qv, top=15)
     assert fast[:15] == exact[:15]
     assert all(abs(fast_scores[i] - exact_scores[i]) < 1e-4 for i in fast[:15])
 
@@ -138,11 +139,11 @@ def test_the_in_memory_matrix_ranks_a_gate_exactly_as_qdrant_does(seed_settings)
 
     de = _engine(seed_settings)
     gate = list(range(3, 500, 3)) + [10_000_001]  # an id without a vector is simply not ranked
-    ranked, scores, _ = de.rank(gate, "outdoor hiking gear", top=20)  # local mode: the matrix
-    qv = de.embedder.embed_one("outdoor hiking gear").tolist()
+    qv = de.embedder.embed_one("outdoor hiking gear")
+    ranked, scores = de.rank(gate, qv, top=20)  # local mode: the matrix
     res = de.qdrant.query_points(
         seed_settings.qdrant_collection,
-        query=qv,
+        query=qv.tolist(),
         query_filter=models.Filter(must=[models.HasIdCondition(has_id=gate)]),
         limit=len(gate),
     )
@@ -152,7 +153,7 @@ def test_the_in_memory_matrix_ranks_a_gate_exactly_as_qdrant_does(seed_settings)
         seed_settings.model_copy(update={"vector_matrix_max_points": 0}),
         de.engine, de.qdrant, de.embedder, de.catalogue,
     )  # fmt: skip
-    assert by_id.rank(gate, "outdoor hiking gear", top=20)[0][:20] == ranked[:20]  # vectors fetched by id
+    assert by_id.rank(gate, qv, top=20)[0][:20] == ranked[:20]  # vectors fetched by id
 
 
 def test_a_new_snapshot_rebuilds_the_matrix(seed_settings):
@@ -170,27 +171,132 @@ def test_a_new_snapshot_rebuilds_the_matrix(seed_settings):
     assert matrix_for(de.qdrant, store, seed_settings.qdrant_collection, (later.run_id + 1,), 499) is None
 
 
-@pytest.mark.parametrize(
-    ("behaviour", "independent"),
-    [
-        (Behaviour(event_types=["purchase", "add_to_cart"], min_events=3),
-         "SELECT customer_id FROM customers c WHERE (SELECT count(*) FROM events e WHERE e.customer_id = c.customer_id"
-         " AND e.event_type IN ('purchase', 'add_to_cart')) >= 3"),
-        (Behaviour(event_types=["purchase"], negate=True),
-         "SELECT customer_id FROM customers c WHERE NOT EXISTS (SELECT 1 FROM events e"
-         " WHERE e.customer_id = c.customer_id AND e.event_type = 'purchase')"),
-        (Behaviour(event_types=["view"], min_events=2, negate=True),
-         "SELECT customer_id FROM customers c WHERE (SELECT count(*) FROM events e WHERE e.customer_id = c.customer_id"
-         " AND e.event_type = 'view') < 2"),
-    ],
-)  # fmt: skip
-def test_event_type_counts_read_from_the_profiles_match_the_events(sample_settings, behaviour, independent):
-    from discovery.compile import gate_sql
+def _events_sql(b: Behaviour, now: datetime) -> str:
+    """The customers with (or, negated, without) events matching `b`, written directly over the
+    events table and independently of discovery.compile."""
+    conds = ["e.customer_id = c.customer_id"]
+    for col, values in (("event_type", b.event_types), ("product", b.products), ("color", b.colors)):
+        if values:
+            conds.append(f"e.{col} IN ({', '.join(repr(v) for v in values)})")
+    if b.window is not None and b.window.last is not None:
+        conds.append(
+            f"e.event_timestamp >= TIMESTAMP '{now:%Y-%m-%d %H:%M:%S}' - INTERVAL '{b.window.last} {b.window.unit}'"
+        )
+    if b.window is not None and b.window.start is not None:
+        conds.append(f"e.event_timestamp >= DATE '{b.window.start}'")
+    if b.window is not None and b.window.end is not None:
+        conds.append(f"e.event_timestamp < DATE '{b.window.end}' + 1")
+    n = f"(SELECT count(*) FROM events e WHERE {' AND '.join(conds)})"
+    return f"{n} {'<' if b.negate else '>='} {b.min_events}"
 
-    q = AudienceQuery(behaviours=[behaviour], limit=1000)
+
+FACTS_CASES = [
+    ("items", [Behaviour(products=["jacket"]), Behaviour(products=["shoes"])]),
+    ("items", [Behaviour(event_types=["purchase"], products=["socks"], colors=["red"])]),
+    ("items", [Behaviour(event_types=["purchase"], products=["watch"], negate=True)]),
+    ("items", [Behaviour(colors=["red", "blue"], event_types=["add_to_cart"])]),
+    ("items", [Behaviour(products=["no-such-product"])]),
+    ("items", [Behaviour(products=["no-such-product"], negate=True)]),
+    ("recent", [Behaviour(event_types=["view"], window=TimeWindow(last=30))]),
+    ("recent", [Behaviour(event_types=["view", "purchase"], window=TimeWindow(last=3, unit="weeks"))]),
+    ("recent", [Behaviour(window=TimeWindow(last=14))]),
+    ("recent", [Behaviour(event_types=["purchase"], window=TimeWindow(last=2, unit="months"), negate=True)]),
+    ("recent", [Behaviour(event_types=["add_to_cart"], window=TimeWindow(start=date(2026, 9, 1)))]),
+    ("count", [Behaviour(event_types=["purchase", "add_to_cart"], min_events=3)]),
+    ("count", [Behaviour(event_types=["view"], min_events=2, negate=True)]),
+    ("events", [Behaviour(products=["socks"], min_events=2)]),
+    ("events", [Behaviour(event_types=["purchase"], window=TimeWindow(start=date(2026, 8, 1), end=date(2026, 9, 30)))]),
+    ("events", [Behaviour(event_types=["view"], products=["jacket"], window=TimeWindow(last=60))]),
+]
+
+
+@pytest.mark.parametrize(("kind", "behaviours"), FACTS_CASES, ids=[f"{k}-{i}" for i, (k, _) in enumerate(FACTS_CASES)])
+def test_the_gate_over_customer_facts_matches_the_events(sample_settings, kind, behaviours):
+    """Each behaviour the per-customer facts answer (ever / recently / how often, by type, product
+    and color) selects exactly the customers a direct query over the events selects."""
+    from discovery.compile import facts_kind, gate_sql
+
+    assert [facts_kind(b) or "events" for b in behaviours] == [kind] * len(behaviours)
+    q = AudienceQuery(behaviours=behaviours, limit=1000)
     compiled = gate_sql(q, SAMPLE_END)
-    assert "event_counts" in compiled.sql and "FROM events" not in compiled.sql
+    assert ("FROM events" in compiled.sql) == (kind == "events")
     with get_engine(sample_settings).connect() as conn:
         gate = {r[0] for r in conn.execute(sa.text(compiled.sql), compiled.params)}
-    expected = _independent_gate(sample_settings, independent, {})
-    assert expected and gate == expected
+    independent = " AND ".join(_events_sql(b, SAMPLE_END) for b in behaviours)
+    expected = _independent_gate(sample_settings, f"SELECT customer_id FROM customers c WHERE {independent}", {})
+    assert gate == expected
+    if "no-such-product" not in str(behaviours):
+        assert 0 < len(expected) < 600  # the case tells customers apart
+
+
+LARGE_GATES = [
+    AudienceQuery(behaviours=[Behaviour(event_types=["view"], window=TimeWindow(last=30))], intent="outdoor hiking"),
+    AudienceQuery(crm=CRMFilter(likes_luxury=True), intent="luxury high-end fashion", limit=15),
+    AudienceQuery(behaviours=[Behaviour(products=["jacket"]), Behaviour(products=["shoes"])], intent="sporty"),
+    AudienceQuery(behaviours=[Behaviour(event_types=["purchase"], min_events=3)], intent="bargain hunters", limit=40),
+]
+
+
+@pytest.mark.parametrize("q", LARGE_GATES, ids=["viewed-30d", "luxury", "jacket-and-shoes", "3-purchases"])
+def test_a_gate_too_large_to_fetch_ranks_the_same_customers(sample_settings, q):
+    """Above gate_fetch_max the closest profiles are checked against the gate in SQL instead of
+    fetching every id: the segment, its scores and the funnel's gate size are the same."""
+    exact = _engine(sample_settings).hybrid(q, now=SAMPLE_END)
+    small = _engine(sample_settings.model_copy(update={"gate_fetch_max": 10}))
+    seg = small.hybrid(q, now=SAMPLE_END)
+    assert exact.funnel.after_gate > 10 and seg.funnel.after_gate == exact.funnel.after_gate
+    assert [c.customer_id for c in seg.customers] == [c.customer_id for c in exact.customers]
+    assert len(seg.customers) == q.limit
+    assert all(abs(a.score - b.score) < 1e-5 for a, b in zip(seg.customers, exact.customers, strict=True))
+    assert any("customer_id = ANY(ARRAY[" in s for s in seg.sql)  # candidates checked, the gate not fetched
+    assert not any(
+        "customer_id = ANY(ARRAY[" in s for s in exact.sql if "count(*) AS size" not in s and "FROM customer_facts" in s
+    )
+
+
+def test_without_an_intent_the_gate_returns_the_top_in_sql_order_and_its_size(sample_settings):
+    de = _engine(sample_settings)
+    q = AudienceQuery(behaviours=[Behaviour(event_types=["purchase"])], crm=CRMFilter(min_age=30), limit=7)
+    seg = de.hybrid(q, now=SAMPLE_END)
+    rows = _independent_gate_rows(
+        sample_settings,
+        "SELECT c.customer_id FROM customers c WHERE c.age >= 30 AND EXISTS (SELECT 1 FROM events e"
+        " WHERE e.customer_id = c.customer_id AND e.event_type = 'purchase') ORDER BY c.total_spent DESC, c.customer_id",
+    )
+    assert seg.funnel.after_gate == len(rows) > 7
+    assert [c.customer_id for c in seg.customers] == rows[:7]
+
+
+def _independent_gate_rows(settings, sql: str) -> list[int]:
+    with get_engine(settings).connect() as conn:
+        return [r[0] for r in conn.execute(sa.text(sql))]
+
+
+def test_the_gate_gives_the_same_customers_without_intarray(database_url, small_sample, tmp_path):
+    """intarray only speeds up `&&`: a server without it (or a role that cannot create it) answers
+    the same."""
+    import ingest
+    from cdp.settings import Settings
+    from discovery.compile import gate_sql
+    from tests.conftest import settings_fields
+
+    settings = Settings(**settings_fields(database_url=database_url, data_dir=tmp_path))
+    ingest.run(settings, small_sample.crm, small_sample.events)
+    engine = get_engine(settings)
+    products = load_catalogue(engine).products
+    q = AudienceQuery(
+        behaviours=[Behaviour(products=[products[0]]), Behaviour(event_types=["purchase"], products=[products[1]], negate=True)],
+        limit=1000,
+    )  # fmt: skip
+    compiled = gate_sql(q, SAMPLE_END)
+
+    def gate() -> set[int]:
+        with engine.connect() as conn:
+            return {r[0] for r in conn.execute(sa.text(compiled.sql), compiled.params)}
+
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT 1 FROM pg_extension WHERE extname = 'intarray'")).first()
+    with_intarray = gate()
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP EXTENSION intarray"))
+    assert with_intarray and gate() == with_intarray

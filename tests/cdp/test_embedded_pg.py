@@ -1,0 +1,20 @@
+"""The embedded PostgreSQL is tuned for the gate when this process creates it."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import sqlalchemy as sa
+
+from cdp.embedded_pg import shared_buffers_mb
+
+
+@pytest.mark.skipif(bool(os.environ.get("TEST_DATABASE_URL")), reason="a server of your own keeps its settings")
+def test_a_new_embedded_server_caches_a_quarter_of_memory_up_to_1_gb(pg_server_url):
+    engine = sa.create_engine(pg_server_url, poolclass=sa.pool.NullPool)
+    with engine.connect() as conn:
+        pages = conn.execute(sa.text("SELECT setting::bigint FROM pg_settings WHERE name = 'shared_buffers'")).scalar()
+    engine.dispose()
+    assert pages * 8 // 1024 == shared_buffers_mb()
+    assert 128 <= shared_buffers_mb() <= 1024
