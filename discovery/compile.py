@@ -85,9 +85,10 @@ def event_conditions(b: Behaviour, i: int, now: datetime, alias: str = "e") -> t
 def facts_kind(b: Behaviour, extra_where: str | None = None) -> str | None:
     """Which part of customer_facts (ingest/facts.py) answers a behaviour, or None for the events.
 
-    "items": any event on the named types / products / colors, ever (the vocabulary items);
+    "items": any event on the named products / colors (of the named types), ever: the vocabulary
+             items, or the (type, product) / (type, color) bit masks when they exist;
     "recent": any event of the named types since a date (the latest event per type);
-    "count": at least N events of the named types, ever (the count per type).
+    "count": at least N (1 or more) events of the named types, ever (the count per type).
     Price ranges, repeat counts on products or colors, windows with an end date and raw SQL
     need the events themselves."""
     if extra_where or b.min_price is not None or b.max_price is not None:
@@ -98,8 +99,10 @@ def facts_kind(b: Behaviour, extra_where: str | None = None) -> str | None:
         return "recent"
     if b.window is not None:  # an end date only
         return None
+    if b.event_types and not (b.products or b.colors):
+        return "count"  # ever: at least min_events of these types
     if b.min_events > 1:
-        return None if b.products or b.colors or not b.event_types else "count"
+        return None
     return "items"
 
 
@@ -122,10 +125,26 @@ def _type_slots(b: Behaviour, i: int, column: str) -> tuple[list[str], dict]:
     return slots, params
 
 
+def _pair_mask(b: Behaviour, i: int, params: dict) -> str | None:
+    """The (event_type, product) or (event_type, color) pairs of `b` as bits of one bigint, for
+    a behaviour naming products or colors but not both (customer_facts.tp_mask / tc_mask)."""
+    if bool(b.products) == bool(b.colors):
+        return None
+    column, bit, key = ("tp_mask", "tp_bit", "products") if b.products else ("tc_mask", "tc_bit", "colors")
+    where = f"v.{key[:-1]} = ANY(:b{i}_{key})"
+    if b.event_types:
+        where += f" AND v.event_type = ANY(:b{i}_event_types)"
+    return f"(c.{column} & (SELECT bit_or(1::bigint << v.{bit}) FROM event_vocabulary v WHERE {where})) <> 0"
+
+
 def facts_clause(b: Behaviour, i: int, now: datetime, kind: str) -> tuple[str, dict]:
     if kind == "items":
         items, params = _vocabulary_items(b, i)
-        return f"{'NOT ' if b.negate else ''}(c.items && {items})", params
+        test = f"c.items && {items}"
+        if (mask := _pair_mask(b, i, params)) is not None:
+            # NULL when the vocabulary has too many pairs for a bigint, or the value is unknown
+            test = f"COALESCE({mask}, {test})"
+        return f"{'NOT ' if b.negate else ''}({test})", params
     if kind == "count":
         slots, params = _type_slots(b, i, "type_n")
         params[f"b{i}_min_events"] = b.min_events

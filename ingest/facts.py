@@ -2,7 +2,10 @@
 
 customer_facts_new holds the CRM columns the gate filters on, the luxury tag, and a summary
 of each customer's events: the vocabulary items (event type, product, color) they had any
-event on, and per event type the number of events and the latest one. A gate over these is
+event on, and per event type the number of events and the latest one. When the vocabulary
+has at most 63 (event type, product) pairs, tp_mask holds the customer's pairs as bits of one
+bigint (tc_mask the same for colors): "any event on jacket" is then one AND per row instead
+of an array overlap (NULL otherwise: the gate falls back to the items). A gate over these is
 one pass over a ~150 MB table at 1 M customers, instead of scanning millions of events
 ("any event on jacket and any on shoes": 3.1 s over the events) or moving through the 600 MB
 profiles; conditions the summary cannot answer (price ranges, repeat counts on a product,
@@ -16,10 +19,17 @@ from sqlalchemy.engine import Engine
 
 from cdp.settings import Settings
 
+MASK_BITS = 63  # bits of a bigint a mask may use (the sign bit stays clear)
 
-def facts_sql(n_types: int) -> str:
+
+def _mask(column: str, usable: bool) -> str:
+    return f"bit_or(1::bigint << v.{column})" if usable else "NULL::bigint"
+
+
+def facts_sql(n_types: int, tp_mask: bool = True, tc_mask: bool = True) -> str:
     """CREATE TABLE AS for `n_types` event types (type_id 1..n from event_vocabulary_new):
-    type_n[k] / type_last[k] are the count and the latest timestamp of type k's events."""
+    type_n[k] / type_last[k] are the count and the latest timestamp of type k's events;
+    tp_mask / tc_mask are built when the vocabulary's pairs fit in a bigint."""
     n = ", ".join(f"count(*) FILTER (WHERE v.type_id = {k})" for k in range(1, n_types + 1))
     last = ", ".join(f"max(e.event_timestamp) FILTER (WHERE v.type_id = {k})" for k in range(1, n_types + 1))
     return f"""CREATE TABLE customer_facts_new AS
@@ -28,12 +38,15 @@ def facts_sql(n_types: int) -> str:
                COALESCE(s.purchases, 0) AS purchases,
                s.last_activity,
                COALESCE(s.items, '{{}}') AS items,
+               s.tp_mask, s.tc_mask,
                COALESCE(s.type_n, array_fill(0, ARRAY[{n_types}])) AS type_n,
                COALESCE(s.type_last, array_fill(NULL::timestamp, ARRAY[{n_types}])) AS type_last
         FROM customers_new c
         LEFT JOIN (
             SELECT e.customer_id,
                    array_agg(DISTINCT v.item_id ORDER BY v.item_id) AS items,
+                   {_mask("tp_bit", tp_mask)} AS tp_mask,
+                   {_mask("tc_bit", tc_mask)} AS tc_mask,
                    ARRAY[{n}]::int[] AS type_n,
                    ARRAY[{last}]::timestamp[] AS type_last,
                    count(*) FILTER (WHERE e.event_type = 'purchase') AS purchases,
@@ -50,7 +63,12 @@ def build_facts(engine: Engine, settings: Settings) -> None:
     with engine.begin() as conn:
         conn.execute(sa.text("SET LOCAL work_mem = '256MB'"))
         conn.execute(sa.text("DROP TABLE IF EXISTS customer_facts_new"))
-        n_types = conn.execute(sa.text("SELECT coalesce(max(type_id), 0) FROM event_vocabulary_new")).scalar()
-        conn.execute(sa.text(facts_sql(max(n_types, 1))), {"luxury": settings.luxury_threshold})
+        n_types, tp, tc = conn.execute(
+            sa.text("SELECT coalesce(max(type_id), 0), max(tp_bit), max(tc_bit) FROM event_vocabulary_new")
+        ).one()
+        sql = facts_sql(max(n_types, 1), (tp or 0) < MASK_BITS, (tc or 0) < MASK_BITS)
+        conn.execute(sa.text(sql), {"luxury": settings.luxury_threshold})
         conn.execute(sa.text("ALTER TABLE customer_facts_new ADD PRIMARY KEY (customer_id)"))
-        conn.execute(sa.text("ANALYZE customer_facts_new"))
+    # Set hint bits and statistics now (~1 s at 1 M) rather than on the first questions after the swap.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.text("VACUUM (ANALYZE) customer_facts_new"))

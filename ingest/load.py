@@ -171,11 +171,14 @@ _NORMALIZE = {
 }
 
 
-# item_id numbers each (event_type, product, color), type_id each event type: customer_facts
-# (ingest/facts.py) summarises a customer's events by these numbers.
+# item_id numbers each (event_type, product, color), type_id each event type, tp_bit each
+# (event_type, product) and tc_bit each (event_type, color): customer_facts (ingest/facts.py)
+# summarises a customer's events by these numbers.
 _VOCAB_SQL = """CREATE TABLE event_vocabulary_new AS
     SELECT (row_number() OVER (ORDER BY event_type, product, color))::int AS item_id,
            (dense_rank() OVER (ORDER BY event_type))::int AS type_id,
+           (dense_rank() OVER (ORDER BY event_type, product) - 1)::int AS tp_bit,
+           (dense_rank() OVER (ORDER BY event_type, color) - 1)::int AS tc_bit,
            event_type, product, color, count(*) AS events,
            min(event_timestamp) AS first_ts, max(event_timestamp) AS last_ts
     FROM events_new GROUP BY event_type, product, color"""

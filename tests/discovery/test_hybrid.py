@@ -203,6 +203,8 @@ FACTS_CASES = [
     ("recent", [Behaviour(event_types=["purchase"], window=TimeWindow(last=2, unit="months"), negate=True)]),
     ("recent", [Behaviour(event_types=["add_to_cart"], window=TimeWindow(start=date(2026, 9, 1)))]),
     ("count", [Behaviour(event_types=["purchase", "add_to_cart"], min_events=3)]),
+    ("count", [Behaviour(event_types=["purchase"])]),
+    ("count", [Behaviour(event_types=["add_to_cart"], negate=True)]),
     ("count", [Behaviour(event_types=["view"], min_events=2, negate=True)]),
     ("events", [Behaviour(products=["socks"], min_events=2)]),
     ("events", [Behaviour(event_types=["purchase"], window=TimeWindow(start=date(2026, 8, 1), end=date(2026, 9, 30)))]),
@@ -220,6 +222,8 @@ def test_the_gate_over_customer_facts_matches_the_events(sample_settings, kind, 
     q = AudienceQuery(behaviours=behaviours, limit=1000)
     compiled = gate_sql(q, SAMPLE_END)
     assert ("FROM events" in compiled.sql) == (kind == "events")
+    masked = kind == "items" and any(bool(b.products) != bool(b.colors) for b in behaviours)
+    assert masked == ("_mask &" in compiled.sql)  # one product or color dimension: the bit masks
     with get_engine(sample_settings).connect() as conn:
         gate = {r[0] for r in conn.execute(sa.text(compiled.sql), compiled.params)}
     independent = " AND ".join(_events_sql(b, SAMPLE_END) for b in behaviours)
@@ -272,9 +276,9 @@ def _independent_gate_rows(settings, sql: str) -> list[int]:
         return [r[0] for r in conn.execute(sa.text(sql))]
 
 
-def test_the_gate_gives_the_same_customers_without_intarray(database_url, small_sample, tmp_path):
-    """intarray only speeds up `&&`: a server without it (or a role that cannot create it) answers
-    the same."""
+def test_the_gate_gives_the_same_customers_without_intarray_or_bit_masks(database_url, small_sample, tmp_path):
+    """intarray and the pair bit masks only speed the gate up: a server without intarray (or a
+    role that cannot create it), and a vocabulary too large for the masks, answer the same."""
     import ingest
     from cdp.settings import Settings
     from discovery.compile import gate_sql
@@ -296,7 +300,11 @@ def test_the_gate_gives_the_same_customers_without_intarray(database_url, small_
 
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT 1 FROM pg_extension WHERE extname = 'intarray'")).first()
+        assert conn.execute(sa.text("SELECT count(tp_mask) FROM customer_facts")).scalar() > 0
     with_intarray = gate()
     with engine.begin() as conn:
         conn.execute(sa.text("DROP EXTENSION intarray"))
     assert with_intarray and gate() == with_intarray
+    with engine.begin() as conn:  # as built when the vocabulary has too many pairs for a bigint mask
+        conn.execute(sa.text("UPDATE customer_facts SET tp_mask = NULL, tc_mask = NULL"))
+    assert gate() == with_intarray
