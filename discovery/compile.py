@@ -18,11 +18,16 @@ class CompiledSQL:
     params: dict[str, Any] = field(default_factory=dict)
 
     def display(self) -> str:
-        """The statement with its parameters inlined, for people to read (never executed)."""
+        """The statement with its parameters inlined, for people to read (never executed); an
+        array of more than DISPLAY_ARRAY_MAX values shows its first few and how many more."""
         out = self.sql
         for name in sorted(self.params, key=len, reverse=True):
             out = out.replace(f":{name}", _literal(self.params[name]))
         return out
+
+
+DISPLAY_ARRAY_MAX = 100  # longer arrays are shown by their first DISPLAY_ARRAY_HEAD values
+DISPLAY_ARRAY_HEAD = 20
 
 
 def _literal(value: Any) -> str:
@@ -33,6 +38,9 @@ def _literal(value: Any) -> str:
     if isinstance(value, (int, float)):
         return repr(value)
     if isinstance(value, (list, tuple)):
+        if len(value) > DISPLAY_ARRAY_MAX:  # candidate ids of a large gate: thousands
+            head = ", ".join(_literal(v) for v in value[:DISPLAY_ARRAY_HEAD])
+            return f"ARRAY[{head} /* … {len(value) - DISPLAY_ARRAY_HEAD:,} more */]"
         return "ARRAY[" + ", ".join(_literal(v) for v in value) + "]"
     if isinstance(value, datetime):
         return f"'{value:%Y-%m-%d %H:%M:%S}'"

@@ -252,7 +252,9 @@ def test_a_gate_too_large_to_fetch_ranks_the_same_customers(sample_settings, q):
     assert [c.customer_id for c in seg.customers] == [c.customer_id for c in exact.customers]
     assert len(seg.customers) == q.limit
     assert all(abs(a.score - b.score) < 1e-5 for a, b in zip(seg.customers, exact.customers, strict=True))
-    assert any("customer_id = ANY(ARRAY[" in s for s in seg.sql)  # candidates checked, the gate not fetched
+    checks = [s for s in seg.sql if "customer_id = ANY(ARRAY[" in s and "FROM customer_facts" in s]
+    assert checks  # candidates checked, the gate not fetched
+    assert all(len(s) < 3_000 and " more */]" in s for s in checks)  # the recipe shows 20 of the candidates
     assert not any(
         "customer_id = ANY(ARRAY[" in s for s in exact.sql if "count(*) AS size" not in s and "FROM customer_facts" in s
     )
