@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
 
+import sqlalchemy as sa
 from llama_index.core.agent.react.formatter import ReActChatFormatter
 from llama_index.core.agent.workflow import ReActAgent
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
@@ -179,7 +180,18 @@ class ToolBox:
                 ) from exc
         self.calls.append({"tool": "hybrid_discovery", "query": q.model_dump(mode="json", exclude_defaults=True)})
         log.info("tool hybrid_discovery %s", q.model_dump_json(exclude_defaults=True))
-        seg = self.engine.hybrid(q, now=self.now, sql_where=where, progress=self.progress)
+        try:
+            seg = self.engine.hybrid(q, now=self.now, sql_where=where, progress=self.progress)
+        except sa.exc.DBAPIError as exc:
+            if where is None:
+                raise
+            from discovery.sql_guard import database_failure
+
+            failure = database_failure(exc, self.engine.settings.sql_statement_timeout_ms)
+            self.rejected.append(f"sql_where: {failure}")
+            raise ToolRetry(
+                f"sql_where failed: {failure}. Put the condition in the typed arguments, or fix sql_where."
+            ) from exc
         return self._segment(q, seg)
 
     def _segment(self, q: AudienceQuery, seg: Segment) -> str:

@@ -640,7 +640,7 @@ def _execute(engine: Engine, guarded: GuardedSQL, *, timeout_ms: int) -> QueryRe
             columns = list(result.keys())
             rows = [[_jsonable(value) for value in row] for row in result.fetchall()]
     except sa.exc.DBAPIError as exc:
-        failure = _failure(exc, timeout_ms)
+        failure = database_failure(exc, timeout_ms)
         log.warning(
             "Guarded SQL failed in PostgreSQL: %s (SQLSTATE %s)", failure.reason, getattr(exc.orig, "pgcode", None)
         )
@@ -649,7 +649,9 @@ def _execute(engine: Engine, guarded: GuardedSQL, *, timeout_ms: int) -> QueryRe
     return QueryResult(columns=columns, rows=rows, sql=guarded.sql, truncated=truncated)
 
 
-def _failure(exc: sa.exc.DBAPIError, timeout_ms: int) -> SQLFailed:
+def database_failure(exc: sa.exc.DBAPIError, timeout_ms: int) -> SQLFailed:
+    """What PostgreSQL's refusal of guarded SQL means, in words the model or a user can act on
+    (never quoting customer data)."""
     orig = exc.orig
     code = str(getattr(orig, "pgcode", None) or "")
     diag = getattr(orig, "diag", None)

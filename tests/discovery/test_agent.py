@@ -202,6 +202,22 @@ def test_a_rejected_sql_where_is_recorded_and_the_model_retries(agent_settings, 
     assert all(c.age <= 29 for c in result.customers)
 
 
+def test_a_sql_where_postgresql_refuses_is_recorded_and_the_model_retries(agent_settings, llm):
+    """It passes the guard (one condition over the events' columns) but cannot run: the model is told
+    why in words it can act on, and the refusal is in the Result's notes."""
+    llm.enqueue(react("hybrid_discovery", {"products": ["socks"], "sql_where": "event_timestamp > 5"}))
+    llm.enqueue(react("hybrid_discovery", {"products": ["socks"]}))
+
+    disc = Discovery.from_settings(agent_settings)
+    result = disc.answer("customers who looked at socks lately")
+
+    llm.assert_script_consumed()
+    observation = llm.requests[1]["json"]["messages"][-1]["content"]
+    assert "sql_where failed" in observation and "could not run" in observation and "typed arguments" in observation
+    assert any(n.startswith("blocked SQL: sql_where") for n in result.notes)
+    assert result.kind == "segment" and result.customers
+
+
 NOW = datetime(2026, 3, 1, 12, 0)  # the seed data's events end 2026-02-19
 
 
