@@ -197,9 +197,11 @@ class ToolBox:
     def _segment(self, q: AudienceQuery, seg: Segment) -> str:
         self.segments.append((q, seg))
         if not seg.customers:
+            windowed = any(b.window is not None for b in q.behaviours)
+            loosen = "a longer window, fewer products or filters" if windowed else "fewer products or filters"
             raise ToolRetry(
-                f"No customers found: {'; '.join(seg.notes)}. Loosen a condition (a longer window, fewer "
-                "products or filters) and call again, or Answer why."
+                f"No customers found: {'; '.join(seg.notes)}. Loosen a condition ({loosen}) and call again, "
+                "or Answer why."
             )
         self.answered = "segment"
         return summarize(seg)

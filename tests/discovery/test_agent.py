@@ -257,3 +257,16 @@ def test_when_the_model_gives_up_on_an_empty_gate_the_answer_says_why(agent_sett
         "Nobody bought socks that recently."
     )
     assert any("try a longer window" in n for n in result.notes)
+
+
+def test_an_empty_semantic_search_asks_for_fewer_filters_not_a_longer_window(agent_settings, llm):
+    llm.enqueue(react("semantic_search", {"intent": "luxury fashion", "countries": ["ZZ"]}))
+    llm.enqueue(react("semantic_search", {"intent": "luxury fashion"}))
+
+    result = Discovery.from_settings(agent_settings).answer("luxury fashion fans in Zedland")
+
+    llm.assert_script_consumed()
+    observation = llm.requests[1]["json"]["messages"][-1]["content"]
+    assert "No customers found" in observation and "fewer products or filters" in observation
+    assert "window" not in observation
+    assert result.kind == "segment" and len(result.customers) == 20
