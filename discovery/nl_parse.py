@@ -19,7 +19,9 @@
   the data can be answered with a clear "not in the data".
 - Phrases (regex tables at the end): JSON requests, "why is customer N in", orderings,
   analytics phrasing (how many / average / by X / top N X / which X), repeat counts, age
-  words, limits, event and interest verbs, negations and luxury words. They become
+  words, limits, event and interest verbs (e-mail engagement — "opened our last email" — is
+  the concept "email"), predictions ("will churn", "will buy", "buys ... next month"),
+  negations and luxury words. They become
   `Mention`s (kind, span, value) or an `Analytics` spec; discovery.planner gives them meaning.
 """
 
@@ -675,6 +677,14 @@ VERB_RE = [
     ("subscription", False, _rx(r"\b(?:subscribed|subscribe|subscribes|unsubscribed|signed\s+up|opted\s+in)\b")),
     ("subscription", True, _rx(r"\b(?:subscribers?|subscriptions?|sign[\s-]?ups?)\b")),
 ]  # fmt: skip
+_MAIL = r"(?:e-?mails?|newsletters?|mailings?|mailers?|mails?|e-?blasts?|campaigns?)"
+EMAIL_VERB_RE = _rx(r"\b(?:opened|opens|open|opening|clicked|clicks|click|clicking|bounced|bounces|replied|replies|"
+                    r"reply|replying|responded|responds|respond|read|reads|reading|ignored|ignores|forwarded|"
+                    r"engaged?\s+with)\b")  # fmt: skip
+EMAIL_TAIL_RE = _R(r"(?:\W+(?:on|in|to|with|at|of)?\W*[\w']+){0,5}?\W+(?P<noun>" + _MAIL + r")\b")
+EMAIL_NOUN_RE = _rx(r"\b" + _MAIL + r"\s+(?:opens|openers?|clicks|clickers?|click[\s-]?throughs?|engagement|"
+                    r"responders?|responses|replies|bounces|readers)\b",
+                    r"\b(?:opened|clicked|read|ignored|bounced)\s+" + _MAIL + r"\b")  # fmt: skip
 CART_TAIL_RE = _R(
     r"(?:\W+[\w']+){0,6}?(?P<tail>\W+(?:to|into|in)\W+(?:(?:the|their|a|his|her|my)\W+)?"
     r"(?:shopping\W+)?(?:cart|basket)s?\b)"
@@ -744,13 +754,26 @@ PREDICTION_RE = _rx(
     r"\b(?:churn(?:s|ed|ing|ers?)?|predict(?:s|ed|ion|ions)?|forecast(?:s|ed|ing)?|propensity\s+to\s+churn)\b",
     r"\b(?:will|going\s+to)\s+(?:stop\s+buying|leave|cancel)\b",
 )
+_FUTURE = (r"(?:next|in\s+the\s+(?:next|coming)|over\s+the\s+(?:next|coming)|(?:the\s+)?(?:coming|upcoming))\s+"
+           r"(?:(?:\d+|few|couple\s+of)\s+)?(?:days?|weeks?|months?|quarters?|years?|seasons?|holidays?|"
+           r"christmas|summer|winter|spring|autumn|fall|sale)\b")  # fmt: skip
+FUTURE_BUY_RE = _rx(  # buying said in the future: a prediction, not past purchases
+    r"(?:\b(?:will|shall|going\s+to|gonna|likely\s+to|about\s+to|expected\s+to|set\s+to|plan(?:s|ning)?\s+to|"
+    r"intend(?:s|ing)?\s+to)|'ll)\s+(?:(?:probably|likely|definitely|soon|actually|still|also|most\s+likely)\s+)?"
+    r"(?:buy|purchase|order|shop|spend|convert|repurchase|come\s+back)\b",
+    r"\b(?:likely|future|next)\s+(?:buyers|purchasers|converters)\b",
+    r"\bnext\s+(?:week|month|quarter|year|season)(?:'s)?\s+(?:buyers|purchasers|customers)\b",
+    rf"\b(?:buy|buys|purchase|purchases|order|orders|shop|shops|spend|spends)\b(?=(?:\W+[\w']+){{0,6}}?\W+{_FUTURE})",
+)
 
 
-def find_prediction(doc: Doc) -> str | None:
-    """'who will churn', 'predict next month's buyers': the data holds past behaviour only."""
-    for m in doc.find(PREDICTION_RE):
-        doc.consume(m.start(), m.end(), "prediction")
-        return m.group()
+def find_prediction(doc: Doc) -> tuple[str, str] | None:
+    """'who will churn', 'predict next month's buyers', 'who will buy a tent next month': the data holds
+    past behaviour only. Returns (phrase, "purchase" for buying in the future | "other")."""
+    for pattern, kind in ((FUTURE_BUY_RE, "purchase"), (PREDICTION_RE, "other")):
+        for m in doc.find(pattern):
+            doc.consume(m.start(), m.end(), "prediction")
+            return m.group(), kind
     return None
 
 
@@ -920,6 +943,22 @@ def find_limits(doc: Doc) -> list[float]:
     return found
 
 
+def _find_email(doc: Doc) -> list[Mention]:
+    """'opened our last email', 'clicked the newsletter', 'email openers': e-mail engagement (concept "email").
+    A product or color between the verb and the mail ("clicked jackets in the summer campaign") keeps its verb."""
+    out = []
+    for m in doc.find(EMAIL_NOUN_RE):
+        out.append(Mention("event", m.start(), m.end(), "email"))
+        doc.consume(m.start(), m.end(), "verb")
+    for m in doc.find(EMAIL_VERB_RE):
+        tail = EMAIL_TAIL_RE.match(doc.text, m.end())
+        if tail and not any(t.tag in ("product", "color") for t in doc.span_tokens(m.end(), tail.end())):
+            out.append(Mention("event", m.start(), m.end(), "email"))
+            for t in doc.span_tokens(m.start(), tail.end()):
+                t.tag = t.tag or "verb"  # the mail is this verb's object; other words keep what they were
+    return out
+
+
 def find_words(doc: Doc) -> list[Mention]:
     """Luxury words, event verbs, interest verbs and negations."""
     out = []
@@ -928,6 +967,7 @@ def find_words(doc: Doc) -> list[Mention]:
         for m in doc.find(pattern):
             out.append(Mention("lux", m.start(), m.end(), value))
             doc.consume(m.start(), m.end(), "lux", keep=keep)
+    out += _find_email(doc)
     for concept, postfix, pattern in VERB_RE:
         for m in doc.find(pattern):
             out.append(Mention("event", m.start(), m.end(), concept, postfix=postfix))

@@ -65,8 +65,12 @@ Rules (the text helpers are in discovery.nl_parse):
   After a "clarify", the reply is read together with the question that was clarified.
 - Clarify: nothing understood and no subject ("hello", "help me"), an event verb whose object
   is not a product of the data ("bought cars", "car buyers"), only countries not in the data,
-  event types the data lacks, "why is customer 17 in?" with no audience yet, lookalikes
-  ("customers like customer 42"). The message lists what the data holds.
+  event types the data lacks (returns, subscriptions, e-mail opens / clicks: "opened our last
+  email", "newsletter clickers" — unless the catalogue has such a type), "why is customer 17 in?"
+  with no audience yet, lookalikes ("customers like customer 42"), predictions (churn, forecast,
+  "will buy", "likely to buy", "buys ... next month": the can't suggests the past-behaviour
+  question it can answer), and customers only judged, not described ("the right people", "good
+  customers": evaluative words are never the intent). The message lists what the data holds.
   "all customers" is a segment without filters.
 """
 
@@ -185,7 +189,15 @@ PRONOUN_RE = _rx(r"\b(?:them|those|these|they|ones|instead)\b")
 SEGMENT_REQUEST_RE = _rx(r"\b(?:list|show|who\s+are|give\s+me|export)\b")
 CONCEPT_WORDS = {"purchase": ("purchase", "order", "buy", "checkout", "transaction", "sale"),
                  "add_to_cart": ("cart", "basket"), "view": ("view", "visit", "browse", "click", "impression"),
-                 "return": ("return", "refund"), "subscription": ("subscri", "signup", "sign_up", "newsletter")}  # fmt: skip
+                 "return": ("return", "refund"), "subscription": ("subscri", "signup", "sign_up", "newsletter"),
+                 "email": ("mail", "newsletter")}  # fmt: skip
+CONCEPT_LABELS = {"email": "e-mail engagement events such as opens, clicks or replies"}
+# Words that judge customers without describing them: an intent of only these ranks everyone by noise.
+EVALUATIVE = nl.word_set(
+    """right correct proper appropriate suitable relevant ideal perfect optimal good better great nice fine excellent
+    awesome amazing best interesting valuable important key main target targeted promising qualified worthwhile
+    useful strong solid decent real specific particular certain quality"""
+)
 
 
 @dataclass
@@ -212,6 +224,7 @@ class Parsed:
     loose_repeat: bool = False  # the loose repeat was "repeat/returning": purchases
     repeat_types: list[str] = field(default_factory=list)
     explicit_sort: bool = False  # "sorted by spend": the order wins over a semantic ranking
+    vague: list[str] = field(default_factory=list)  # evaluative words ("the right people"): not in the intent
     back_refs: set[int] = field(default_factory=set)
     today: date | None = None  # ids of behaviours whose verb points back ("never bought one")
 
@@ -242,6 +255,10 @@ def _fresh(p: Parsed, question: str, catalogue: Catalogue) -> Plan:
     substantive = p.understood() and (p.has_subject or p.behaviours or p.crm or p.analytics or p.loose_count)
     words = {t.text for t in p.doc.tokens}
     asks_for_all = p.has_verb or bool(words & ALL_WORDS)  # "list customers", "all customers"
+    if not substantive and p.vague:  # "the right people": judged, not described
+        said = " ".join(p.vague)
+        return _clarify(p, question, catalogue, f"I couldn't tell which customers you mean: “{said}” doesn't say "
+                        "what they bought, viewed, where they live, their age, spend or interests.")  # fmt: skip
     if not substantive and (not p.has_subject or "help" in words or not asks_for_all):
         return _clarify(p, question, catalogue, "I couldn't tell which customers you mean.")
     query = _apply(AudienceQuery(), p, followup=False)
@@ -459,11 +476,7 @@ def parse(question: str, catalogue: Catalogue, today: date) -> Parsed:
     p.wants_json = nl.find_json(doc)
     if lookalike := nl.find_lookalike(doc):
         p.problems.append(f"“{lookalike}”: lookalike audiences are not supported; describe the customers instead.")
-    if prediction := nl.find_prediction(doc):
-        p.problems.append(
-            f"“{prediction}”: the data holds what customers did, not predictions; ask e.g. for customers who have "
-            "not bought anything in the last 60 days."
-        )
+    prediction = nl.find_prediction(doc)
     p.explain_customer = nl.find_explain(doc)
     orders = nl.find_sort(doc)
     p.explicit_sort = any(order != "relevance" for order, _ in orders)
@@ -482,8 +495,36 @@ def parse(question: str, catalogue: Catalogue, today: date) -> Parsed:
     _walk(sorted(mentions, key=lambda m: m.start), p, catalogue)
     if p.loose_repeat:
         p.repeat_types = _event_types("purchase", catalogue, p)
+    if prediction:
+        p.problems.insert(0, _prediction_problem(*prediction, p, catalogue))
+    p.vague = list(dict.fromkeys(_base(t.text) for t in doc.tokens if not t.tag and _base(t.text) in EVALUATIVE))
     p.intent = _intent(doc)
     return p
+
+
+def _prediction_problem(phrase: str, kind: str, p: Parsed, catalogue: Catalogue) -> str:
+    """A can't for a prediction, with a question about past behaviour the data can answer."""
+    if kind != "purchase":
+        return (f"“{phrase}”: the data holds what customers did, not predictions; ask e.g. for customers who have "
+                "not bought anything in the last 60 days.")  # fmt: skip
+    products = [x for b in p.behaviours for x in b.products]
+    thing = products[0] if products else "a product"
+    has = {c for c in ("view", "add_to_cart", "purchase") if _has_concept(c, catalogue)}
+    if "add_to_cart" in has:
+        ask = f"customers who added {thing} to the cart in the last 30 days"
+    elif "view" in has:
+        ask = f"customers who viewed {thing} in the last 30 days"
+    else:
+        ask = f"customers who bought {thing} in the last 30 days"
+    if "purchase" in has and "bought" not in ask and products:
+        ask += " but never bought it"
+    return (f"“{phrase}”: the data records past events, not predictions, so it cannot tell who will buy. "
+            f"It can answer who showed interest lately, e.g. “{ask}”.")  # fmt: skip
+
+
+def _has_concept(concept: str, catalogue: Catalogue) -> bool:
+    words = CONCEPT_WORDS[concept]
+    return not catalogue.event_types or any(w in t.lower() for t in catalogue.event_types for w in words)
 
 
 def _numbers(p: Parsed) -> list[Mention]:
@@ -715,9 +756,8 @@ def _event_types(concept: str, catalogue: Catalogue, p: Parsed) -> list[str]:
     words = CONCEPT_WORDS[concept]
     found = [t for t in catalogue.event_types if any(w in t.lower() for w in words)]
     if not found:
-        p.problems.append(
-            f"The data has no {concept.replace('_', ' ')} events (event types: {', '.join(catalogue.event_types)})."
-        )
+        label = CONCEPT_LABELS.get(concept, f"{concept.replace('_', ' ')} events")
+        p.problems.append(f"The data has no {label} (event types: {', '.join(catalogue.event_types)}).")
     return found
 
 
@@ -818,7 +858,7 @@ def _intent(doc: nl.Doc) -> str | None:
     prev_end = -1
     for t in doc.tokens:
         word = _base(t.text)
-        if (t.tag and not t.keep) or (not t.keep and (word in STOP or re.fullmatch(r"[\d.,]+", word))):
+        if (t.tag and not t.keep) or (not t.keep and (word in STOP | EVALUATIVE or re.fullmatch(r"[\d.,]+", word))):
             continue
         if words and doc.text[prev_end : t.start] == "-":
             words[-1] += "-" + word

@@ -147,6 +147,110 @@ def test_activities_the_data_has_no_events_for_are_a_clear_cant(question, activi
     assert p.kind == "clarify" and f"no {activity} events" in p.message and "purchase" in p.message
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Can you find the right people?",
+        "Find good customers",
+        "Show me the ideal audience",
+        "I want the most relevant users",
+        "Who are the perfect customers?",
+        "find the right ones please",
+    ],
+)
+def test_customers_judged_but_not_described_are_a_question_back(question):
+    p = ask(question, SYNTH)
+    assert p.kind == "clarify" and "couldn't tell which customers" in p.message
+    assert "backpack" in p.message  # it lists what the data holds
+
+
+def test_evaluative_words_beside_real_conditions_are_not_the_intent():
+    assert segment("Find the right people in Germany", SYNTH) == AudienceQuery(crm=CRMFilter(countries=["DE"]))
+    assert segment("ideal customers for a hiking campaign", SYNTH).intent == "hiking"
+    assert segment("the best customers", SYNTH).order_by == "total_spent"  # "best customers" is an order
+
+
+@pytest.mark.parametrize(
+    ("question", "intent", "luxury"),
+    [
+        ("sporty customers", "sporty", None),
+        ("outdoor lovers", "outdoor", None),
+        ("luxury shoppers", "luxury", True),
+        ("fashion lovers", "fashion", None),
+        ("bargain hunters", "bargain hunters", False),
+        ("tech fans", "tech", None),
+    ],
+)
+def test_descriptive_one_word_intents_stay_segments(question, intent, luxury):
+    q = segment(question, SYNTH)
+    assert (q.intent, q.crm.likes_luxury, q.behaviours) == (intent, luxury, [])
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Customers who opened our last email",
+        "users who clicked the link in our newsletter",
+        "people who replied to the spring campaign email",
+        "email openers in Poland",
+        "customers who didn't open any of our emails",
+        "Customers who unsubscribed from our emails",
+        "newsletter clicks in the last 30 days",
+    ],
+)
+def test_email_engagement_the_data_has_no_events_for_is_a_clear_cant(question):
+    p = ask(question, SYNTH)
+    assert p.kind == "clarify" and "purchase" in p.message
+    assert "no e-mail engagement events" in p.message or "no subscription events" in p.message
+
+
+def test_email_engagement_maps_to_an_email_event_type_when_the_data_has_one():
+    cat = replace(SYNTH, event_types=(*SYNTH.event_types, "email_open"))
+    q = segment("Customers who opened our last email", cat)
+    assert q.behaviours == [Behaviour(event_types=["email_open"])] and q.intent is None
+
+
+def test_clicking_on_a_product_is_still_a_view():
+    q = segment("customers who clicked on jackets for the summer campaign", SYNTH)
+    assert q.behaviours == [Behaviour(event_types=VIEW, products=["jacket"])]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who will buy a tent next month?",
+        "Which customers are going to buy a tent?",
+        "customers likely to buy tents",
+        "who'll purchase a tent soon",
+        "Who buys a tent next month?",
+        "customers who will order tents in the next 30 days",
+        "likely buyers of tents",
+    ],
+)
+def test_future_purchases_are_a_cant_that_suggests_a_past_behaviour_question(question):
+    p = ask(question, SYNTH)
+    assert p.kind == "clarify" and "not predictions" in p.message and "cannot tell who will buy" in p.message
+    suggestion = p.message.split("e.g. “")[1].split("”")[0]
+    assert suggestion == "customers who added tent to the cart in the last 30 days but never bought it"
+    assert segment(suggestion, SYNTH).behaviours == [  # the suggestion is a question the planner answers
+        Behaviour(event_types=CART, products=["tent"], window=TimeWindow(last=30)),
+        Behaviour(event_types=PURCHASE, products=["tent"], negate=True),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("question", "behaviours"),
+    [
+        ("Customers who bought a tent last month", [Behaviour(event_types=PURCHASE, products=["tent"],
+                                                             window=TimeWindow(last=1, unit="months"))]),
+        ("tent buyers for next month's campaign", [Behaviour(event_types=PURCHASE, products=["tent"])]),
+        ("customers who bought tents, to email them next week", [Behaviour(event_types=PURCHASE, products=["tent"])]),
+    ],
+)  # fmt: skip
+def test_past_purchases_beside_a_future_date_are_not_predictions(question, behaviours):
+    assert segment(question, SYNTH).behaviours == behaviours
+
+
 # ---------------------------------------------------------------------------- windows outside the data
 
 DATED = replace(SYNTH, data_min=datetime(2025, 9, 20, 8, 0), data_max=datetime(2026, 3, 14, 18, 0))  # today: 03-15
