@@ -39,7 +39,7 @@ class Case:
     turns: tuple[str, ...]
     kind: str  # the Result kind expected for the last turn
     gold: Callable[[Data], Gold]
-    held_out: bool = False  # written after the planner was improved on the others; never tuned on
+    held_out: bool = False  # written after the planner was improved on the others; 3 fixed on since (2026-11-24)
 
     @property
     def question(self) -> str:
