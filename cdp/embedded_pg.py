@@ -49,12 +49,14 @@ def embedded_url(pg_dir: Path) -> str:
 
 
 def shared_buffers_mb() -> int:
-    """A quarter of the machine's memory, between initdb's 128 MB and 1 GB."""
+    """A quarter of the machine's memory, between initdb's 128 MB and 512 MB: room for the gate's
+    customer_facts (~240 MB at 1 M customers) and the hot part of the gate index, while PostgreSQL
+    stays under 2 GB during a 1 M-customer ingestion (2.2 GB measured with 1 GB)."""
     try:
         total_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
     except (ValueError, OSError, AttributeError):  # pragma: no cover - not Linux/macOS
         return 128
-    return max(128, min(1024, total_mb // 4))
+    return max(128, min(512, total_mb // 4))
 
 
 def _tune(server, fresh: bool) -> None:
