@@ -44,9 +44,8 @@ class Embedder:
         """Vectors of `texts`; `threads` torch threads for this call (default: one per core)."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        model = self._model
         _torch_threads(threads or BATCH_THREADS)
-        vectors = model.encode(
+        vectors = self._model.encode(
             list(texts),
             batch_size=self.batch_size,
             normalize_embeddings=True,

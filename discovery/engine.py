@@ -86,8 +86,9 @@ class DiscoveryEngine:
 
     # -- SQL ---------------------------------------------------------------------------------
     def _run(self, compiled: c.CompiledSQL, recipe: list[str]) -> list[sa.Row]:
-        recipe.append(compiled.display())
-        log.info("sql: %s", compiled.display()[:2000])
+        shown = compiled.display()
+        recipe.append(shown)
+        log.info("sql: %s", shown[:2000])
         with read_only(
             self.engine, timeout_ms=self.settings.sql_statement_timeout_ms, work_mem_mb=self.settings.sql_work_mem_mb
         ) as conn:
@@ -127,8 +128,9 @@ class DiscoveryEngine:
             t1 = time.perf_counter()
             qv = self.embedder.embed_one(q.intent)
             tokens = self.embedder.count_tokens([q.intent])
-            if gate.everyone:  # Qdrant's own exact top-k, unrestricted
-                ranked, scores = self.rank([], qv, top=q.limit, everyone=True)
+            if gate.everyone:  # the closest profiles over everyone: no gate to restrict to
+                scores = self.top(qv, max(q.limit * 2, q.limit + 10))
+                ranked = by_score(scores)
                 funnel.after_semantic = funnel.after_gate
             elif gate.ids is not None:
                 ranked, scores = self.rank(gate.ids, qv, top=q.limit)
@@ -194,7 +196,7 @@ class DiscoveryEngine:
         k = self.candidates_for(size, q.limit)
         while True:
             scores = self.top(qv, k)
-            order = sorted(scores, key=lambda i: (-scores[i], i))
+            order = by_score(scores)
             passing = self.check(q, now, sql_where, order, recipe)
             ranked = [i for i in order if i in passing]
             if len(ranked) >= q.limit or len(scores) < k:
@@ -212,17 +214,11 @@ class DiscoveryEngine:
         res = self.qdrant.query_points(self.settings.qdrant_collection, query=qv.tolist(), limit=k)
         return {int(p.id): float(p.score) for p in res.points}
 
-    def rank(
-        self, ids: list[int], qv: np.ndarray, top: int, everyone: bool = False
-    ) -> tuple[list[int], dict[int, float]]:
-        """Rank exactly the gate's customers by cosine similarity to the intent's vector `qv`
-        (when the gate is every customer, Qdrant's unrestricted top-k is the same ranking)."""
+    def rank(self, ids: list[int], qv: np.ndarray, top: int) -> tuple[list[int], dict[int, float]]:
+        """Rank exactly the gate's customers by cosine similarity to the intent's vector `qv`."""
         alias = self.settings.qdrant_collection
         scores: dict[int, float] = {}
-        if everyone:
-            res = self.qdrant.query_points(alias, query=qv.tolist(), limit=max(top * 2, top + 10))
-            scores = {int(p.id): float(p.score) for p in res.points}
-        elif (matrix := self._vector_matrix()) is not None:
+        if (matrix := self._vector_matrix()) is not None:
             scores = matrix.scores(ids, qv)
         elif len(ids) <= EXACT_RANK_MAX:
             for i in range(0, len(ids), _FETCH_CHUNK):
@@ -240,8 +236,7 @@ class DiscoveryEngine:
                 limit=max(top * 5, 100),
             )
             scores = {int(p.id): float(p.score) for p in res.points}
-        ranked = sorted(scores, key=lambda k: (-scores[k], k))
-        return ranked, scores
+        return by_score(scores), scores
 
     def warm_up(self) -> None:
         self._vector_matrix()
@@ -359,6 +354,11 @@ class DiscoveryEngine:
         log.info("sql: %s", recipe[-1][:2000])
         sql.extend(recipe)
         return Table(cols, rows, sql)
+
+
+def by_score(scores: dict[int, float]) -> list[int]:
+    """Ids by descending similarity, ties by id (a stable order for equal profiles)."""
+    return sorted(scores, key=lambda k: (-scores[k], k))
 
 
 _WORD = re.compile(r"[a-z0-9]+")

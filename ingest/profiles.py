@@ -32,6 +32,11 @@ def _weights_values(settings: Settings) -> tuple[str, dict]:
     return "VALUES " + ", ".join(rows), params
 
 
+# Shared with the gate's customer_facts (ingest/facts.py), which must agree with the profiles.
+LIKES_LUXURY_SQL = "c.total_spent > :luxury"  # :luxury = Settings.luxury_threshold
+PURCHASE_TYPE = "purchase"
+
+
 def build_core(engine: Engine, settings: Settings) -> None:
     """profile_core: one row per valid customer with its behavioural features.
 
@@ -67,15 +72,15 @@ def build_core(engine: Engine, settings: Settings) -> None:
         )
         conn.execute(
             sa.text(
-                """
+                f"""
             CREATE UNLOGGED TABLE profile_core AS
             SELECT c.customer_id,
-                   COALESCE(p.interests, '{}') AS interests,
-                   COALESCE(k.preferred_colors, '{}') AS preferred_colors,
-                   c.total_spent > :luxury AS likes_luxury,
-                   COALESCE(p.product_scores, '{}'::jsonb) AS product_scores,
-                   COALESCE(k.color_scores, '{}'::jsonb) AS color_scores,
-                   COALESCE(t.event_counts, '{}'::jsonb) AS event_counts,
+                   COALESCE(p.interests, '{{}}') AS interests,
+                   COALESCE(k.preferred_colors, '{{}}') AS preferred_colors,
+                   {LIKES_LUXURY_SQL} AS likes_luxury,
+                   COALESCE(p.product_scores, '{{}}'::jsonb) AS product_scores,
+                   COALESCE(k.color_scores, '{{}}'::jsonb) AS color_scores,
+                   COALESCE(t.event_counts, '{{}}'::jsonb) AS event_counts,
                    COALESCE(t.purchases, 0) AS purchases,
                    COALESCE(t.events, 0) AS events,
                    t.last_activity
@@ -95,7 +100,7 @@ def build_core(engine: Engine, settings: Settings) -> None:
             LEFT JOIN (
                 SELECT customer_id,
                        jsonb_object_agg(event_type, n) AS event_counts,
-                       sum(n) FILTER (WHERE event_type = 'purchase') AS purchases,
+                       sum(n) FILTER (WHERE event_type = '{PURCHASE_TYPE}') AS purchases,
                        sum(n) AS events,
                        max(last_ts) AS last_activity
                 FROM facet_type GROUP BY customer_id
