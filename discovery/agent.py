@@ -34,7 +34,7 @@ from llama_index.core.tools import FunctionTool
 
 from cdp.settings import Settings
 from discovery.engine import DiscoveryEngine, Segment, Table
-from discovery.query import AudienceQuery, Behaviour, CRMFilter, TimeWindow
+from discovery.query import AudienceQuery, Behaviour, CRMFilter, OrderBy, TimeWindow
 from discovery.usage import MeteredOpenRouter
 
 log = logging.getLogger(__name__)
@@ -111,7 +111,7 @@ class ToolBox:
         favorite_colors: list[str] | None = None,
         likes_luxury: bool | None = None,
         intent: str | None = None,
-        order_by: Literal["relevance", "total_spent", "recent_activity", "purchases", "age", "age_desc"] = "relevance",
+        order_by: OrderBy = "relevance",
         limit: int = 20,
         sql_where: str | None = None,
     ) -> str:

@@ -483,8 +483,6 @@ def vocab_index(catalogue: Catalogue) -> VocabIndex:
         record = _resolve_country(country)
         code = record.alpha_2 if record is not None else country.upper()  # type: ignore[attr-defined]
         codes[code] = country
-        if code == "GB":
-            codes["UK"] = country
     for color in (*catalogue.colors, *catalogue.favorite_colors):
         keys[compact(color)] = ("color", color)
     for product in catalogue.products:
@@ -642,7 +640,7 @@ LIMIT_RE = _rx(
     r"\b(?P<n2>" + NUM + r")\s+(?:of\s+them|" + PEOPLE + r"|(?=(?:oldest|youngest|best|biggest|newest|latest|"
     r"most\s+\w+|top|highest[\s-]spending)\s+" + PEOPLE + r"\b))",
     r"\b(?:just|only|limit(?:\s+(?:it|them|that))?(?:\s+to)?|give\s+me|show\s+me|show|list|get|return|pick|select|"
-    r"find|at\s+most|up\s+to|max(?:imum)?)\s+(?P<n3>" + NUM + r")\b",
+    r"find)\s+(?P<n3>" + NUM + r")\b",  # "at most / up to N" are comparisons (find_comparisons) first
 )
 EXPLAIN_RE = _rx(r"\b(?:why|explain|how\s+come)\b[^0-9?]*?(?:#\s*)?(?P<id>\d+)\b(?:\s+(?:in(?:cluded)?|there|here))?")
 JSON_RE = _rx(r"\b(?:(?:show|give|send|export|return|print|output|get)\s+(?:me\s+)?(?:them|it|this|that|those|these|"

@@ -43,7 +43,7 @@ Rules (the text helpers are in discovery.nl_parse):
   and filler ("find", "customers", "campaign", ...), in order; None if nothing is left.
 - Ordering/limit: "top 20", "first 10", "20 customers", "just 5" -> limit (default 20, max
   1000); "best customers"/"top spenders"/"sorted by spend" -> total_spent; "most recent"
-  -> recent_activity; "most purchases"/"bought the most" -> purchases; oldest/youngest -> age.
+  -> recent_activity; "most purchases"/"bought the most" -> purchases; youngest -> age, oldest -> age_desc.
 - Analytics: "how many", "number of", "count", "average/total/highest spend|age|price",
   "by country/color/product/age/month", "top 5 products", "which country has the most",
   "most popular colors" -> AnalyticsQuery over the audience built from the same conditions
@@ -78,13 +78,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
-
-from dateutil.relativedelta import relativedelta
 
 from discovery import nl_parse as nl
 from discovery.catalogue import Catalogue
+from discovery.compile import window_bounds
 from discovery.nl_parse import Analytics, Mention
 from discovery.query import AnalyticsQuery, AudienceQuery, Behaviour, CRMFilter, TimeWindow
 
@@ -198,6 +197,7 @@ EVALUATIVE = nl.word_set(
     awesome amazing best interesting valuable important key main target targeted promising qualified worthwhile
     useful strong solid decent real specific particular certain quality"""
 )
+NOT_INTENT = STOP | EVALUATIVE  # words that never describe a customer
 
 
 @dataclass
@@ -292,8 +292,11 @@ def _outside_the_data(q: AudienceQuery, catalogue: Catalogue, today: date | None
         if b.negate or b.window is None:
             continue
         w = b.window
-        since, until = (today - relativedelta(**{w.unit: w.last}), today) if w.last is not None else (w.start, w.end)
-        if (until is not None and until < first) or (since is not None and since > last):
+        now = datetime.combine(today, time.min)
+        since, until = window_bounds(w, now)  # [since, until), as the SQL will read it
+        if w.last is not None:
+            until = now + timedelta(days=1)  # a relative window runs up to today, inclusive
+        if (until is not None and until.date() <= first) or (since is not None and since.date() > last):
             return (f"There are no events {w.describe()}: the data holds events from {first} to {last}. "
                     "Ask about a period inside that range.")  # fmt: skip
     return None
@@ -609,10 +612,11 @@ def _walk(ms: list[Mention], p: Parsed, catalogue: Catalogue) -> None:
     for clause in bare:  # "customers who purchased", "bought something red", "no purchases lately"
         b = Behaviour(event_types=_event_types(clause.value, catalogue, p), negate=clause.neg)
         earlier = [x for pos, x, _ in made if pos < clause.start and x.products]
-        if earlier and _refers_back(doc, clause, earlier):  # "viewed tents but never bought (one)"
-            b.products, b.colors = list(earlier[-1].products), list(earlier[-1].colors)
-        elif not earlier and _refers_back(doc, clause, earlier):  # a follow-up: "but never bought one"
-            p.back_refs.add(id(b))
+        if _refers_back(doc, clause):
+            if earlier:  # "viewed tents but never bought (one)"
+                b.products, b.colors = list(earlier[-1].products), list(earlier[-1].colors)
+            else:  # a follow-up: "but never bought one"
+                p.back_refs.add(id(b))
         by_clause[id(clause)] = [b]
         made.append((clause.start, b, False))
     _free_colors(ms, clauses, by_clause, p)
@@ -623,7 +627,7 @@ def _walk(ms: list[Mention], p: Parsed, catalogue: Catalogue) -> None:
     p.verbless = [v for _, _, v in made]
 
 
-def _refers_back(doc: nl.Doc, verb: Mention, earlier: list[Behaviour]) -> bool:
+def _refers_back(doc: nl.Doc, verb: Mention) -> bool:
     """A verb without an object that refers to the products just said: "bought them", "but never bought"."""
     nxt = doc.words_after(verb.end, 1)
     if nxt and nxt[0] in ("them", "it", "those", "these", "one", "ones"):
@@ -858,7 +862,7 @@ def _intent(doc: nl.Doc) -> str | None:
     prev_end = -1
     for t in doc.tokens:
         word = _base(t.text)
-        if (t.tag and not t.keep) or (not t.keep and (word in STOP | EVALUATIVE or re.fullmatch(r"[\d.,]+", word))):
+        if (t.tag and not t.keep) or (not t.keep and (word in NOT_INTENT or re.fullmatch(r"[\d.,]+", word))):
             continue
         if words and doc.text[prev_end : t.start] == "-":
             words[-1] += "-" + word
