@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import gc
 import os
-import shutil
-import tempfile
 import time
 from collections import Counter
-from datetime import datetime
-from pathlib import Path
+
+from bench.stats import percentile
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -33,11 +31,6 @@ QUESTIONS = (
     "customers interested in hiking and outdoor",
     "customers who viewed handbags in the last 3 months",
 )
-
-
-def _pct(values: list[float], q: float) -> float:
-    s = sorted(values)
-    return s[min(len(s) - 1, max(0, round(q / 100 * (len(s) - 1))))]
 
 
 def _one_burst(bot, fake, n: int, tag: str, users: list[str]) -> dict:
@@ -90,37 +83,22 @@ def _growth(first: Counter, last: Counter, top: int = 8) -> str:
     return ", ".join(f"{k} +{n:,}" for k, n in diff.most_common(top)) or "none"
 
 
-def _stop_embedded_postgres(pg_dir: Path) -> None:
-    """Stop this run's embedded PostgreSQL before its folder is removed (otherwise the server outlives us:
-    its atexit `pg_ctl stop` finds no data directory). cdp has no public stop function yet."""
-    from cdp import embedded_pg
-
-    with embedded_pg._lock:
-        server = embedded_pg._servers.pop(pg_dir.expanduser().resolve(), None)
-    if server is not None:
-        server.cleanup()  # type: ignore[attr-defined]
-
-
 def burst(n: int = 50, *, customers: int = 1000, events_per_customer: float = 10, bursts: int = 3) -> str:
     """Run `bursts` bursts of `n` commands; return a Markdown summary."""
     import psutil
 
     import ingest
+    from bench.ingest_bench import sample
+    from bench.stores import temp_stores
     from bot.app import bot_context, warm_up
-    from cdp.db import dispose_engines
-    from cdp.settings import Settings
-    from cdp.vectors import close_qdrant
-    from ingest.sample import generate
     from tests.bot.harness import running_bot
     from tests.fakes.slack_server import FakeSlackServer
 
-    tmp = Path(tempfile.mkdtemp(prefix="bot-burst-"))
     proc = psutil.Process()
-    settings = Settings(_env_file=None, data_dir=tmp / "data", openrouter_api_key=None, ingest_cron="off")
-    try:
-        files = generate(tmp / "sample", customers, events_per_customer, seed=11, end=datetime(2026, 11, 1))
+    crm, events, _ = sample(customers, events_per_customer, seed=11)
+    with temp_stores("bot-burst-", openrouter_api_key=None, ingest_cron="off") as settings:
         t = time.perf_counter()
-        ingest.run(settings, files.crm, files.events)
+        ingest.run(settings, crm, events)
         ingest_s = time.perf_counter() - t
         users = [f"U{i:03d}" for i in range(max(1, n // 2))]
         rows = []
@@ -142,11 +120,6 @@ def burst(n: int = 50, *, customers: int = 1000, events_per_customer: float = 10
                     r["types"] = _type_counts()
                     rows.append(r)
             fake.assert_all_messages_valid()
-    finally:
-        close_qdrant()
-        dispose_engines()
-        _stop_embedded_postgres(settings.pg_dir)
-        shutil.rmtree(tmp, ignore_errors=True)
 
     ms = 1000
     lines = [
@@ -160,8 +133,8 @@ def burst(n: int = 50, *, customers: int = 1000, events_per_customer: float = 10
     ]
     for i, r in enumerate(rows, 1):
         lines.append(
-            f"| {i} | {_pct(r['ack'], 50) * ms:.0f} ms | {_pct(r['ack'], 99) * ms:.0f} ms | "
-            f"{_pct(r['first'], 99) * ms:.0f} ms | {r['all_answered_s']:.1f} s | {r['answered']}/{n} | {r['errors']} | "
+            f"| {i} | {percentile(r['ack'], 0.5) * ms:.0f} ms | {percentile(r['ack'], 0.99) * ms:.0f} ms | "
+            f"{percentile(r['first'], 0.99) * ms:.0f} ms | {r['all_answered_s']:.1f} s | {r['answered']}/{n} | {r['errors']} | "
             f"{r['rss_mb']:.0f} MB | {r['objects']:,} |"
         )
     if len(rows) > 1:

@@ -13,18 +13,19 @@ python -m bench gate --customers 1000000 --events-per-customer 20 [--keep DIR]
 from __future__ import annotations
 
 import contextlib
-import shutil
 import statistics
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import sqlalchemy as sa
 
+from bench.ingest_bench import SAMPLE_END as NOW
 from bench.ingest_bench import sample
-from bench.tools_bench import NOW, _pct
-from cdp.db import dispose_engines, get_engine, read_only
+from bench.stats import percentile
+from bench.stores import temp_stores
+from bench.tools_bench import QUESTIONS
+from cdp.db import get_engine, read_only
 from cdp.schema import ensure_schema
 from cdp.settings import Settings
 from discovery import compile as c
@@ -37,30 +38,22 @@ from ingest.pipeline import index_and_facts, ingestion_lock
 from ingest.progress import Progress
 from ingest.swap import swap
 
-# (label, query): the demo's example questions, windows, repeats, never-did, CRM-only, combinations.
+# (label, query): the demo's example questions, windows, repeats, never-did, CRM-only, combinations;
+# all but the two combinations are tools_bench's questions.
 GATE_QUERIES = [
-    ("bought red socks in the last 6 months, likes luxury",
-     AudienceQuery(behaviours=[Behaviour(event_types=["purchase"], products=["socks"], colors=["red"], window=TimeWindow(last=6, unit="months"))], crm=CRMFilter(likes_luxury=True), intent="luxury")),
-    ("DE, favourite blue, spent > 500",
-     AudienceQuery(crm=CRMFilter(countries=["DE"], favorite_colors=["blue"], min_spent=500), intent="blue")),
-    ("any event on jacket and any on shoes",
-     AudienceQuery(behaviours=[Behaviour(products=["jacket"]), Behaviour(products=["shoes"])])),
-    ("PL, likes luxury",
-     AudienceQuery(crm=CRMFilter(countries=["PL"], likes_luxury=True), intent="luxury high-end fashion")),
-    ("bought socks, likes luxury",
-     AudienceQuery(behaviours=[Behaviour(event_types=["purchase"], products=["socks"])], crm=CRMFilter(likes_luxury=True), intent="high-end lifestyle")),
-    ("viewed anything in the last 30 days",
-     AudienceQuery(behaviours=[Behaviour(event_types=["view"], window=TimeWindow(last=30))], intent="outdoor hiking")),
-    ("3+ purchases",
-     AudienceQuery(behaviours=[Behaviour(event_types=["purchase"], min_events=3)], intent="bargain hunters")),
+    ("bought red socks in the last 6 months, likes luxury", QUESTIONS[0]),
+    ("DE, favourite blue, spent > 500", QUESTIONS[1]),
+    ("any event on jacket and any on shoes", QUESTIONS[2]),
+    ("PL, likes luxury", QUESTIONS[3]),
+    ("bought socks, likes luxury", QUESTIONS[5]),
+    ("viewed anything in the last 30 days", QUESTIONS[6]),
+    ("3+ purchases", QUESTIONS[7]),
     ("carted a watch in 30 days, never bought one",
      AudienceQuery(behaviours=[Behaviour(event_types=["add_to_cart"], products=["watch"], window=TimeWindow(last=30)), Behaviour(event_types=["purchase"], products=["watch"], negate=True)], intent="luxury")),
     ("bought a handbag 2+ times in 90 days, DE or AT, age 25-44",
      AudienceQuery(behaviours=[Behaviour(event_types=["purchase"], products=["handbag"], window=TimeWindow(last=90), min_events=2)], crm=CRMFilter(countries=["DE", "AT"], min_age=25, max_age=44))),
-    ("age 25-34",
-     AudienceQuery(crm=CRMFilter(min_age=25, max_age=34), intent="sporty sneakers")),
-    ("intent only (gate = everyone)",
-     AudienceQuery(intent="luxury watches and handbags")),
+    ("age 25-34", QUESTIONS[8]),
+    ("intent only (gate = everyone)", QUESTIONS[9]),
 ]  # fmt: skip
 
 
@@ -146,16 +139,26 @@ def explain(de: DiscoveryEngine, q: AudienceQuery, analyze_only: bool = False) -
     return "\n".join(lines)
 
 
-def one_pass(settings: Settings) -> tuple[str, float]:
+def _gate_engine(settings: Settings) -> DiscoveryEngine:
     engine = get_engine(settings)
-    de = DiscoveryEngine(settings, engine, None, None, load_catalogue(engine))
+    return DiscoveryEngine(settings, engine, None, None, load_catalogue(engine))  # the gate needs no vectors
+
+
+def _each_once(de: DiscoveryEngine) -> list[float]:
+    """Every gate query once, a failed one (statement timeout) included: the milliseconds of each."""
     ms = []
-    t0 = time.perf_counter()
     for _, q in GATE_QUERIES:
         t = time.perf_counter()
         with contextlib.suppress(sa.exc.OperationalError):
             gate_ids(de, q)
         ms.append((time.perf_counter() - t) * 1000)
+    return ms
+
+
+def one_pass(settings: Settings) -> tuple[str, float]:
+    de = _gate_engine(settings)
+    t0 = time.perf_counter()
+    ms = _each_once(de)
     text = (
         f"one pass right after the swap, before any VACUUM: median {statistics.median(ms):.0f} ms, max {max(ms):.0f} ms"
     )
@@ -163,11 +166,8 @@ def one_pass(settings: Settings) -> tuple[str, float]:
 
 
 def measure(settings: Settings, repeats: int) -> tuple[list[dict], list[float], str]:
-    engine = get_engine(settings)
-    de = DiscoveryEngine(settings, engine, None, None, load_catalogue(engine))  # the gate needs no vectors
-    for _, q in GATE_QUERIES:  # warm: caches and plans
-        with contextlib.suppress(sa.exc.OperationalError):
-            gate_ids(de, q)
+    de = _gate_engine(settings)
+    _each_once(de)  # warm: caches and plans
     per = [{"label": label, "ms": [], "gate": 0, "timeouts": 0} for label, _ in GATE_QUERIES]
     lat: list[float] = []
     for _ in range(repeats):
@@ -201,20 +201,11 @@ def _server_settings(settings: Settings) -> str:
     return f"PostgreSQL {ver}, " + ", ".join(vals)
 
 
-def _stop_embedded(pg_dir: Path) -> None:
-    from cdp import embedded_pg
-
-    server = embedded_pg._servers.pop(pg_dir.resolve(), None)
-    if server is not None:
-        server.cleanup()
-
-
 def gate(customers: int, per: float, repeats: int = 5, keep: Path | None = None) -> str:
     crm, events, n_events = sample(customers, per)
-    data = keep or Path(tempfile.mkdtemp(prefix="bench-gate-"))
-    settings = Settings(_env_file=None, data_dir=data)
-    marker = data / f".gate_built_{customers}_{per:g}"
-    try:
+    with temp_stores("bench-gate-", keep=keep) as settings:
+        data = keep or settings.data_dir
+        marker = data / f".gate_built_{customers}_{per:g}"
         if marker.exists():
             build = "reused the database built earlier in " + str(data)
         else:
@@ -230,11 +221,6 @@ def gate(customers: int, per: float, repeats: int = 5, keep: Path | None = None)
             build = f"build {time.perf_counter() - t0 - fresh[1]:.0f} s ({stages}); {fresh[0]}"
         per_q, lat, plan = measure(settings, repeats)
         server = _server_settings(settings)
-    finally:
-        dispose_engines()
-        if keep is None:
-            _stop_embedded(settings.pg_dir)
-            shutil.rmtree(data, ignore_errors=True)
     rows = [
         "| query | gate size | p50 | max | server: gate statement (EXPLAIN ANALYZE) |",
         "|---|---|---|---|---|",
@@ -246,8 +232,8 @@ def gate(customers: int, per: float, repeats: int = 5, keep: Path | None = None)
     ]
     return (
         f"- {customers:,} customers / {n_events:,} events; {build}; {server}\n"
-        f"- gate over {len(GATE_QUERIES)} queries × {repeats} (warm): **p50 {_pct(lat, 0.5):.0f} ms, "
-        f"p95 {_pct(lat, 0.95):.0f} ms**, max {max(lat):.0f} ms; statement timeout {settings.sql_statement_timeout_ms:,} ms, "
+        f"- gate over {len(GATE_QUERIES)} queries × {repeats} (warm): **p50 {percentile(lat, 0.5):.0f} ms, "
+        f"p95 {percentile(lat, 0.95):.0f} ms**, max {max(lat):.0f} ms; statement timeout {settings.sql_statement_timeout_ms:,} ms, "
         f"{sum(r['timeouts'] for r in per_q)} timed out\n\n" + "\n".join(rows) + "\n\n"
         f"EXPLAIN (ANALYZE, BUFFERS) of the slowest (by median):\n\n```\n{plan}\n```\n"
     )

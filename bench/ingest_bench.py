@@ -10,47 +10,39 @@ python -m bench ingest-scale --customers 1000000 --events-per-customer 20
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from bench.memory import PeakMemory
+from bench.stores import temp_stores
 from cdp.db import get_engine
 from cdp.embedder import get_embedder
-from cdp.settings import Settings
 from ingest.files import file_digest
 from ingest.pipeline import run
 from ingest.progress import Progress
 from ingest.sample import generate
 
 OUT = Path(__file__).parent / "out"
+SAMPLE_END = datetime(2026, 11, 1)  # where the generated samples end: "the last 30 days" are their last 30 days
 
 
 def sample(customers: int, per: float, seed: int = 42):
-    from datetime import datetime
-
     d = OUT / f"sample_{customers}_{per:g}_{seed}"
     marker = d / ".done"
     if not marker.exists():
         t0 = time.perf_counter()
-        files = generate(d, customers, per, seed=seed, end=datetime(2026, 11, 1))
+        files = generate(d, customers, per, seed=seed, end=SAMPLE_END)
         marker.write_text(str(files.events_count))
         print(f"generated {customers} customers / {files.events_count} events in {time.perf_counter() - t0:.1f}s")
     return d / "crm_customers.csv", d / "clickstream_events.csv", int(marker.read_text())
 
 
-def _settings(tmp: Path) -> Settings:
-    return Settings(_env_file=None, data_dir=tmp)
-
-
 def build(customers: int, per: float) -> str:
     crm, events, n_events = sample(customers, per)
-    tmp = Path(tempfile.mkdtemp(prefix="bench-build-"))
-    try:
-        settings = _settings(tmp)
+    with temp_stores("bench-build-") as settings:
         _ = get_embedder(settings.embedding_model).dim  # load the model outside the timing
         t0 = time.perf_counter()
         record = run(settings, crm, events, progress=Progress(False))
@@ -66,13 +58,6 @@ def build(customers: int, per: float) -> str:
         t2 = time.perf_counter()
         emb.embed(all_texts)
         alone_all = time.perf_counter() - t2
-    finally:
-        from cdp.db import dispose_engines
-        from cdp.vectors import close_qdrant
-
-        close_qdrant()
-        dispose_engines()
-        shutil.rmtree(tmp, ignore_errors=True)
     stages = ", ".join(f"{k} {v:.2f}s" for k, v in record["stage_seconds"].items())
     return (
         f"- full build of {customers:,} customers / {n_events:,} events: **{wall:.1f} s** wall "
@@ -85,9 +70,7 @@ def build(customers: int, per: float) -> str:
 
 def scale(customers: int, per: float) -> str:
     crm, events, n_events = sample(customers, per)
-    tmp = Path(tempfile.mkdtemp(prefix="bench-scale-"))
-    try:
-        settings = _settings(tmp)
+    with temp_stores("bench-scale-") as settings:
         get_engine(settings)  # start the embedded server outside the timing
         with PeakMemory() as mem:
             t0 = time.perf_counter()
@@ -97,11 +80,6 @@ def scale(customers: int, per: float) -> str:
         file_digest(crm)
         file_digest(events)
         hash_s = time.perf_counter() - t1
-    finally:
-        from cdp.db import dispose_engines
-
-        dispose_engines()
-        shutil.rmtree(tmp, ignore_errors=True)
     stages = ", ".join(f"{k} {v:.1f}s" for k, v in record["stage_seconds"].items())
     size = (crm.stat().st_size + events.stat().st_size) / 1e9
     return (

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -71,9 +69,7 @@ def kind_of(body: dict) -> str:
         return "text-to-SQL (NLSQL)"
     if "SQL Response" in first or "SQL Response" in _text(msgs[-1].get("content")):
         return "SQL synthesis (NLSQL)"
-    if "Context information is below" in first or any(
-        "Context information is below" in _text(m.get("content")) for m in msgs
-    ):
+    if any("Context information is below" in _text(m.get("content")) for m in msgs):
         return "vector synthesis"
     if "Write one PostgreSQL SELECT" in first:
         return "text-to-SQL (ours)"
@@ -156,7 +152,7 @@ class Row:
     sides: dict[str, Tally]  # "ours" and each original design
 
 
-def run_scenarios(settings, scenarios: list[Scenario], server, designs=tuple(DESIGNS)) -> list[Row]:
+def run_scenarios(settings, scenarios: list[Scenario], server) -> list[Row]:
     """Every side over `scenarios` against `server` (a started FakeLLMServer); the stores are loaded."""
     from discovery.agent import make_llm
     from discovery.service import Conversation, Discovery
@@ -177,18 +173,18 @@ def run_scenarios(settings, scenarios: list[Scenario], server, designs=tuple(DES
         return tally(enc, server.requests[start:], replies), value
 
     rows: list[Row] = []
-    conv, turns = Conversation(), {d: [] for d in designs}
+    conv, turns = Conversation(), {d: [] for d in DESIGNS}
     try:
         for s in scenarios:
             if not s.follow_up:
-                conv, turns = Conversation(), {d: [] for d in designs}
+                conv, turns = Conversation(), {d: [] for d in DESIGNS}
             row = Row(s.question, {})
             t, result = played(script(s.ours, None), partial(disc.answer, now=NOW), s.question, conv)
             if result.mode != "agent":
                 raise RuntimeError(f"our agent did not answer {s.question!r}: {result.mode_reason}")
             t.usage_prompt, t.usage_calls = result.usage.llm_prompt_tokens, result.usage.llm_calls
             row.sides["ours"] = t
-            for d in designs:
+            for d in DESIGNS:
                 llm = make_llm(llm_settings, timeout_s=60)  # a fresh metered client per question, as ours
                 agent = DESIGNS[d](llm_settings, disc.qdrant, disc.embedder, llm, reader)
                 t, answer = played(script(s.original[d], s.answer), ask, agent, s.question, turns[d])
@@ -248,17 +244,12 @@ def report(rows: list[Row], enc) -> str:
 
 
 def llm_calls() -> str:
-    from bench.gate_bench import _stop_embedded
-    from cdp.db import dispose_engines
-    from cdp.settings import Settings
-    from cdp.vectors import close_qdrant
+    from bench.stores import temp_stores
     from ingest.pipeline import run
     from ingest.progress import Progress
     from tests.fakes.llm_server import FakeLLMServer
 
-    tmp = Path(tempfile.mkdtemp(prefix="bench-llm-"))
-    settings = Settings(_env_file=None, data_dir=tmp, openrouter_api_key=None)
-    try:
+    with temp_stores("bench-llm-", openrouter_api_key=None) as settings:
         t0 = time.perf_counter()
         run(settings, SEED / "crm_customers.csv", SEED / "clickstream_events.csv", progress=Progress(False))
         build = time.perf_counter() - t0
@@ -266,11 +257,6 @@ def llm_calls() -> str:
         with FakeLLMServer() as server:
             rows = run_scenarios(settings, SCENARIOS, server)
         asked = time.perf_counter() - t1
-    finally:
-        close_qdrant()
-        dispose_engines()
-        _stop_embedded(settings.pg_dir)
-        shutil.rmtree(tmp, ignore_errors=True)
     return (
         f"- the original demo's data (500 customers / 5,000 events) ingested in {build:.0f} s; {len(rows)} questions "
         f"on {1 + len(DESIGNS)} sides in {asked:.1f} s; tokenizer tiktoken cl100k_base\n\n" + report(rows, tokenizer())

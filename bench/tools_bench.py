@@ -8,20 +8,17 @@ python -m bench tools --customers 20000 --events-per-customer 10
 
 from __future__ import annotations
 
-import shutil
 import statistics
-import tempfile
 import time
-from datetime import datetime
-from pathlib import Path
 
 from qdrant_client import models
 
-from bench.ingest_bench import sample
-from cdp.db import dispose_engines, get_engine
+from bench.ingest_bench import SAMPLE_END, sample
+from bench.stats import percentile
+from bench.stores import temp_stores
+from cdp.db import get_engine
 from cdp.embedder import get_embedder
-from cdp.settings import Settings
-from cdp.vectors import close_qdrant, get_qdrant
+from cdp.vectors import get_qdrant
 from discovery.catalogue import load_catalogue
 from discovery.engine import DiscoveryEngine
 from discovery.query import AudienceQuery, Behaviour, CRMFilter, TimeWindow
@@ -29,7 +26,6 @@ from discovery.service import Discovery
 from ingest.pipeline import run
 from ingest.progress import Progress
 
-NOW = datetime(2026, 11, 1)
 QUESTIONS = [
     AudienceQuery(behaviours=[Behaviour(event_types=["purchase"], products=["socks"], colors=["red"], window=TimeWindow(last=6, unit="months"))], crm=CRMFilter(likes_luxury=True), intent="luxury"),
     AudienceQuery(crm=CRMFilter(countries=["DE"], favorite_colors=["blue"], min_spent=500), intent="blue"),
@@ -44,16 +40,9 @@ QUESTIONS = [
 ]  # fmt: skip
 
 
-def _pct(xs: list[float], p: float) -> float:
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(p * (len(xs) - 1))))]
-
-
 def tools(customers: int, per: float, repeats: int = 5) -> str:
     crm, events, n_events = sample(customers, per)
-    tmp = Path(tempfile.mkdtemp(prefix="bench-tools-"))
-    try:
-        settings = Settings(_env_file=None, data_dir=tmp)
+    with temp_stores("bench-tools-") as settings:
         t0 = time.perf_counter()
         run(settings, crm, events, progress=Progress(False))
         build = time.perf_counter() - t0
@@ -65,21 +54,23 @@ def tools(customers: int, per: float, repeats: int = 5) -> str:
         Discovery(settings, engine, client, emb).warm_up()  # as python -m bot does before it connects
         matrix_s = time.perf_counter() - t
         matrix = de._vector_matrix()
-        de.hybrid(QUESTIONS[0], now=NOW)  # warm caches
+        de.hybrid(QUESTIONS[0], now=SAMPLE_END)  # warm caches
         lat, gates = [], []
         stages: dict[str, list[float]] = {}
         for _ in range(repeats):
             for q in QUESTIONS:
                 t = time.perf_counter()
-                seg = de.hybrid(q, now=NOW)
+                seg = de.hybrid(q, now=SAMPLE_END)
                 lat.append((time.perf_counter() - t) * 1000)
                 gates.append(seg.funnel.after_gate)
                 for stage, ms in seg.timings_ms.items():
                     stages.setdefault(stage, []).append(ms)
-        per_stage = ", ".join(f"{k} p50 {_pct(v, 0.5):.0f} / p95 {_pct(v, 0.95):.0f} ms" for k, v in stages.items())
+        per_stage = ", ".join(
+            f"{k} p50 {percentile(v, 0.5):.0f} / p95 {percentile(v, 0.95):.0f} ms" for k, v in stages.items()
+        )
         lines = [
             f"- {customers:,} customers / {n_events:,} events (build incl. embedding {build:.0f} s); "
-            f"hybrid_discovery over {len(QUESTIONS)} queries × {repeats}: **p50 {_pct(lat, 0.5):.0f} ms, p95 {_pct(lat, 0.95):.0f} ms**, "
+            f"hybrid_discovery over {len(QUESTIONS)} queries × {repeats}: **p50 {percentile(lat, 0.5):.0f} ms, p95 {percentile(lat, 0.95):.0f} ms**, "
             f"max {max(lat):.0f} ms; gate sizes {min(gates)}–{max(gates)} (median {statistics.median(gates):.0f})",
             f"- per stage: {per_stage}",
             f"- warm-up incl. the vector matrix (Qdrant local mode, once per data snapshot): {matrix_s:.2f} s, matrix "
@@ -103,7 +94,3 @@ def tools(customers: int, per: float, repeats: int = 5) -> str:
                 f"ours (exact scoring of the gate) {ours * 1000:.0f} ms → **{matchany / ours:.0f}×**"
             )
         return "\n".join(lines) + "\n"
-    finally:
-        close_qdrant()
-        dispose_engines()
-        shutil.rmtree(tmp, ignore_errors=True)

@@ -48,6 +48,17 @@ def embedded_url(pg_dir: Path) -> str:
         return server.get_uri()  # type: ignore[attr-defined]
 
 
+def stop_embedded(pg_dir: Path) -> None:
+    """Stop the embedded server this process started for `pg_dir` (no-op if none): for a data
+    folder about to be removed, whose server would otherwise outlive it (its atexit `pg_ctl stop`
+    would find no data directory)."""
+    pg_dir = pg_dir.expanduser().resolve()
+    with _lock:  # held while it stops: embedded_url for the same folder waits, then starts afresh
+        server = _servers.pop(pg_dir, None)
+        if server is not None:
+            server.cleanup()  # type: ignore[attr-defined]
+
+
 def shared_buffers_mb() -> int:
     """A quarter of the machine's memory, between initdb's 128 MB and 512 MB: room for the gate's
     customer_facts (~240 MB at 1 M customers) and the hot part of the gate index, while PostgreSQL

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from bench.eval.gold import Clarify, Data, Gold, Ids, NoData, Number, Property, Rows, Top
 
@@ -46,12 +47,18 @@ class Case:
         return " → ".join(self.turns)
 
 
-def _case(id: str, category: str, turns: str | tuple[str, ...], kind: str, gold: Callable[[Data], Gold]) -> Case:
-    return Case(id, category, (turns,) if isinstance(turns, str) else turns, kind, gold)
+def _case(
+    id: str,
+    category: str,
+    turns: str | tuple[str, ...],
+    kind: str,
+    gold: Callable[[Data], Gold],
+    held_out: bool = False,
+) -> Case:
+    return Case(id, category, (turns,) if isinstance(turns, str) else turns, kind, gold, held_out=held_out)
 
 
-def _held_out(id: str, category: str, turns: str | tuple[str, ...], kind: str, gold: Callable[[Data], Gold]) -> Case:
-    return Case(id, category, (turns,) if isinstance(turns, str) else turns, kind, gold, held_out=True)
+_held_out = partial(_case, held_out=True)
 
 
 # ---------------------------------------------------------------------------- gold helpers

@@ -11,8 +11,6 @@ python -m bench eval [--offline] [--limit N] [--customers 2000] [--events-per-cu
 from __future__ import annotations
 
 import logging
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,6 +20,8 @@ from bench.eval.cases import CASES, CATEGORIES, Case
 from bench.eval.gold import Data, Gold
 from bench.eval.report import render, write_section
 from bench.eval.score import Score, score
+from bench.ingest_bench import SAMPLE_END, sample
+from bench.stores import temp_stores
 from cdp.settings import Settings
 from discovery.result import Usage
 from discovery.service import Conversation, Discovery
@@ -30,8 +30,7 @@ from ingest.progress import Progress
 
 log = logging.getLogger(__name__)
 
-NOW = datetime(2026, 11, 1)  # the sample's end: "the last 30 days" are its last 30 days
-RESULTS = Path(__file__).parents[1] / "RESULTS.md"
+NOW = SAMPLE_END  # the sample's end: "the last 30 days" are its last 30 days
 
 
 @dataclass
@@ -152,21 +151,9 @@ def run_eval(
 
 def main(customers: int, per: float, *, offline: bool, limit: int | None, results: Path | None, command: str) -> str:
     """The CLI: the cached sample, fresh embedded stores in a temporary folder, the report."""
-    from bench.ingest_bench import sample
-    from cdp.db import dispose_engines
-    from cdp.vectors import close_qdrant
-
     crm, events, _ = sample(customers, per)
-    tmp = Path(tempfile.mkdtemp(prefix="bench-eval-"))
-    try:
-        settings = Settings(_env_file=None, data_dir=tmp, database_url=None, qdrant_url=None)
-        t0 = time.perf_counter()
+    with temp_stores("bench-eval-", database_url=None, qdrant_url=None) as settings:
         run = run_eval(settings, crm, events, offline_only=offline, limit=limit, command=command)
-        run.wall_seconds = time.perf_counter() - t0
-    finally:
-        close_qdrant()
-        dispose_engines()
-        shutil.rmtree(tmp, ignore_errors=True)
     section = render(run)
     if results is not None:
         write_section(results, section)

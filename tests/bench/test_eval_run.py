@@ -3,19 +3,14 @@ and embedder; the offline planner, and the agent against the scripted OpenAI-com
 
 from __future__ import annotations
 
-import json
-
 from pydantic import SecretStr
 
 from bench.eval.cases import CATEGORIES
 from bench.eval.report import HEADING, render, write_section
 from bench.eval.runner import NOW, run_eval
+from bench.llm_scenarios import react
 from ingest.sample import generate
 from tests.fakes.llm_server import FakeLLMServer
-
-
-def react(action: str, args: dict) -> str:
-    return f"Thought: I need a tool to answer.\nAction: {action}\nAction Input: {json.dumps(args)}"
 
 
 def test_a_limited_run_reports_every_category_for_both_modes(settings, tmp_path):
