@@ -67,7 +67,7 @@ class Access:
         except (SlackApiError, SlackClientError, OSError) as exc:
             log.warning("users.info failed for %s: %s", user_id, getattr(exc, "response", None) or type(exc).__name__)
             return None
-        info = {k: bool(user.get(k)) for k in ("is_bot", "is_restricted", "is_ultra_restricted", "deleted", "is_admin")}
+        info = {k: bool(user.get(k)) for k in ("is_bot", "is_restricted", "is_ultra_restricted", "deleted")}
         with self._lock:
             self._cache[user_id] = (now + USER_CACHE_S, info)
         return info

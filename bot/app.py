@@ -60,11 +60,9 @@ _contexts: weakref.WeakKeyDictionary[App, BotContext] = weakref.WeakKeyDictionar
 
 
 def make_client(settings: Settings) -> WebClient:
-    """The Web API client: SLACK_BOT_TOKEN, SLACK_API_URL, retries on 429 (Retry-After) and connection errors."""
+    """The Web API client: SLACK_BOT_TOKEN, SLACK_API_URL (create_app adds the retry handlers)."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    client = WebClient(token=token, base_url=settings.slack_api_url, timeout=30)
-    add_retry_handlers(client)
-    return client
+    return WebClient(token=token, base_url=settings.slack_api_url, timeout=30)
 
 
 def add_retry_handlers(client: WebClient) -> None:
@@ -90,7 +88,7 @@ def create_app(
     client = client or make_client(settings)
     ingestion = Ingestion(settings, client, discovery.engine, on_new_data=discovery.warm_up)
     scheduler = IngestScheduler(settings, discovery.engine, ingestion)
-    add_retry_handlers(client)
+    add_retry_handlers(client)  # retries on 429 (Retry-After) and connection errors
     store = BotStore(discovery.engine, dedupe_ttl_s=settings.event_dedupe_ttl_s)
     store.ensure_tables()
     listener_executor = ThreadPoolExecutor(

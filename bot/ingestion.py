@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 
 from bot.files import rejects_csv
 from bot.views import ingestion as views
+from bot.work import error_name, upload
 from cdp.settings import Settings
 from ingest import pipeline, runs
 from ingest.errors import IngestBusy
@@ -37,14 +38,12 @@ class IngestRequest:
 class Ingestion:
     """One ingestion at a time per database (the pipeline's advisory lock), reported in Slack."""
 
-    def __init__(
-        self, settings: Settings, client: WebClient, engine: Engine, *, next_run=lambda: None, on_new_data=None
-    ):
+    def __init__(self, settings: Settings, client: WebClient, engine: Engine, *, on_new_data=None):
         self.settings = settings
         self.on_new_data = on_new_data  # () -> None after a run made new data live (the bot warms up)
         self.client = client
         self.engine = engine
-        self.next_run = next_run  # () -> datetime | None, the scheduler's next nightly run
+        self.next_run = lambda: None  # () -> datetime | None, the scheduler's next nightly run (set by it)
         self.running = 0  # runs in progress in this process
 
     # -- asking ----------------------------------------------------------------------------------
@@ -142,8 +141,10 @@ class Ingestion:
             record.get("events_loaded"), record.get("events_rejected"),
         )  # fmt: skip
         attached = 0
-        if rows and channel and ts and self._upload(channel, ts, *rejects_csv(record["id"], rows)):
-            attached = len(rows)
+        if rows and channel and ts:
+            name, content = rejects_csv(record["id"], rows)
+            if upload(self.client, channel, ts, name, content, f"ingestion-run-{record['id']}", note_on_failure=False):
+                attached = len(rows)
         message = views.run_outcome(
             record, previous=previous, rejects_attached=attached, rejects_total=total, next_run=self.next_run()
         )
@@ -179,7 +180,7 @@ class Ingestion:
             self.client.chat_update(channel=channel, ts=ts, **message)
             return True
         except (SlackApiError, SlackClientError) as exc:
-            log.warning("could not update the ingestion status message: %s", _error(exc))
+            log.warning("could not update the ingestion status message: %s", error_name(exc))
             return False
 
     def _join(self, channel: str) -> bool:
@@ -187,24 +188,8 @@ class Ingestion:
             self.client.conversations_join(channel=channel)
             return True
         except (SlackApiError, SlackClientError) as exc:
-            log.warning("could not join %s: %s", channel, _error(exc))
+            log.warning("could not join %s: %s", channel, error_name(exc))
             return False
-
-    def _upload(self, channel: str, thread_ts: str, name: str, content: bytes) -> bool:
-        try:
-            self.client.files_upload_v2(
-                channel=channel, thread_ts=thread_ts, filename=name, title=name, content=content
-            )
-            return True
-        except (SlackApiError, SlackClientError, OSError) as exc:
-            log.warning("could not attach %s: %s", name, _error(exc))
-            return False
-
-
-def _error(exc: Exception) -> str:
-    if isinstance(exc, SlackApiError):
-        return str(exc.response.get("error"))
-    return type(exc).__name__
 
 
 def _quiet(fn, *args):

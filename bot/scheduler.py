@@ -81,9 +81,7 @@ class IngestScheduler:
                 name="nightly ingestion",
                 jobstore="default",
                 replace_existing=True,
-                misfire_grace_time=self.settings.ingest_misfire_grace_s,
-                coalesce=True,
-                max_instances=1,
+                misfire_grace_time=self.settings.ingest_misfire_grace_s,  # coalesce, max_instances: job_defaults
                 **keep,
             )
             log.info(

@@ -200,12 +200,6 @@ class BotStore:
                 },
             )
 
-    def set_card_message(self, card_id: str, message_ts: str | None) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(
-                sa.text("UPDATE bot_cards SET message_ts = :m WHERE card_id = :id"), {"m": message_ts, "id": card_id}
-            )
-
     def card(self, card_id: str) -> Card | None:
         with self.engine.connect() as conn:
             row = conn.execute(

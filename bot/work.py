@@ -12,7 +12,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -20,13 +20,15 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 
 from bot import files
-from bot.app import BotContext
 from bot.store import Card
 from bot.views import errors
 from bot.views.progress import progress_message
 from bot.views.result_card import Diff, is_breakdown, result_card
 from discovery.result import Result
 from discovery.service import NO_DATA, Conversation
+
+if TYPE_CHECKING:  # bot.app imports bot.ingestion, which uses this module's Slack helpers
+    from bot.app import BotContext
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +101,7 @@ def tell(client: WebClient, user: str, channel: str, message: dict, *, thread_ts
     try:
         client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, **message)
     except (SlackApiError, SlackClientError, OSError) as exc:
-        log.warning("could not tell %s in %s: %s", user, channel, _error(exc))
+        log.warning("could not tell %s in %s: %s", user, channel, error_name(exc))
 
 
 def post(client: WebClient, channel: str, message: dict, *, thread_ts: str | None = None) -> str:
@@ -109,7 +111,8 @@ def post(client: WebClient, channel: str, message: dict, *, thread_ts: str | Non
     return resp["ts"]
 
 
-def _error(exc: Exception) -> str:
+def error_name(exc: Exception) -> str:
+    """What went wrong, for a log line or a note: Slack's error code, else the exception's type."""
     if isinstance(exc, SlackApiError):
         return str(exc.response.get("error"))
     return type(exc).__name__
@@ -128,7 +131,9 @@ def submit(bot: BotContext, client: WebClient, ask: Ask) -> bool:
         target = open_target(bot, client, ask)
     except Exception as exc:
         bot.inflight.release(ask.user)
-        log.error("request %s: could not post the first message in %s: %s", ask.request_id, ask.channel, _error(exc))
+        log.error(
+            "request %s: could not post the first message in %s: %s", ask.request_id, ask.channel, error_name(exc)
+        )
         tell(client, ask.user, ask.channel, errors.unexpected(ask.request_id), thread_ts=ask.thread_ts,
              response_url=ask.response_url)  # fmt: skip
         return False
@@ -186,24 +191,22 @@ class Progress:
     def __init__(self, client: WebClient, target: Target, ask: Ask):
         self.client, self.target, self.ask = client, target, ask
         self.last_stage: str | None = None
-        self.last_update = 0.0
-        self.updates = 0
+        self.last_update = float("-inf")  # the first update is sent at once
 
     def __call__(self, stage: str) -> None:
         if self.target.via_response_url or stage == self.last_stage:
             return
         now = time.monotonic()
-        if self.updates and now - self.last_update < PROGRESS_MIN_INTERVAL_S:
+        if now - self.last_update < PROGRESS_MIN_INTERVAL_S:
             return
         self.last_stage, self.last_update = stage, now
-        self.updates += 1
         message = progress_message(
             self.ask.question, stage, user=self.ask.user if self.ask.origin == "command" else None
         )
         try:
             self.client.chat_update(channel=self.target.channel, ts=self.target.message_ts, **message)
         except (SlackApiError, SlackClientError, OSError) as exc:
-            log.info("request %s: progress update failed: %s", self.ask.request_id, _error(exc))
+            log.info("request %s: progress update failed: %s", self.ask.request_id, error_name(exc))
 
 
 # -------------------------------------------------------------------------------- the work
@@ -211,12 +214,7 @@ class Progress:
 
 def is_explanation(result: Result) -> bool:
     """The answer explains one customer ("why is customer 17 in?") rather than defining a segment."""
-    explicit = getattr(result, "explain_customer", None)
-    if explicit is not None:
-        return True
-    query = result.recipe.query or {}
-    ids = (query.get("crm") or {}).get("customer_ids") if isinstance(query, dict) else None
-    return result.kind == "segment" and bool(ids) and len(ids) == 1 and query.get("limit") == 1
+    return result.explain_customer is not None
 
 
 def answer(bot: BotContext, client: WebClient, ask: Ask, target: Target) -> None:
@@ -231,7 +229,7 @@ def answer(bot: BotContext, client: WebClient, ask: Ask, target: Target) -> None
         try:
             deliver(client, target, errors.unexpected(rid))
         except Exception as exc:  # Slack itself is failing: the log has it
-            log.error("request %s: could not post the error message: %s", rid, _error(exc))
+            log.error("request %s: could not post the error message: %s", rid, error_name(exc))
 
 
 def _answer(bot: BotContext, client: WebClient, ask: Ask, target: Target) -> None:
@@ -275,12 +273,18 @@ def _answer(bot: BotContext, client: WebClient, ask: Ask, target: Target) -> Non
         upload(client, target.channel, target.thread_ts, name, content, rid)
 
 
-def upload(client: WebClient, channel: str, thread_ts: str | None, name: str, content: bytes, rid: str) -> bool:
+def upload(
+    client: WebClient, channel: str, thread_ts: str | None, name: str, content: bytes, rid: str,
+    *, note_on_failure: bool = True,
+) -> bool:  # fmt: skip
+    """Attach a file in the thread; on failure log it and (`note_on_failure`) say so in the thread."""
     try:
         client.files_upload_v2(channel=channel, thread_ts=thread_ts, filename=name, title=name, content=content)
         return True
     except (SlackApiError, SlackClientError, OSError) as exc:
-        log.warning("request %s: upload of %s failed: %s", rid, name, _error(exc))
-        with contextlib.suppress(SlackApiError, SlackClientError, OSError):
-            post(client, channel, {"text": f":warning: I couldn't attach {name} ({_error(exc)})."}, thread_ts=thread_ts)
+        error = error_name(exc)
+        log.warning("request %s: upload of %s failed: %s", rid, name, error)
+        if note_on_failure:
+            with contextlib.suppress(SlackApiError, SlackClientError, OSError):
+                post(client, channel, {"text": f":warning: I couldn't attach {name} ({error})."}, thread_ts=thread_ts)
         return False

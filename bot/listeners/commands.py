@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
@@ -83,7 +82,7 @@ def show_status(bot: BotContext, client: WebClient, user: str, channel: str, res
     try:
         info = status(bot.settings)
         message = status_message(
-            info, answers_from=answers_from(bot), next_run=next_ingestion(bot), schedule=schedule_text(bot)
+            info, answers_from=answers_from(bot), next_run=bot.scheduler.next_run_time(), schedule=schedule_text(bot)
         )
     except Exception:
         log.exception("status failed")
@@ -104,8 +103,3 @@ def schedule_text(bot: BotContext) -> str:
     if bot.scheduler.trigger is None:
         return "off (INGEST_CRON)"
     return f"{bot.settings.ingest_cron} {bot.settings.ingest_timezone}"
-
-
-def next_ingestion(bot: BotContext) -> datetime | None:
-    """The nightly run's next fire time (None when INGEST_CRON is off)."""
-    return bot.scheduler.next_run_time()

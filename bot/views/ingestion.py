@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import PurePath
 from typing import Any
 
-from bot.views.text import code_block, context, count, fallback, header, mrkdwn, scrub, section, when
+from bot.views.text import code_block, context, count, fallback, header, message, mrkdwn, scrub, section, when
 
 STAGES = (
     ("hash", "files"),
@@ -103,7 +103,7 @@ def not_started(reason: str, *, previous: dict | None) -> dict:
     """A run that could not start (already running, files not configured)."""
     live = "The live data is " + _snapshot(previous) + "." if previous else "No data is live yet."
     text = f":hourglass: Ingestion not started: {scrub(reason)}"
-    return {"text": fallback(text), "blocks": [section(text), context(live)]}
+    return message(text, live)
 
 
 def run_missed(scheduled_for: datetime, grace_s: int, *, previous: dict | None, next_run: Any = None) -> dict:

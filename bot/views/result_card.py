@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from bot.views.text import (
@@ -22,6 +21,7 @@ from bot.views.text import (
     scrub,
     section,
     table_lines,
+    when,
 )
 from discovery.result import Customer, Result
 
@@ -77,23 +77,10 @@ def _num(value: Any) -> str:
     return "—" if value is None else str(value)
 
 
-def _when(value: Any) -> str:
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            return value
-    if not isinstance(value, datetime):
-        return "—"
-    if value.tzinfo is not None and value.utcoffset() is not None:
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return value.strftime("%Y-%m-%d %H:%M")
-
-
 def freshness(result: Result) -> str:
     snap = result.recipe.data_snapshot or {}
     data_max = result.data_max or snap.get("data_max")
-    return f"events through {_when(data_max)[:10]}\nloaded {_when(snap.get('finished_at'))}"
+    return f"events through {when(data_max, utc=True)[:10]}\nloaded {when(snap.get('finished_at'), utc=True)}"
 
 
 def mode_text(result: Result) -> str:

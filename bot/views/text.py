@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 SECTION_MAX = 3000
@@ -116,11 +116,21 @@ def fallback(text: str) -> str:
     return cut(text or " ", FALLBACK_MAX)
 
 
-def fit_blocks(blocks: list[dict], limit: int = MAX_BLOCKS) -> list[dict]:
-    """At most `limit` blocks; the last one says some were left out."""
+def message(text: str, *extra: str) -> dict:
+    """A message of one section (`text`) and, when `extra` texts are given, a context block under it."""
+    blocks = [section(text)]
+    if extra:
+        blocks.append(context(*extra))
+    return {"text": fallback(text), "blocks": blocks}
+
+
+def fit_blocks(
+    blocks: list[dict], limit: int = MAX_BLOCKS, *, note: str = "_{n} more blocks were left out._"
+) -> list[dict]:
+    """At most `limit` blocks; the last one says some were left out (`note`, {n} = how many)."""
     if len(blocks) <= limit:
         return blocks
-    return blocks[: limit - 1] + [context(f"_{len(blocks) - limit + 1} more blocks were left out._")]
+    return blocks[: limit - 1] + [context(note.format(n=len(blocks) - limit + 1))]
 
 
 def table_lines(header_row: list[str], rows: list[list[str]], *, max_width: int = 28) -> list[str]:
@@ -132,9 +142,10 @@ def table_lines(header_row: list[str], rows: list[list[str]], *, max_width: int 
     return lines
 
 
-def when(value: Any) -> str:
-    """A time as the status messages show it (its own time zone kept), or — ."""
-    if value in (None, ""):
+def when(value: Any, *, utc: bool = False) -> str:
+    """A time as the status messages show it (its own time zone kept), or — .
+    `utc`: an aware time in UTC ("… UTC"), and — for anything that is not a time."""
+    if value in (None, "") and not utc:
         return "—"
     if isinstance(value, str):
         try:
@@ -143,9 +154,11 @@ def when(value: Any) -> str:
             return value
     if isinstance(value, datetime):
         if value.tzinfo is not None and value.utcoffset() is not None:
+            if utc:
+                return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
             return value.strftime("%Y-%m-%d %H:%M %Z").strip()
         return value.strftime("%Y-%m-%d %H:%M")
-    return str(value)
+    return "—" if utc else str(value)
 
 
 def count(value: Any) -> str:

@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from discovery.result import Customer, Funnel, Recipe, Result, Usage
+
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")  # an e-mail address anywhere in a message
+CONTRACT_KEYS = {  # the segment JSON document's top-level keys (the contract)
+    "kind",
+    "question",
+    "answer",
+    "mode",
+    "funnel",
+    "customers",
+    "recipe",
+    "usage",
+    "timings_ms",
+    "generated_at",
+}
 
 
 def customer(i: int, **kw) -> Customer:

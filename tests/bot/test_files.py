@@ -7,7 +7,7 @@ import io
 import json
 
 from bot.files import base_name, chart_file, csv_file, json_file, slug
-from tests.bot.factories import analytics, segment
+from tests.bot.factories import CONTRACT_KEYS, analytics, segment
 
 
 def test_slug_and_names():
@@ -25,18 +25,7 @@ def test_json_file_is_the_contract_document():
     name, content = json_file(result.to_json())
     doc = json.loads(content)
     assert doc == json.loads(json.dumps(result.to_json(), default=str))
-    assert set(doc) >= {
-        "kind",
-        "question",
-        "answer",
-        "mode",
-        "funnel",
-        "customers",
-        "recipe",
-        "usage",
-        "timings_ms",
-        "generated_at",
-    }
+    assert set(doc) >= CONTRACT_KEYS
     assert doc["customers"][0]["email"] == "anna1@example.com"
 
 

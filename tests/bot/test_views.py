@@ -24,10 +24,8 @@ from bot.views.sql_modal import sql_modal
 from bot.views.status import status_message
 from bot.views.text import code_block, cut, scrub
 from discovery.result import Result
-from tests.bot.factories import analytics, customer, segment
+from tests.bot.factories import EMAIL, analytics, customer, segment
 from tests.fakes.slack_server import validate_message, validate_view
-
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
 
 
 def all_text(message: dict) -> str:

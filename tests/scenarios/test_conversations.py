@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from bot.views.result_card import ACTION_DOWNLOAD_CSV, ACTION_FEEDBACK_UP, ACTION_SHOW_SQL
 from discovery.service import Conversation
+from tests.bot.factories import CONTRACT_KEYS, EMAIL
 from tests.bot.harness import (
     action_ids,
     button_value,
@@ -22,20 +23,6 @@ from tests.bot.harness import (
     running_bot,
     send_message,
 )
-
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
-CONTRACT_KEYS = {
-    "kind",
-    "question",
-    "answer",
-    "mode",
-    "funnel",
-    "customers",
-    "recipe",
-    "usage",
-    "timings_ms",
-    "generated_at",
-}
 
 
 def assert_no_emails_in_messages(fake) -> None:
