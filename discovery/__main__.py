@@ -1,5 +1,9 @@
 import sys
 
-from discovery.cli import main
+from cdp.quiet import quiet_third_party
+
+quiet_third_party()
+
+from discovery.cli import main  # noqa: E402  (after the filters, before the libraries load)
 
 sys.exit(main())
