@@ -92,7 +92,7 @@ def burst(n: int = 50, *, customers: int = 1000, events_per_customer: float = 10
     from bench.stores import temp_stores
     from bot.app import bot_context, warm_up
     from tests.bot.harness import running_bot
-    from tests.fakes.slack_server import FakeSlackServer
+    from tests.fakes.slack import FakeSlackServer
 
     proc = psutil.Process()
     crm, events, _ = sample(customers, events_per_customer, seed=11)

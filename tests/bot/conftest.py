@@ -9,7 +9,7 @@ import pytest
 from cdp.settings import Settings
 from tests.bot.harness import loaded_database
 from tests.fakes.llm_server import FakeLLMServer
-from tests.fakes.slack_server import FakeSlackServer
+from tests.fakes.slack import FakeSlackServer
 
 
 @pytest.fixture

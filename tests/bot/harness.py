@@ -20,7 +20,7 @@ from bot.app import bot_context, create_app, shutdown
 from cdp.settings import Settings
 from discovery.service import Discovery
 from tests.conftest import loaded_database as shared_loaded_database
-from tests.fakes.slack_server import FakeSlackServer, Message, UploadedFile
+from tests.fakes.slack import FakeSlackServer, Message, UploadedFile
 
 BOT_TOKEN = "xoxb-test"
 APP_TOKEN = "xapp-test"

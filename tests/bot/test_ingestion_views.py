@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from bot.files import rejects_csv
 from bot.views import ingestion as views
 from bot.views.text import hide_emails
-from tests.fakes.slack_server import validate_message
+from tests.fakes.slack import validate_message
 
 PREVIOUS = {
     "id": 6, "status": "succeeded", "trigger": "schedule", "crm_sha256": "aaa", "events_sha256": "bbb",

@@ -25,7 +25,7 @@ from bot.views.status import status_message
 from bot.views.text import code_block, cut, scrub
 from discovery.result import Result
 from tests.bot.factories import EMAIL, analytics, customer, segment
-from tests.fakes.slack_server import validate_message, validate_view
+from tests.fakes.slack import validate_message, validate_view
 
 
 def all_text(message: dict) -> str:

@@ -18,7 +18,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 
-from tests.fakes.slack_server import (
+from tests.fakes.slack import (
     BlockKitError,
     FakeSlackServer,
     validate_blocks,
