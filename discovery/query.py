@@ -8,9 +8,10 @@ SQL in discovery.compile (never by string concatenation of values).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time
 from typing import Literal
 
+from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 TimeUnit = Literal["days", "weeks", "months", "years"]
@@ -35,6 +36,14 @@ class TimeWindow(_Model):
         if self.last is not None and (self.start or self.end):
             raise ValueError("use either `last` or `start`/`end`, not both")
         return self
+
+    def bounds(self, now: datetime) -> tuple[datetime | None, datetime | None]:
+        """[since, until) as the SQL reads it; a relative window counts back from `now` and has no end."""
+        if self.last is not None:
+            return now - relativedelta(**{self.unit: self.last}), None
+        since = datetime.combine(self.start, time.min) if self.start else None
+        until = datetime.combine(self.end, time.min) + relativedelta(days=1) if self.end else None
+        return since, until
 
     def describe(self) -> str:
         if self.last is not None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from discovery.catalogue import Catalogue
-from discovery.planner import Plan, plan
+from discovery.offline import Plan, plan
 from discovery.query import AnalyticsQuery, AudienceQuery, Behaviour, CRMFilter, TimeWindow
 
 TODAY = date(2026, 3, 15)
