@@ -12,7 +12,7 @@ event in the window", i.e. active customers; a bare repeat means purchases). An 
 from __future__ import annotations
 
 from discovery.offline.parsed import Parsed
-from discovery.offline.patterns import ADD_MODE_RE
+from discovery.offline.phrases import ADD_MODE_RE
 from discovery.query import AudienceQuery, Behaviour, CRMFilter
 
 

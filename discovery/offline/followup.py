@@ -14,7 +14,7 @@ from discovery.catalogue import Catalogue
 from discovery.offline.assemble import apply
 from discovery.offline.outcome import Plan, clarify, finish
 from discovery.offline.parsed import Analytics, Parsed
-from discovery.offline.patterns import FOLLOW_START_RE, PRONOUN_RE, SEGMENT_REQUEST_RE
+from discovery.offline.phrases import FOLLOW_START_RE, PRONOUN_RE, SEGMENT_REQUEST_RE
 
 
 def is_followup(p: Parsed, previous: Plan) -> bool:

@@ -16,7 +16,7 @@
 from __future__ import annotations
 
 from discovery.offline.doc import Doc, Mention
-from discovery.offline.patterns import (
+from discovery.offline.phrases import (
     CART_TAIL_RE,
     EMAIL_NOUN_RE,
     EMAIL_TAIL_RE,

@@ -29,13 +29,7 @@ from discovery.catalogue import Catalogue
 from discovery.offline.doc import Doc, Mention, base_word
 from discovery.offline.lexicon import BOUNDARY, GENERIC_OBJECTS, NEG_FILLER, POSTFIX_FILLER, REFERS_BACK, STOP
 from discovery.offline.parsed import Parsed, event_types
-from discovery.offline.patterns import (
-    COLOR_AFTER_GAP_RE,
-    CONJ_GAP_RE,
-    FAV_AFTER_RE,
-    FAV_BEFORE_RE,
-    THEMED_AFTER_RE,
-)
+from discovery.offline.phrases import COLOR_AFTER_GAP_RE, CONJ_GAP_RE, FAV_AFTER_RE, FAV_BEFORE_RE, THEMED_AFTER_RE
 from discovery.query import Behaviour
 
 
