@@ -15,6 +15,8 @@ from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 TimeUnit = Literal["days", "weeks", "months", "years"]
+MAX_WINDOW_YEARS = 100  # the furthest a relative window reaches back
+LONGEST_WINDOW: dict[str, int] = {"days": 36525, "weeks": 5217, "months": 1200, "years": MAX_WINDOW_YEARS}
 
 
 class _Model(BaseModel):
@@ -35,6 +37,10 @@ class TimeWindow(_Model):
             raise ValueError("a time window needs `last` or `start`/`end`")
         if self.last is not None and (self.start or self.end):
             raise ValueError("use either `last` or `start`/`end`, not both")
+        if self.last is not None and self.last > LONGEST_WINDOW[self.unit]:
+            raise ValueError(
+                f"a time window reaches back at most {MAX_WINDOW_YEARS} years ({LONGEST_WINDOW[self.unit]} {self.unit})"
+            )
         return self
 
     def bounds(self, now: datetime) -> tuple[datetime | None, datetime | None]:

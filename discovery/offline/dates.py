@@ -17,7 +17,11 @@ from discovery.offline.doc import Doc
 from discovery.offline.lexicon import LATELY_DAYS, MONTHS
 from discovery.offline.numbers import to_number
 from discovery.offline.patterns import BETWEEN_RE, DAY_RE, IN_RE, LATELY_RE, REL_RE, SINCE_RE, THIS_RE, UNTIL_RE
-from discovery.query import TimeWindow
+from discovery.query import LONGEST_WINDOW, MAX_WINDOW_YEARS, TimeWindow
+
+
+class WindowTooLong(ValueError):
+    """A relative window reaching back further than TimeWindow allows ("the last 99999999999 days")."""
 
 
 def _date_range(m: re.Match[str], g: str, today: date) -> tuple[date, date]:
@@ -80,6 +84,8 @@ def _relative(m: re.Match[str], today: date) -> TimeWindow:
     last, unit = _unit(
         m.group("unit") or m.group("unit2") or m.group("unit3"), 1 if n_text in (None, "a") else to_number(n_text)
     )
+    if last > LONGEST_WINDOW[unit]:
+        raise WindowTooLong(m.group())
     return TimeWindow(last=last, unit=unit)  # type: ignore[arg-type]
 
 
@@ -115,14 +121,22 @@ _WINDOWS = (
 )
 
 
-def find_windows(doc: Doc, today: date) -> list[tuple[int, int, TimeWindow]]:
+def find_windows(doc: Doc, today: date, problems: list[str]) -> list[tuple[int, int, TimeWindow]]:
     """Every time window in the free text: (start, end, TimeWindow), consumed as 'time'.
-    Impossible dates ("2026-02-30", "the last 0 days") are left unread."""
+    Impossible dates ("2026-02-30", "the last 0 days") are left unread; a window reaching back
+    more than MAX_WINDOW_YEARS is a problem (the plan says so instead of building it)."""
     found: list[tuple[int, int, TimeWindow]] = []
     for pattern, build in _WINDOWS:
         for m in doc.find(pattern):
             try:
                 window = build(m, today)
+            except WindowTooLong as too_long:
+                problems.append(
+                    f"“{str(too_long).strip()}” reaches back more than {MAX_WINDOW_YEARS} years; "
+                    f"ask about a period within the last {MAX_WINDOW_YEARS} years."
+                )
+                doc.consume(m.start(), m.end(), "time")
+                continue
             except (ValueError, OverflowError):  # pydantic's ValidationError is a ValueError
                 continue
             found.append((m.start(), m.end(), window))

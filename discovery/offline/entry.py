@@ -6,7 +6,8 @@ Where a rule lives: word lists and regexes in .lexicon / .patterns; numbers, com
 and limits in .numbers; time windows in .dates; products, colors and countries in .vocabulary;
 verbs, negation, luxury, orderings, predictions in .mentions; aggregates in .analytics; the
 order of reading and the intent in .reading; behaviours from mentions in .walk; the query
-from a reading in .assemble; follow-ups in .followup; the Plan and clarify messages in .outcome.
+from a reading in .assemble; follow-ups in .followup; the Plan and clarify messages in .outcome;
+how much a message or a query may hold in .limits.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from datetime import date
 
 from discovery.catalogue import Catalogue
 from discovery.offline.assemble import apply
+from discovery.offline.doc import Doc
 from discovery.offline.followup import follow_up, is_followup
 from discovery.offline.lexicon import ALL_WORDS
+from discovery.offline.limits import question_too_long
 from discovery.offline.outcome import Plan, clarify, finish
 from discovery.offline.parsed import Parsed
 from discovery.offline.reading import parse
@@ -25,11 +28,16 @@ from discovery.query import AudienceQuery
 
 def plan(question: str, catalogue: Catalogue, previous: Plan | None = None, *, today: date | None = None) -> Plan:
     """Plan one message of a thread; `previous` is the last Plan of the thread (or None)."""
-    today = today or date.today()
+    if (too_long := question_too_long(question)) is not None:  # not kept: a reply is read on its own
+        return clarify(Parsed(Doc("")), "", catalogue, too_long)
+    return _plan(question, catalogue, previous, today or date.today())
+
+
+def _plan(question: str, catalogue: Catalogue, previous: Plan | None, today: date) -> Plan:
     p = parse(question, catalogue, today)
     if previous is not None and is_followup(p, previous):
-        if previous.kind == "clarify":
-            return plan(f"{previous.question} {question}".strip(), catalogue, None, today=today)
+        if previous.kind == "clarify":  # both parts are within the length limit
+            return _plan(f"{previous.question} {question}".strip(), catalogue, None, today)
         return follow_up(p, previous, question, catalogue)
     return _fresh(p, question, catalogue)
 

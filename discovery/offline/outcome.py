@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from discovery.catalogue import Catalogue
 from discovery.offline.analytics import analytics_query
+from discovery.offline.limits import query_too_big
 from discovery.offline.parsed import Analytics, Parsed
 from discovery.offline.vocabulary import country_label
 from discovery.query import AnalyticsQuery, AudienceQuery
@@ -54,6 +55,8 @@ class Plan:
 
 
 def finish(p: Parsed, question: str, query: AudienceQuery, base: Analytics | None, catalogue: Catalogue) -> Plan:
+    if too_big := query_too_big(query):
+        return clarify(p, question, catalogue, too_big)
     if gap := _outside_the_data(query, catalogue, p.today):
         return clarify(p, question, catalogue, gap)
     spec = p.analytics or base

@@ -55,7 +55,7 @@ def parse(question: str, catalogue: Catalogue, today: date) -> Parsed:
     for order, phrase in orders:
         p.order_by = order
         p.notes.append(f"order by {order} (“{phrase}”)")
-    mentions = [Mention("window", s, e, w) for s, e, w in find_windows(doc, today)]
+    mentions = [Mention("window", s, e, w) for s, e, w in find_windows(doc, today, p.problems)]
     mentions += find_counts(doc)
     mentions += [Mention(h.kind, h.start, h.end, h.value) for h in find_vocabulary(doc, catalogue)]
     mentions += _numbers(p)
