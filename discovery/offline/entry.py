@@ -2,7 +2,8 @@
 
 Used when no LLM is configured or the LLM fails. Pure: no database, no network; the vocabulary
 comes from the Catalogue passed in (nothing about products, colors or countries is hard-coded).
-Where a rule lives: word lists and regexes in .lexicon / .patterns; numbers, comparisons, ages
+Where a rule lives: word lists in .lexicon, regexes in .patterns (quantities, time) and .phrases
+(verbs and other words); the document and its tokens in .doc; numbers, comparisons, ages
 and limits in .numbers; time windows in .dates; products, colors and countries in .vocabulary;
 verbs, negation, luxury, orderings, predictions in .mentions; aggregates in .analytics; the
 order of reading and the intent in .reading; behaviours from mentions in .walk; the query
