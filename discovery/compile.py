@@ -4,10 +4,8 @@ parameters, identifiers come from fixed tables below, never from the question.""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import datetime
 from typing import Any
-
-from dateutil.relativedelta import relativedelta
 
 from discovery.query import AnalyticsQuery, AudienceQuery, Behaviour, CRMFilter, TimeWindow
 
@@ -48,18 +46,8 @@ def _literal(value: Any) -> str:
 
 
 def window_bounds(window: TimeWindow, now: datetime) -> tuple[datetime | None, datetime | None]:
-    """[since, until) of a window; relative windows count back from `now`."""
-    if window.last is not None:
-        delta = {
-            "days": relativedelta(days=window.last),
-            "weeks": relativedelta(weeks=window.last),
-            "months": relativedelta(months=window.last),
-            "years": relativedelta(years=window.last),
-        }[window.unit]
-        return now - delta, None
-    since = datetime.combine(window.start, time.min) if window.start else None
-    until = datetime.combine(window.end, time.min) + relativedelta(days=1) if window.end else None
-    return since, until
+    """[since, until) of a window: `TimeWindow.bounds` (kept for the engine, which still calls it here)."""
+    return window.bounds(now)
 
 
 def event_conditions(b: Behaviour, i: int, now: datetime, alias: str = "e") -> tuple[list[str], dict]:
@@ -80,7 +68,7 @@ def event_conditions(b: Behaviour, i: int, now: datetime, alias: str = "e") -> t
         conds.append(f"{alias}.price <= :b{i}_max_price")
         params[f"b{i}_max_price"] = b.max_price
     if b.window is not None:
-        since, until = window_bounds(b.window, now)
+        since, until = b.window.bounds(now)
         if since is not None:
             conds.append(f"{alias}.event_timestamp >= :b{i}_since")
             params[f"b{i}_since"] = since
@@ -158,7 +146,7 @@ def facts_clause(b: Behaviour, i: int, now: datetime, kind: str) -> tuple[str, d
         params[f"b{i}_min_events"] = b.min_events
         total = " + ".join(f"COALESCE({s}, 0)" for s in slots)
         return f"{'NOT ' if b.negate else ''}({total} >= :b{i}_min_events)", params
-    since, _ = window_bounds(b.window, now)
+    since, _ = b.window.bounds(now)
     slots, params = _type_slots(b, i, "type_last")
     params[f"b{i}_since"] = since
     latest = f"GREATEST({', '.join(slots)})" if slots else "c.last_activity"

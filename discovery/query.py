@@ -8,12 +8,15 @@ SQL in discovery.compile (never by string concatenation of values).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time
 from typing import Literal
 
+from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 TimeUnit = Literal["days", "weeks", "months", "years"]
+MAX_WINDOW_YEARS = 100  # the furthest a relative window reaches back
+LONGEST_WINDOW: dict[str, int] = {"days": 36525, "weeks": 5217, "months": 1200, "years": MAX_WINDOW_YEARS}
 
 
 class _Model(BaseModel):
@@ -34,7 +37,19 @@ class TimeWindow(_Model):
             raise ValueError("a time window needs `last` or `start`/`end`")
         if self.last is not None and (self.start or self.end):
             raise ValueError("use either `last` or `start`/`end`, not both")
+        if self.last is not None and self.last > LONGEST_WINDOW[self.unit]:
+            raise ValueError(
+                f"a time window reaches back at most {MAX_WINDOW_YEARS} years ({LONGEST_WINDOW[self.unit]} {self.unit})"
+            )
         return self
+
+    def bounds(self, now: datetime) -> tuple[datetime | None, datetime | None]:
+        """[since, until) as the SQL reads it; a relative window counts back from `now` and has no end."""
+        if self.last is not None:
+            return now - relativedelta(**{self.unit: self.last}), None
+        since = datetime.combine(self.start, time.min) if self.start else None
+        until = datetime.combine(self.end, time.min) + relativedelta(days=1) if self.end else None
+        return since, until
 
     def describe(self) -> str:
         if self.last is not None:

@@ -18,7 +18,7 @@ from cdp.embedder import Embedder, get_embedder
 from cdp.schema import ensure_schema
 from cdp.settings import Settings
 from cdp.vectors import get_qdrant
-from discovery import planner
+from discovery import offline as planner
 from discovery.catalogue import Catalogue, load_catalogue
 from discovery.engine import DiscoveryEngine, Segment, Table
 from discovery.query import AudienceQuery, CRMFilter

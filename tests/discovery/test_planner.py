@@ -3,14 +3,16 @@ vocabulary and from the synthetic sample's vocabulary (ingest/sample_vocab.json)
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from datetime import date
+import time
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 
 from discovery.catalogue import Catalogue
-from discovery.planner import Plan, plan
+from discovery.offline import Plan, plan
 from discovery.query import AnalyticsQuery, AudienceQuery, Behaviour, CRMFilter, TimeWindow
 
 TODAY = date(2026, 3, 15)
@@ -689,3 +691,77 @@ def test_the_planner_is_deterministic():
         crm=CRMFilter(countries=["DE"], min_age=25, max_age=34),
         limit=10,
     )
+
+
+# ---------------------------------------------------------------------------- bounds (issue 12 §2)
+
+DATED = dataclasses.replace(SEED, data_min=datetime(2025, 1, 1), data_max=datetime(2026, 3, 14))
+
+
+def test_a_huge_repeated_question_is_answered_quickly_with_a_clear_message():
+    question = "socks " * 17_000  # 100 KB; once built 16,667 behaviours and a 4 MB statement
+    started = time.perf_counter()
+    p = ask(question)
+    assert time.perf_counter() - started < 2
+    assert p.kind == "clarify" and p.query is None
+    assert "102,000 characters" in p.message and "at most 2,000" in p.message
+    assert len(p.question) <= 2_000 and len(json.dumps(p.to_dict())) < 5_000
+    # the reply to that clarify is read on its own, not glued to 100 KB
+    assert ask("customers who bought socks", previous=p).kind == "segment"
+
+
+def test_a_question_just_under_the_length_limit_is_still_read():
+    question = "customers who bought socks " + "really " * 270
+    assert len(question) < 2_000
+    assert only_behaviour(segment(question)).products == ["socks"]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "customers who bought " + " and ".join(["socks", "shoes", "jacket", "tshirt"] * 6),  # 24 behaviours
+        "customers who bought " + " or ".join(["socks", "shoes", "jacket", "tshirt"] * 30),  # 120 products
+    ],
+)
+def test_a_question_with_too_many_conditions_says_so(question: str):
+    assert len(question) < 2_000
+    p = ask(question)
+    assert p.kind == "clarify" and p.query is None
+    assert "conditions" in p.message and "at most" in p.message
+
+
+def test_follow_ups_cannot_grow_a_query_past_the_limit():
+    p = ask("customers who bought socks")
+    for _ in range(25):
+        p = ask("also bought shoes", previous=p)
+        if p.kind == "clarify":
+            break
+    assert p.kind == "clarify" and "conditions" in p.message
+
+
+@pytest.mark.parametrize("catalogue", [SEED, DATED])
+@pytest.mark.parametrize(
+    "window", ["in the last 99999999999 days", "in the last 5000 years", "in the last 1201 months", "past 36526 days"]
+)
+def test_a_window_longer_than_100_years_gives_a_clear_message(window: str, catalogue: Catalogue):
+    p = ask(f"customers who bought socks {window}", catalogue)  # once an OverflowError traceback
+    assert p.kind == "clarify"
+    assert "100 years" in p.message and window.split()[-2] in p.message
+
+
+def test_a_window_of_100_years_is_fine():
+    assert only_behaviour(segment("customers who bought socks in the last 100 years")).window == TimeWindow(
+        last=100, unit="years"
+    )
+    assert only_behaviour(segment("customers who bought socks in the last 36525 days", DATED)).window == TimeWindow(
+        last=36525
+    )
+
+
+def test_a_time_window_is_bounded_for_every_caller():
+    with pytest.raises(ValueError, match="100 years"):
+        TimeWindow(last=99_999_999_999)
+    with pytest.raises(ValueError, match="100 years"):
+        TimeWindow(last=101, unit="years")
+    since, until = TimeWindow(last=1200, unit="months").bounds(datetime(2026, 3, 15))
+    assert since == datetime(1926, 3, 15) and until is None
