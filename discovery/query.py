@@ -13,6 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from discovery.limits import DEFAULT_LIMIT, MAX_LIMIT
+
 TimeUnit = Literal["days", "weeks", "months", "years"]
 
 
@@ -99,7 +101,7 @@ class AudienceQuery(_Model):
     crm: CRMFilter = Field(default_factory=CRMFilter)
     intent: str | None = Field(default=None, description="semantic intent for vector ranking, e.g. 'luxury fashion'")
     order_by: OrderBy = "relevance"
-    limit: int = Field(default=20, ge=1, le=1000)
+    limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
 
     def describe(self) -> str:
         parts = [b.describe() for b in self.behaviours]
@@ -143,5 +145,5 @@ class AnalyticsQuery(_Model):
     field: Field_ = "customers"
     group_by: GroupBy | None = None
     audience: AudienceQuery = Field(default_factory=AudienceQuery)
-    top: int | None = Field(default=None, ge=1, le=1000)
+    top: int | None = Field(default=None, ge=1, le=MAX_LIMIT)
     order: Literal["desc", "asc"] = "desc"
