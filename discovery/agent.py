@@ -1,32 +1,20 @@
-"""The ReAct agent: LlamaIndex ReActAgent over four tools, LLM = OpenRouter.
+"""The ReAct agent: LlamaIndex ReActAgent over the four tools of discovery.tools, LLM = OpenRouter.
 
-Tools hand the model compact summaries (counts, ids, interests; never emails); the full
-segments are collected beside the conversation in a ToolBox, so the customer list of the
-answer always comes from a tool, never from the model's text.
+One run answers one question and returns an AgentOutcome: the model's final text, what the tools
+found (the last segment, the last table), the SQL they ran and what the run cost. discovery.service
+words the answer from it; the customer list always comes from a tool, never from the model's text.
 
 Prompt tokens: the ReAct system message is re-sent on every step, so it is kept small — our own
-ReAct header (AGENT_PROMPT) instead of LlamaIndex's, and each tool described once by its docstring
-(purpose, then one line of arguments), never as a JSON schema. A successful hybrid_discovery,
-semantic_search or sql_analytics ends the run (return_direct): the answer is worded from the Result
-by discovery.service, not by a second LLM call. When such a call gives the user nothing (an empty
-segment, SQL refused), the tool raises ToolRetry: LlamaIndex shows the message to the model as an
-error observation (return_direct does not apply to errors) and the model tries again or answers.
-
-Errors:
-    ToolRetry   a tool call gave no answer; the message says what was wrong and what to try
+ReAct header (AGENT_PROMPT) instead of LlamaIndex's, and each tool described once by its docstring.
+A successful hybrid_discovery, semantic_search or sql_analytics ends the run (return_direct): the
+answer is worded from the outcome by discovery.service, not by a second LLM call.
 """
 
-# No `from __future__ import annotations` here: FunctionTool reads the tools' annotations at runtime.
 import asyncio
-import inspect
-import json
-import logging
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
 
-import sqlalchemy as sa
 from llama_index.core.agent.react.formatter import ReActChatFormatter
 from llama_index.core.agent.workflow import ReActAgent
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
@@ -34,10 +22,10 @@ from llama_index.core.tools import FunctionTool
 
 from cdp.settings import Settings
 from discovery.engine import DiscoveryEngine, Segment, Table
-from discovery.query import AudienceQuery, Behaviour, CRMFilter, OrderBy, TimeWindow
+from discovery.query import AudienceQuery
+from discovery.result import Usage
+from discovery.tools import ToolBox, iso_day
 from discovery.usage import MeteredOpenRouter
-
-log = logging.getLogger(__name__)
 
 AGENT_PROMPT = """You help marketers find audiences in a customer data platform.
 Data: {customers} customers; {events} events from {data_min} to {data_max} (today is {today}).
@@ -58,259 +46,44 @@ Call one tool. hybrid_discovery, semantic_search and sql_analytics answer the us
 turn. After an Observation (customer details, or an error saying what to change), call again or Answer.
 If the question is vague, Answer with one short clarifying question instead of calling a tool."""
 
-TEXT_TO_SQL_PROMPT = """Write one PostgreSQL SELECT statement answering the question. Tables:
-customers(customer_id bigint, first_name text, last_name text, email text, country text -- ISO code like 'DE',
-  age int, total_spent numeric, favorite_color text, created_at timestamp)
-events(event_id bigint, customer_id bigint, event_type text -- {event_types}, product text -- {products},
-  color text -- {colors}, price numeric, event_timestamp timestamp)  -- {events} rows from {data_min} to {data_max}
-customer_profiles(customer_id bigint, interests text[] -- top 2 products, preferred_colors text[],
-  likes_luxury boolean, purchases bigint, events bigint, last_activity timestamp)
-Never select email. Use only these tables. Return only the SQL, no explanation, no code fence.
-Question: {question}
-SQL:"""
-
-
-class ToolRetry(Exception):
-    """A tool call gave the user nothing (an empty segment, SQL refused): the message, which the model
-    sees as an error observation, says what was wrong and what to try."""
-
 
 @dataclass
-class ToolBox:
-    """What the tools produced during one question (beside the conversation)."""
+class AgentOutcome:
+    """What one agent run produced.
 
-    engine: DiscoveryEngine
-    llm: MeteredOpenRouter
-    now: datetime
-    progress: object = None
-    segments: list[tuple[AudienceQuery | None, Segment]] = field(default_factory=list)
-    tables: list[Table] = field(default_factory=list)
-    calls: list[dict] = field(default_factory=list)
-    rejected: list[str] = field(default_factory=list)
-    answered: Literal["segment", "table"] | None = None  # set when a return_direct tool ended the run
+    `ended_by` names the kind of tool whose success ended the run; then `text` is that tool's raw
+    output (for the model, not for people). Otherwise `text` is the model's own answer. `segment` and
+    `query` are the last segment a tool found and its query, `table` the last table (analytics or
+    customer details), `last_call` the last tool call made. `usage` holds the LLM's calls, tokens and
+    cost, and the embedding tokens of the segments found before the last one (the last one's come
+    with the segment)."""
 
-    # -- tools -------------------------------------------------------------------------------
-    def hybrid_discovery(
-        self,
-        event_types: list[str] | None = None,
-        products: list[str] | None = None,
-        colors: list[str] | None = None,
-        last_days: int | None = None,
-        since: str | None = None,
-        until: str | None = None,
-        min_events: int = 1,
-        never: bool = False,
-        min_price: float | None = None,
-        max_price: float | None = None,
-        countries: list[str] | None = None,
-        exclude_countries: list[str] | None = None,
-        min_age: int | None = None,
-        max_age: int | None = None,
-        min_spent: float | None = None,
-        max_spent: float | None = None,
-        favorite_colors: list[str] | None = None,
-        likes_luxury: bool | None = None,
-        intent: str | None = None,
-        order_by: OrderBy = "relevance",
-        limit: int = 20,
-        sql_where: str | None = None,
-    ) -> str:
-        """Segments ("find/suggest/recommend customers who ..."): behaviour and CRM facts in the
-        arguments, descriptive wishes ("fashion", "outdoor lifestyle") in intent. Gates in SQL, ranks
-        by similarity to intent.
-        Args: event_types, products, colors: lists; last_days: int, or since, until: "YYYY-MM-DD";
-        min_events: int; never: true = WITHOUT such events; min_price, max_price; countries,
-        exclude_countries: code lists; min_age, max_age; min_spent, max_spent; favorite_colors: list;
-        likes_luxury: bool; intent: words; order_by: relevance|total_spent|recent_activity|purchases|age
-        (youngest first)|age_desc; limit (20); sql_where: extra SQL condition on events (event_type,
-        product, color, price, event_timestamp)"""
-        has_behaviour = (
-            any([event_types, products, colors, last_days, since, until, min_price, max_price]) or min_events > 1
-        )
-        window = None
-        if last_days:
-            window = TimeWindow(last=last_days, unit="days")
-        elif since or until:
-            window = TimeWindow(
-                start=date.fromisoformat(since) if since else None, end=date.fromisoformat(until) if until else None
-            )
-        behaviours = []
-        if has_behaviour or never:
-            behaviours.append(
-                Behaviour(
-                    event_types=event_types or [],
-                    products=products or [],
-                    colors=colors or [],
-                    min_price=min_price,
-                    max_price=max_price,
-                    window=window,
-                    min_events=max(1, min_events),
-                    negate=never,
-                )  # fmt: skip
-            )
-        q = AudienceQuery(
-            behaviours=behaviours,
-            crm=CRMFilter(
-                countries=countries or [],
-                exclude_countries=exclude_countries or [],
-                min_age=min_age,
-                max_age=max_age,
-                min_spent=min_spent,
-                max_spent=max_spent,
-                favorite_colors=favorite_colors or [],
-                likes_luxury=likes_luxury,
-            ),  # fmt: skip
-            intent=intent or None,
-            order_by=order_by,
-            limit=max(1, min(int(limit), 1000)),
-        )
-        return self.run_query(q, sql_where=sql_where)
-
-    def run_query(self, q: AudienceQuery, sql_where: str | None = None) -> str:
-        where = None
-        if sql_where:
-            from discovery.sql_guard import SQLRejected, check_where
-
-            try:
-                where = check_where(sql_where)
-            except SQLRejected as exc:
-                self.rejected.append(str(exc))
-                raise ToolRetry(
-                    f"sql_where rejected: {exc} Put the condition in the typed arguments, or fix sql_where."
-                ) from exc
-        self.calls.append({"tool": "hybrid_discovery", "query": q.model_dump(mode="json", exclude_defaults=True)})
-        log.info("tool hybrid_discovery %s", q.model_dump_json(exclude_defaults=True))
-        try:
-            seg = self.engine.hybrid(q, now=self.now, sql_where=where, progress=self.progress)
-        except sa.exc.DBAPIError as exc:
-            if where is None:
-                raise
-            from discovery.sql_guard import database_failure
-
-            failure = database_failure(exc, self.engine.settings.sql_statement_timeout_ms)
-            self.rejected.append(f"sql_where: {failure}")
-            raise ToolRetry(
-                f"sql_where failed: {failure}. Put the condition in the typed arguments, or fix sql_where."
-            ) from exc
-        return self._segment(q, seg)
-
-    def _segment(self, q: AudienceQuery, seg: Segment) -> str:
-        self.segments.append((q, seg))
-        if not seg.customers:
-            windowed = any(b.window is not None for b in q.behaviours)
-            loosen = "a longer window, fewer products or filters" if windowed else "fewer products or filters"
-            raise ToolRetry(
-                f"No customers found: {'; '.join(seg.notes)}. Loosen a condition ({loosen}) and call again, "
-                "or Answer why."
-            )
-        self.answered = "segment"
-        return summarize(seg)
-
-    def semantic_search(
-        self,
-        intent: str,
-        countries: list[str] | None = None,
-        min_age: int | None = None,
-        max_age: int | None = None,
-        min_spent: float | None = None,
-        likes_luxury: bool | None = None,
-        limit: int = 20,
-    ) -> str:
-        """Only for purely descriptive requests, with no behaviour: the profiles closest to intent.
-        Args: intent*: words; countries: code list; min_age, max_age, min_spent; likes_luxury: bool;
-        limit (20)"""
-        crm = CRMFilter(
-            countries=countries or [], min_age=min_age, max_age=max_age, min_spent=min_spent, likes_luxury=likes_luxury
-        )
-        self.calls.append({"tool": "semantic_search", "intent": intent, "crm": crm.model_dump(exclude_defaults=True)})
-        log.info("tool semantic_search intent=%r crm=%s", intent, crm.model_dump_json(exclude_defaults=True))
-        seg = self.engine.semantic(intent, crm, max(1, min(int(limit), 1000)))
-        return self._segment(AudienceQuery(crm=crm, intent=intent, limit=limit), seg)
-
-    def sql_analytics(self, question: str) -> str:
-        """Counts, averages, sums, breakdowns, top-N of groups ("how many", "average", "by country").
-        Args: question*: the question in plain words"""
-        from discovery.sql_guard import SQLGuardError, run_guarded
-
-        cat = self.engine.catalogue
-        prompt = TEXT_TO_SQL_PROMPT.format(
-            question=question, events=cat.events, data_min=_day(cat.data_min), data_max=_day(cat.data_max),
-            event_types=", ".join(cat.event_types), products=", ".join(cat.products), colors=", ".join(cat.colors),
-        )  # fmt: skip
-        text = complete_sql(self.llm, prompt)
-        log.info("tool sql_analytics question=%r sql=%r", question, text)
-        self.calls.append({"tool": "sql_analytics", "question": question, "sql": text})
-        try:
-            res = run_guarded(
-                self.engine.engine, text,
-                timeout_ms=self.engine.settings.sql_statement_timeout_ms, row_limit=self.engine.settings.sql_row_limit,
-            )  # fmt: skip
-        except SQLGuardError as exc:
-            self.rejected.append(str(exc))
-            raise ToolRetry(f"SQL not run: {exc} Rephrase the question, or Answer why it cannot be answered.") from exc
-        table = Table(list(res.columns), [list(r) for r in res.rows], [res.sql])
-        self.tables.append(table)
-        self.answered = "table"
-        return json.dumps(
-            {"columns": table.columns, "rows": table.rows[:30], "row_count": len(table.rows)}, default=str
-        )
-
-    def sql_data_retriever(self, customer_ids: list[int]) -> str:
-        """Profiles (no emails) of given customers, e.g. "why is customer 17 in?": country, age, spend,
-        interests, colors, luxury, event counts, last activity.
-        Args: customer_ids*: list of ints"""
-        ids = [int(i) for i in customer_ids][:50]
-        self.calls.append({"tool": "sql_data_retriever", "ids": len(ids)})
-        log.info("tool sql_data_retriever ids=%d", len(ids))
-        table = self.engine.profiles(ids)
-        self.tables.append(table)
-        return json.dumps([dict(zip(table.columns, r, strict=True)) for r in table.rows], default=str)
-
-    def tools(self) -> list[FunctionTool]:
-        """The tools as the agent gets them: described by their docstrings alone (no signature, no JSON
-        schema); the segment and analytics tools end the run when they succeed."""
-        direct = (self.hybrid_discovery, self.semantic_search, self.sql_analytics)
-        return [
-            FunctionTool.from_defaults(
-                fn=fn, name=fn.__name__, description=tool_description(fn), return_direct=fn in direct
-            )
-            for fn in (self.hybrid_discovery, self.semantic_search, self.sql_analytics, self.sql_data_retriever)
-        ]
+    text: str
+    ended_by: Literal["segment", "table"] | None = None
+    segment: Segment | None = None
+    query: AudienceQuery | None = None
+    table: Table | None = None
+    last_call: dict | None = None
+    sql: list[str] = field(default_factory=list)  # every statement of every segment, then of every table
+    usage: Usage = field(default_factory=Usage)
+    rejected: list[str] = field(default_factory=list)  # SQL the guard or PostgreSQL refused
 
 
-def tool_description(fn) -> str:
-    """A tool's docstring as the prompt shows it: the purpose on one line, the arguments on the next."""
-    purpose, _, args = inspect.getdoc(fn).partition("\nArgs: ")
-    return f"{' '.join(purpose.split())}\n  {' '.join(args.split())}"
-
-
-def summarize(seg: Segment) -> str:
-    """A segment tool's output: counts, ids, facets — no emails, no names. It ends the run (return_direct),
-    so it is the run's final text, which discovery.service replaces by a worded answer."""
-    f = seg.funnel
-    top = [
-        {
-            "id": c.customer_id,
-            "country": c.country,
-            "age": c.age,
-            "spent": round(c.total_spent),
-            "interests": c.calculated_interests,
-            "luxury": c.likes_luxury,
-            "score": c.score,
-        }  # fmt: skip
-        for c in seg.customers[:10]
-    ]
-    return json.dumps(
-        {
-            "funnel": {
-                "population": f.population,
-                "after_gate": f.after_gate,
-                "after_semantic": f.after_semantic,
-                "returned": f.returned,
-            },
-            "top": top,
-            "notes": seg.notes,
-        }
+def outcome(box: ToolBox, text: str) -> AgentOutcome:
+    """The outcome of a run whose tools worked in `box` and whose final text is `text`."""
+    usage = Usage(embedding_tokens=sum(sg.embedding_tokens for _, sg in box.segments[:-1]))
+    usage.add(box.llm.usage)
+    query, segment = box.segments[-1] if box.segments else (None, None)
+    return AgentOutcome(
+        text=text,
+        ended_by=box.answered,
+        segment=segment,
+        query=query,
+        table=box.tables[-1] if box.tables else None,
+        last_call=box.calls[-1] if box.calls else None,
+        sql=[s for _, sg in box.segments for s in sg.sql] + [s for t in box.tables for s in t.sql],
+        usage=usage,
+        rejected=list(box.rejected),
     )
 
 
@@ -330,14 +103,6 @@ def make_llm(settings: Settings, timeout_s: float) -> MeteredOpenRouter:
     return llm
 
 
-_FENCE = re.compile(r"^```(?:sql)?\s*|\s*```$", re.IGNORECASE)
-
-
-def complete_sql(llm: MeteredOpenRouter, prompt: str) -> str:
-    response = llm.chat([ChatMessage(role=MessageRole.USER, content=prompt)])
-    return _FENCE.sub("", (response.message.content or "").strip()).strip()
-
-
 def history_messages(turns: list[tuple[str, str]]) -> list[ChatMessage]:
     out = []
     for q, a in turns[-6:]:
@@ -350,26 +115,32 @@ def system_prompt(engine: DiscoveryEngine, today: date, tools: list[FunctionTool
     """The whole ReAct system message: data, vocabulary, tools, reply format."""
     cat = engine.catalogue
     return AGENT_PROMPT.format(
-        customers=cat.customers, events=cat.events, data_min=_day(cat.data_min), data_max=_day(cat.data_max),
+        customers=cat.customers, events=cat.events, data_min=iso_day(cat.data_min), data_max=iso_day(cat.data_max),
         today=today, event_types=", ".join(cat.event_types), products=", ".join(cat.products),
         colors=", ".join(cat.colors), countries=", ".join(cat.countries),
         tools="\n".join(f"- {t.metadata.name}: {t.metadata.description}" for t in tools),
     )  # fmt: skip
 
 
-def _day(d: date | None) -> str:
-    return f"{d:%Y-%m-%d}" if d else "none"
-
-
-def run_agent(box: ToolBox, question: str, turns: list[tuple[str, str]], settings: Settings) -> str:
-    """Run the ReAct loop (bounded iterations and time); return the final text: the model's answer, or
-    the output of the tool that ended the run (then `box.answered` says which kind)."""
+def run_agent(
+    engine: DiscoveryEngine,
+    question: str,
+    turns: list[tuple[str, str]],
+    settings: Settings,
+    *,
+    now: datetime,
+    progress=None,
+) -> AgentOutcome:
+    """Run the ReAct loop (bounded iterations and time) with a fresh metered LLM client; raises when
+    the LLM fails or the run times out."""
+    llm = make_llm(settings, timeout_s=settings.llm_timeout_s)
+    box = ToolBox(engine=engine, llm=llm, now=now, progress=progress)
     tools = box.tools()
     # our header replaces LlamaIndex's (its placeholders {tool_desc}/{context} unused; braces escaped)
-    header = system_prompt(box.engine, box.now.date(), tools).replace("{", "{{").replace("}", "}}")
+    header = system_prompt(engine, now.date(), tools).replace("{", "{{").replace("}", "}}")
     agent = ReActAgent(
         tools=tools,
-        llm=box.llm,
+        llm=llm,
         formatter=ReActChatFormatter(system_header=header),
         streaming=False,
         timeout=settings.llm_timeout_s,
@@ -382,4 +153,4 @@ def run_agent(box: ToolBox, question: str, turns: list[tuple[str, str]], setting
         out = await asyncio.wait_for(handler, timeout=settings.llm_timeout_s)
         return str(getattr(out, "response", out).content if hasattr(out, "response") else out)
 
-    return asyncio.run(go())
+    return outcome(box, asyncio.run(go()))

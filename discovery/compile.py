@@ -288,6 +288,14 @@ def enrich_sql(ids: list[int]) -> CompiledSQL:
     return CompiledSQL(f"SELECT {cols} FROM {FROM_AUDIENCE} WHERE c.customer_id = ANY(:ids)", {"ids": list(ids)})
 
 
+def behaviour_count_sql(b: Behaviour, i: int, now: datetime, ids: list[int]) -> CompiledSQL:
+    """How many of behaviour `b`'s events each of `ids` has (customers without any are left out)."""
+    conds, params = event_conditions(b, i, now)
+    params["ids"] = list(ids)
+    where = " AND ".join(["e.customer_id = ANY(:ids)", *conds])
+    return CompiledSQL(f"SELECT e.customer_id, count(*) FROM events e WHERE {where} GROUP BY 1", params)
+
+
 _PROFILE_COLS = {
     "interests", "preferred_colors", "likes_luxury", "purchases", "events", "event_counts", "last_activity",
     "product_scores", "color_scores", "profile_text",

@@ -291,11 +291,7 @@ class DiscoveryEngine:
             if b.negate:
                 out.append({})
                 continue
-            conds, params = c.event_conditions(b, i, now)
-            params["ids"] = list(ids)
-            where = " AND ".join(["e.customer_id = ANY(:ids)", *conds])
-            compiled = c.CompiledSQL(f"SELECT e.customer_id, count(*) FROM events e WHERE {where} GROUP BY 1", params)
-            out.append({r[0]: r[1] for r in self._run(compiled, sql)})
+            out.append({r[0]: r[1] for r in self._run(c.behaviour_count_sql(b, i, now, ids), sql)})
         return out
 
     def empty_gate_notes(self, q: AudienceQuery, now: datetime) -> list[str]:

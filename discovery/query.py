@@ -14,6 +14,8 @@ from typing import Literal
 from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from discovery.limits import DEFAULT_LIMIT, MAX_LIMIT
+
 TimeUnit = Literal["days", "weeks", "months", "years"]
 MAX_WINDOW_YEARS = 100  # the furthest a relative window reaches back
 LONGEST_WINDOW: dict[str, int] = {"days": 36525, "weeks": 5217, "months": 1200, "years": MAX_WINDOW_YEARS}
@@ -114,7 +116,7 @@ class AudienceQuery(_Model):
     crm: CRMFilter = Field(default_factory=CRMFilter)
     intent: str | None = Field(default=None, description="semantic intent for vector ranking, e.g. 'luxury fashion'")
     order_by: OrderBy = "relevance"
-    limit: int = Field(default=20, ge=1, le=1000)
+    limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
 
     def describe(self) -> str:
         parts = [b.describe() for b in self.behaviours]
@@ -158,5 +160,5 @@ class AnalyticsQuery(_Model):
     field: Field_ = "customers"
     group_by: GroupBy | None = None
     audience: AudienceQuery = Field(default_factory=AudienceQuery)
-    top: int | None = Field(default=None, ge=1, le=1000)
+    top: int | None = Field(default=None, ge=1, le=MAX_LIMIT)
     order: Literal["desc", "asc"] = "desc"

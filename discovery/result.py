@@ -5,10 +5,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import Enum
 from typing import Any, Literal
 
 Kind = Literal["segment", "analytics", "clarify"]
 Mode = Literal["agent", "offline"]
+
+
+class Reason(Enum):
+    """Why a question got no answer of its own, for callers to test instead of the answer's words."""
+
+    NO_DATA = "no data"  # nothing is loaded yet: the answer says how to load data
 
 
 @dataclass
@@ -96,6 +103,7 @@ class Result:
     query: Any = None  # the typed query (AudienceQuery) a follow-up refines
     data_max: datetime | None = None
     explain_customer: int | None = None  # set when the answer explains one customer of the last segment
+    reason: Reason | None = None  # why the question got no answer of its own (no data yet); None otherwise
 
     def to_json(self) -> dict:
         """The segment JSON document, exactly the contract's keys."""

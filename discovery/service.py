@@ -4,11 +4,13 @@ or the LLM failed / timed out) and says which answered and why."""
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from qdrant_client import QdrantClient
 from sqlalchemy.engine import Engine
@@ -22,24 +24,31 @@ from discovery import offline as planner
 from discovery.catalogue import Catalogue, load_catalogue
 from discovery.engine import DiscoveryEngine, Segment, Table
 from discovery.query import AudienceQuery, CRMFilter
-from discovery.result import Funnel, Recipe, Result, Usage
+from discovery.result import Funnel, Reason, Recipe, Result, Usage
+
+if TYPE_CHECKING:
+    from discovery.agent import AgentOutcome
 
 log = logging.getLogger(__name__)
 
-NO_DATA = (
+NO_DATA = (  # the answer when there is no data; test Result.reason is Reason.NO_DATA, not this text
     "There is no customer data yet. Load your CRM and clickstream exports with "
     "`python -m ingest run --crm FILE --events FILE` (or `make demo` for sample data); "
     "Slack admins can run `/audience ingest`."
 )
 
 
+def new_request_id() -> str:
+    """The id that follows one request through the logs and the messages."""
+    return uuid.uuid4().hex[:12]
+
+
 @dataclass
 class Conversation:
-    """What a thread remembers: past turns, and the last plan / query / segment ids."""
+    """What a thread remembers: past turns, and the last plan (whose query a follow-up refines)."""
 
     turns: list[tuple[str, str]] = field(default_factory=list)
     last_plan: planner.Plan | None = None
-    last_ids: list[int] = field(default_factory=list)
 
     @property
     def last_query(self) -> AudienceQuery | None:
@@ -49,14 +58,11 @@ class Conversation:
         self.turns.append((question, result.answer))
         if plan is not None and plan.kind in ("segment", "analytics", "clarify"):
             self.last_plan = plan
-        if result.kind == "segment" and result.customers and result.explain_customer is None:
-            self.last_ids = [c.customer_id for c in result.customers]
 
     def to_dict(self) -> dict:
         return {
             "turns": [list(t) for t in self.turns[-20:]],
             "last_plan": self.last_plan.to_dict() if self.last_plan else None,
-            "last_ids": self.last_ids,
         }
 
     @classmethod
@@ -64,7 +70,7 @@ class Conversation:
         if not d:
             return cls()
         plan = planner.Plan.from_dict(d["last_plan"]) if d.get("last_plan") else None
-        return cls([tuple(t) for t in d.get("turns", [])], plan, list(d.get("last_ids", [])))
+        return cls([tuple(t) for t in d.get("turns", [])], plan)
 
 
 class Discovery:
@@ -91,9 +97,7 @@ class Discovery:
         points, the caches: ~700k long-lived objects — is moved out of the cyclic garbage collector's
         sight (gc.freeze); every full collection walked them, a ~0.4 s pause inside a question.
         For long-running processes (the bot); call again after new data is live."""
-        import gc
-
-        from discovery.sql_guard import check_select
+        from discovery.sql_guard import check_select  # not at the top: sqlglot costs the offline CLI ~0.3 s
 
         self.embedder.embed_one("warm up")
         catalogue = load_catalogue(self.engine)
@@ -118,13 +122,16 @@ class Discovery:
         now: datetime | None = None,
         request_id: str | None = None,
     ) -> Result:
-        rid = request_id or uuid.uuid4().hex[:12]
+        rid = request_id or new_request_id()
         conversation = conversation if conversation is not None else Conversation()
         now = now or datetime.now()
         t0 = time.perf_counter()
         catalogue = load_catalogue(self.engine)
         if catalogue.empty:
-            result = Result(kind="clarify", question=question, answer=NO_DATA, mode="offline", mode_reason="no data")
+            result = Result(
+                kind="clarify", question=question, answer=NO_DATA, mode="offline", mode_reason=Reason.NO_DATA.value,
+                reason=Reason.NO_DATA,
+            )  # fmt: skip
             return self._finish(result, catalogue, t0, rid)
         de = DiscoveryEngine(self.settings, self.engine, self.qdrant, self.embedder, catalogue)
         plan = None
@@ -201,44 +208,40 @@ class Discovery:
 
     # -- agent ---------------------------------------------------------------------------------
     def _agent(self, de: DiscoveryEngine, question: str, conv: Conversation, now: datetime, progress) -> Result:
-        from discovery.agent import ToolBox, make_llm, run_agent
+        from discovery.agent import run_agent  # not at the top: LlamaIndex's agent costs ~5 s to import
 
-        llm = make_llm(self.settings, timeout_s=self.settings.llm_timeout_s)
-        box = ToolBox(engine=de, llm=llm, now=now, progress=progress)
         t0 = time.perf_counter()
-        text = run_agent(box, question, conv.turns, self.settings)
+        out = run_agent(de, question, conv.turns, self.settings, now=now, progress=progress)
         base = dict(
             question=question,
             mode="agent",
             mode_reason=f"LLM {self.settings.llm_model}",
             wants_json="json" in question.lower(),
         )
-        # A segment / analytics tool that succeeded ended the run and `text` is its raw output (for the model,
-        # not for people): the answer is worded from what it found. Customers and rows always come from the box.
-        if box.answered == "table":
-            table = box.tables[-1]
-            result = analytics_result(table, answer=describe_table(table), query=box.calls[-1], **base)
-        elif box.segments:
-            q, seg = box.segments[-1]
-            # otherwise the last segment was empty and the model answered after the error: say why first
-            answer = describe_segment(seg, q) if box.answered else f"{describe_segment(seg, q)} {text}".strip()
-            result = segment_result(seg, q, answer=answer, **base)
-            result.recipe.sql = [s for _, sg in box.segments for s in sg.sql] + [s for t in box.tables for s in t.sql]
-        elif box.tables:  # customer details: the model explained them
-            table = box.tables[-1]
-            result = analytics_result(table, answer=text or describe_table(table), query=box.calls[-1], **base)
-        else:
-            result = Result(kind="clarify", answer=text or "Could you say more about the audience you need?", **base)
-        result.usage.llm_calls = llm.usage.llm_calls
-        result.usage.llm_prompt_tokens = llm.usage.llm_prompt_tokens
-        result.usage.llm_completion_tokens = llm.usage.llm_completion_tokens
-        result.usage.cost_usd = llm.usage.cost_usd
-        result.usage.embedding_tokens += sum(sg.embedding_tokens for _, sg in box.segments[:-1])
+        result = agent_result(out, base)
+        result.usage.add(out.usage)
         result.recipe.model = self.settings.llm_model
         result.timings_ms["agent"] = (time.perf_counter() - t0) * 1000
-        if box.rejected:
-            result.notes.extend(f"blocked SQL: {r}" for r in box.rejected)
+        result.notes.extend(f"blocked SQL: {r}" for r in out.rejected)
         return result
+
+
+def agent_result(out: AgentOutcome, base: dict) -> Result:
+    """The Result of an agent run. A segment / analytics tool that succeeded ended the run and `out.text` is
+    its raw output (for the model, not for people): the answer is worded from what it found. Customers and
+    rows always come from the tools."""
+    if out.ended_by == "table" and out.table is not None:
+        return analytics_result(out.table, answer=describe_table(out.table), query=out.last_call, **base)
+    if out.segment is not None and out.query is not None:
+        described = describe_segment(out.segment, out.query)
+        # otherwise the last segment was empty and the model answered after the error: say why first
+        answer = described if out.ended_by else f"{described} {out.text}".strip()
+        result = segment_result(out.segment, out.query, answer=answer, **base)
+        result.recipe.sql = list(out.sql)
+        return result
+    if out.table is not None:  # customer details: the model explained them
+        return analytics_result(out.table, answer=out.text or describe_table(out.table), query=out.last_call, **base)
+    return Result(kind="clarify", answer=out.text or "Could you say more about the audience you need?", **base)
 
 
 def segment_result(seg: Segment, q: AudienceQuery, *, answer: str, **base) -> Result:

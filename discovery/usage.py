@@ -64,10 +64,8 @@ class MeteredOpenRouter(OpenRouter):
 
     def _record(self, response: ChatResponse, messages: list[ChatMessage]) -> None:
         p, c = _usage_of(response, messages)
-        self._usage.llm_calls += 1
-        self._usage.llm_prompt_tokens += p
-        self._usage.llm_completion_tokens += c
-        self._usage.cost_usd = cost_usd(
+        self._usage.add(Usage(llm_prompt_tokens=p, llm_completion_tokens=c, llm_calls=1))
+        self._usage.cost_usd = cost_usd(  # priced on the totals, not summed per call
             self.model, self._usage.llm_prompt_tokens, self._usage.llm_completion_tokens, self._prices
         )
 

@@ -12,11 +12,11 @@ import pytest
 from pydantic import SecretStr
 
 from bench.llm_calls import tokenizer
-from discovery.agent import ToolBox, tool_description
 from discovery.catalogue import load_catalogue
 from discovery.engine import DiscoveryEngine
 from discovery.query import AudienceQuery, Behaviour, CRMFilter, TimeWindow
 from discovery.service import Discovery, describe_segment
+from discovery.tools import ToolBox, tool_description
 from discovery.usage import DEFAULT_PRICES, cost_usd
 from tests.fakes.llm_server import FakeLLMServer
 

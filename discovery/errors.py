@@ -1,0 +1,9 @@
+"""Errors of audience discovery.
+
+DiscoveryError                base; its message says what went wrong and what to try
+└── ToolRetry                 an agent tool call gave the user nothing (discovery.tools)
+"""
+
+
+class DiscoveryError(Exception):
+    """Base class; str(error) is a message fit for the reader (the model or a person)."""
