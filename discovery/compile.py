@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from discovery.query import AnalyticsQuery, AudienceQuery, Behaviour, CRMFilter, TimeWindow
+from discovery.query import AnalyticsQuery, AudienceQuery, Behaviour, CRMFilter
 
 
 @dataclass(frozen=True)
@@ -43,11 +43,6 @@ def _literal(value: Any) -> str:
     if isinstance(value, datetime):
         return f"'{value:%Y-%m-%d %H:%M:%S}'"
     return "'" + str(value).replace("'", "''") + "'"
-
-
-def window_bounds(window: TimeWindow, now: datetime) -> tuple[datetime | None, datetime | None]:
-    """[since, until) of a window: `TimeWindow.bounds` (kept for the engine, which still calls it here)."""
-    return window.bounds(now)
 
 
 def event_conditions(b: Behaviour, i: int, now: datetime, alias: str = "e") -> tuple[list[str], dict]:

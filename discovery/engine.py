@@ -300,7 +300,7 @@ class DiscoveryEngine:
         for b in q.behaviours:
             if b.negate or b.window is None:
                 continue
-            since, _ = c.window_bounds(b.window, now)
+            since, _ = b.window.bounds(now)
             if latest is not None and since is not None and latest < since:
                 age = (now - latest).days
                 notes.append(

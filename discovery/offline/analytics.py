@@ -16,8 +16,9 @@ import re
 from typing import Any
 
 from discovery.catalogue import Catalogue
+from discovery.limits import MAX_LIMIT
 from discovery.offline.doc import Doc
-from discovery.offline.lexicon import AVG_AGE_WORDS, AVG_PRICE_WORDS, GROUP_NAMES, MAX_LIMIT, PURCHASE_NOUNS, VIEW_NOUNS
+from discovery.offline.lexicon import AVG_AGE_WORDS, AVG_PRICE_WORDS, GROUP_NAMES, PURCHASE_NOUNS, VIEW_NOUNS
 from discovery.offline.numbers import to_number
 from discovery.offline.parsed import Analytics, Parsed, event_types
 from discovery.offline.patterns import (

@@ -23,7 +23,6 @@ def _numbered(text: str) -> dict[str, int]:
 LATELY_DAYS = 30  # "lately", "recently", "recent buyers"
 YOUNG_MAX_AGE = 29  # "young"
 SENIOR_MIN_AGE = 60  # "senior", "elderly", "older customers"
-MAX_LIMIT = 1000  # the most customers (or groups) a plan asks for
 
 NUM_WORDS = _numbered(
     """zero=0 one=1 two=2 three=3 four=4 five=5 six=6 seven=7 eight=8 nine=9 ten=10 eleven=11 twelve=12

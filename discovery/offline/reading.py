@@ -17,10 +17,11 @@ from datetime import date
 from typing import Any
 
 from discovery.catalogue import Catalogue
+from discovery.limits import MAX_LIMIT
 from discovery.offline.analytics import find_analytics
 from discovery.offline.dates import find_windows
 from discovery.offline.doc import Doc, Mention, base_word
-from discovery.offline.lexicon import EVALUATIVE, MAX_LIMIT, NOT_INTENT, REQUESTS, SPEND_WORDS, SUBJECTS
+from discovery.offline.lexicon import EVALUATIVE, NOT_INTENT, REQUESTS, SPEND_WORDS, SUBJECTS
 from discovery.offline.mentions import (
     find_explain,
     find_json,
