@@ -10,7 +10,6 @@ import time
 from bot.views.result_card import result_card
 from bot.views.text import CUT, SCRUB_MAX, SECTION_MAX, hide_emails, scrub
 from tests.bot.factories import EMAIL, analytics
-from tests.fakes.slack_server import validate_message
 
 OLD_PATTERN = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")  # what hide_emails must still hide
 
@@ -42,7 +41,8 @@ def test_a_megabyte_cell_is_cut_before_it_is_scrubbed():
     text = scrub(cell)
     assert text.startswith("[email hidden] xxx") and text.endswith(CUT) and len(text) <= 3 * SECTION_MAX
     card = result_card(analytics([[cell, 2], ["DE", 1]]), card_id="c1")
-    validate_message(card)
+    texts = [b["text"]["text"] for b in card["blocks"] if isinstance(b.get("text"), dict)]
+    assert len(card["text"]) <= 3000 and all(len(t) <= SECTION_MAX for t in texts)
     assert not EMAIL.search(str(card))
     assert time.perf_counter() - started < 2
 
