@@ -6,7 +6,8 @@ Entry point: `python -m bot` (bot/__main__.py). Tests build the app with `bot.ap
 Errors:
 
 BotError                      base; str(error) says what happened and what to do
-└── MissingSlackConfig        SLACK_BOT_TOKEN / SLACK_APP_TOKEN not set (start-up)
+├── MissingSlackConfig        SLACK_BOT_TOKEN / SLACK_APP_TOKEN not set (start-up)
+└── ScheduleError             INGEST_CRON / INGEST_TIMEZONE unusable (bot/schedule.py; also a ValueError)
 """
 
 

@@ -7,7 +7,7 @@ import signal
 import sys
 import threading
 
-from bot import MissingSlackConfig
+from bot import BotError, MissingSlackConfig
 from cdp.settings import Settings
 
 log = logging.getLogger("bot")
@@ -73,7 +73,6 @@ def run(settings: Settings, app_token: str) -> int:
     from slack_bolt.error import BoltError
 
     from bot.app import create_app, shutdown, warm_up
-    from bot.schedule import ScheduleError
     from cdp.errors import CDPError
     from discovery.service import Discovery
 
@@ -82,7 +81,7 @@ def run(settings: Settings, app_token: str) -> int:
         app = create_app(settings, discovery)  # checks SLACK_BOT_TOKEN with auth.test
         log.info("loading the embedding model %s and warming up…", settings.embedding_model)
         warm_up(app)
-    except (CDPError, ScheduleError) as exc:
+    except (CDPError, BotError) as exc:  # BotError: ScheduleError
         print(f"Cannot start the bot: {exc}", file=sys.stderr)
         return 2
     except BoltError as exc:

@@ -2,7 +2,8 @@
 count as allowed users), and no guest accounts (users.info is_restricted / is_ultra_restricted).
 
 users.info answers are cached for a few minutes; if Slack can't say who the user is, the
-question is refused (fail closed) with a message saying so.
+question is refused (fail closed) with a message saying so. The check runs as listener middleware,
+before the ack Slack wants within 3 s: users.info gets LOOKUP_TIMEOUT_S and no retries.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from cdp.settings import Settings
 log = logging.getLogger(__name__)
 
 USER_CACHE_S = 300.0
+LOOKUP_TIMEOUT_S = 2.0
 
 
 class Refusal(StrEnum):
@@ -63,7 +65,7 @@ class Access:
             if hit is not None and hit[0] > now:
                 return hit[1]
         try:
-            user = client.users_info(user=user_id)["user"]
+            user = lookup_client(client).users_info(user=user_id)["user"]
         except (SlackApiError, SlackClientError, OSError) as exc:
             log.warning("users.info failed for %s: %s", user_id, getattr(exc, "response", None) or type(exc).__name__)
             return None
@@ -71,6 +73,11 @@ class Access:
         with self._lock:
             self._cache[user_id] = (now + USER_CACHE_S, info)
         return info
+
+
+def lookup_client(client: WebClient) -> WebClient:
+    """`client` with a short timeout and no retries (a 429's Retry-After would outlast the ack)."""
+    return WebClient(token=client.token, base_url=client.base_url, timeout=LOOKUP_TIMEOUT_S, retry_handlers=[])
 
 
 class InFlight:

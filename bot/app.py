@@ -1,59 +1,34 @@
 """The app factory: `create_app(settings, discovery, *, client=None, executor=None) -> App`.
 
-The returned Bolt app carries a `BotContext` (settings, discovery, the bot's tables, access rules,
-the bounded worker pool); listeners get it as `context["audience"]`. `shutdown(app)` stops the
-pools (call it after `SocketModeHandler.close()`).
+The returned Bolt app carries a `BotContext` (bot/context.py: settings, discovery, the bot's tables,
+access rules, the bounded worker pool); listeners get it as `context["audience"]`. The listeners
+(bot/listeners) run behind listener middleware (dedupe, access) and one error handler
+(bot/listeners/guards.py). `shutdown(app)` stops the pools (call it after `SocketModeHandler.close()`).
 """
 
 from __future__ import annotations
 
-import logging
-import threading
 import weakref
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
-from dataclasses import dataclass, field
 
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
 from bot.access import Access, InFlight
+from bot.context import CONTEXT_KEY, BotContext
+from bot.files import chart_png
 from bot.ingestion import Ingestion
+from bot.listeners import actions, commands, events
+from bot.listeners.guards import on_error
 from bot.scheduler import IngestScheduler
 from bot.store import BotStore
 from cdp.settings import Settings
 from discovery.service import Discovery
 
-log = logging.getLogger(__name__)
-
 LISTENER_THREADS_MIN = 16
 RATE_LIMIT_RETRIES = 3
-
-
-@dataclass
-class BotContext:
-    settings: Settings
-    discovery: Discovery
-    store: BotStore
-    access: Access
-    inflight: InFlight
-    pool: Executor
-    owns_pool: bool
-    listener_executor: ThreadPoolExecutor
-    scheduler: IngestScheduler
-    _thread_locks: weakref.WeakValueDictionary = field(default_factory=weakref.WeakValueDictionary)
-    _locks_guard: threading.Lock = field(default_factory=threading.Lock)
-
-    def thread_lock(self, channel: str, thread_ts: str | None) -> threading.Lock:
-        """One lock per conversation thread: follow-ups in a thread are answered one at a time."""
-        key = (channel, thread_ts or "")
-        with self._locks_guard:
-            lock = self._thread_locks.get(key)
-            if lock is None:
-                lock = threading.Lock()
-                self._thread_locks[key] = lock
-            return lock
 
 
 _contexts: weakref.WeakKeyDictionary[App, BotContext] = weakref.WeakKeyDictionary()
@@ -117,16 +92,10 @@ def create_app(
 
     @app.middleware
     def attach_context(context: BoltContext, next: Callable[[], None]) -> None:  # noqa: A002 - Bolt's name
-        context["audience"] = bot
+        context[CONTEXT_KEY] = bot
         next()
 
-    @app.error
-    def on_error(error: Exception, body: dict) -> None:
-        kind = body.get("type") or body.get("event", {}).get("type") or body.get("command")
-        log.error("unhandled error in a %s listener: %s: %s", kind, type(error).__name__, error, exc_info=error)
-
-    from bot.listeners import actions, commands, events
-
+    app.error(on_error)
     commands.register(app)
     events.register(app)
     actions.register(app)
@@ -138,8 +107,6 @@ def create_app(
 def warm_up(app: App) -> None:
     """Before taking commands: discovery's one-time costs and matplotlib (its import alone holds the
     GIL for ~1.5 s; paid inside the first breakdown question it stalled the acks of a burst)."""
-    from bot.files import chart_png
-
     bot_context(app).discovery.warm_up()
     chart_png(["country", "customers"], [["warm-up", 1]], "warm-up")
 

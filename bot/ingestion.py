@@ -18,8 +18,8 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy.engine import Engine
 
 from bot.files import rejects_csv
+from bot.slack_io import error_name, upload
 from bot.views import ingestion as views
-from bot.work import error_name, upload
 from cdp.settings import Settings
 from ingest import pipeline, runs
 from ingest.errors import IngestBusy

@@ -17,12 +17,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
 
+from bot import BotError
+
 OFF = frozenset({"", "off", "none", "disabled", "never"})
 DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")  # crontab numbering: 0 = Sunday
 EXAMPLE = "`0 2 * * *` (02:00 every day) or `30 1 * * 1-5` (01:30 Monday to Friday)"
 
 
-class ScheduleError(ValueError):
+class ScheduleError(BotError, ValueError):
     """INGEST_CRON or INGEST_TIMEZONE can't be used; the message says what to write instead."""
 
 

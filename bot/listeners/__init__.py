@@ -1,16 +1,9 @@
-"""Thin listeners: filter the request, build an `Ask`, hand it to bot.work. Each module has `register(app)`."""
+"""Thin listeners: each one short function behind listener middleware (guards.py: ack, dedupe, access;
+one error handler), building an `Ask` for bot.work. Each module has `register(app)`."""
 
 from __future__ import annotations
 
 import re
-
-from slack_bolt import BoltContext
-
-from bot.app import BotContext
-
-
-def bot_of(context: BoltContext) -> BotContext:
-    return context["audience"]
 
 
 def strip_mention(text: str, bot_user_id: str | None) -> str:

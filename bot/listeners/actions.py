@@ -1,114 +1,104 @@
-"""The card's buttons: Show SQL (a modal), Download CSV (a file in the thread), 👍 / 👎 (bot_feedback)."""
+"""The card's buttons: Show SQL (a modal), Download CSV (a file in the thread), 👍 / 👎 (bot_feedback).
+
+Each click is acked at once, processed once, and finds its card (or the user is told it expired);
+Download CSV also passes the access rules of the card's channel (the file holds e-mails)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import NamedTuple
+from dataclasses import replace
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import files
-from bot.app import BotContext
-from bot.listeners import bot_of, keys
-from bot.listeners.commands import refusal_message
+from bot.context import bot_of
+from bot.listeners import keys
+from bot.listeners.guards import Reply, acknowledge, allowed, handled, once, reply_of
+from bot.slack_io import upload
 from bot.store import Card
 from bot.views import errors
 from bot.views.result_card import ACTION_DOWNLOAD_CSV, ACTION_FEEDBACK_DOWN, ACTION_FEEDBACK_UP, ACTION_SHOW_SQL
 from bot.views.sql_modal import sql_modal
-from bot.work import new_request_id, tell, upload
+from bot.work import new_request_id
 
 log = logging.getLogger(__name__)
 
+CARD_KEY = "card"
+
 
 def register(app: App) -> None:
-    app.action(ACTION_SHOW_SQL)(on_show_sql)
-    app.action(ACTION_DOWNLOAD_CSV)(on_download_csv)
-    app.action(ACTION_FEEDBACK_UP)(on_feedback)
-    app.action(ACTION_FEEDBACK_DOWN)(on_feedback)
+    click = [click_reply, acknowledge, once(click_keys), with_card]
+    app.action(ACTION_SHOW_SQL, middleware=click)(on_show_sql)
+    app.action(ACTION_DOWNLOAD_CSV, middleware=[*click, allowed])(on_download_csv)
+    app.action(ACTION_FEEDBACK_UP, middleware=click)(on_feedback)
+    app.action(ACTION_FEEDBACK_DOWN, middleware=click)(on_feedback)
 
 
-def _where(body: dict) -> tuple[str, str, str | None]:
-    user = body["user"]["id"]
+# -- middleware -------------------------------------------------------------------------------------
+
+
+def click_reply(body: dict, context: BoltContext, next_: Callable[[], None]) -> None:
     channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or ""
-    return user, channel, body.get("response_url")
+    context["reply"] = Reply("click", body["user"]["id"], channel, response_url=body.get("response_url"))
+    next_()
 
 
-class Click(NamedTuple):
-    """A click on a card that still exists: who clicked where, and the card."""
-
-    bot: BotContext
-    card: Card
-    user: str
-    channel: str
-    response_url: str | None
+def click_keys(body: dict) -> list[str | None]:
+    return [keys("action", body["actions"][0].get("action_ts"), body["user"]["id"])]
 
 
-def _card(body: dict, context: BoltContext, client: WebClient) -> Click | None:
-    """The clicked card, once per click, or None when the click was already handled or the card has
-    expired (the user is told)."""
-    bot = bot_of(context)
-    action = body["actions"][0]
-    if not bot.store.claim(keys("action", action.get("action_ts"), body["user"]["id"])):
-        return None
-    user, channel, response_url = _where(body)
-    card = bot.store.card(action.get("value") or "")
+def with_card(body: dict, client: WebClient, context: BoltContext, next_: Callable[[], None]) -> BoltResponse | None:
+    """The clicked card into the context; a card that has expired is said so. Access rules then apply
+    to the card's channel."""
+    card = bot_of(context).store.card(body["actions"][0].get("value") or "")
+    reply = reply_of(context)
     if card is None:
-        tell(client, user, channel, errors.card_expired(), response_url=response_url)
-        return None
-    return Click(bot, card, user, channel, response_url)
+        reply.tell(client, errors.card_expired())
+        return handled()
+    context[CARD_KEY] = card
+    context["reply"] = replace(reply, asked_in=card.channel)
+    next_()
+    return None
 
 
-def _card_button(handle: Callable[[Click, dict, WebClient], None]) -> Callable[..., None]:
-    """A button listener: ack, then `handle(click, body, client)` once per click on a card that still
-    exists. (Bolt passes a listener's arguments by parameter name; no functools.wraps, which Bolt
-    would unwrap to `handle`'s parameters.)"""
-
-    def listener(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
-        ack()
-        click = _card(body, context, client)
-        if click is not None:
-            handle(click, body, client)
-
-    listener.__name__ = listener.__qualname__ = handle.__name__
-    return listener
+def card_of(context: BoltContext) -> Card:
+    return context[CARD_KEY]
 
 
-@_card_button
-def on_show_sql(click: Click, body: dict, client: WebClient) -> None:
-    statements = (click.card.document.get("recipe") or {}).get("sql") or []
+# -- listeners --------------------------------------------------------------------------------------
+
+
+def on_show_sql(body: dict, client: WebClient, context: BoltContext) -> None:
+    card = card_of(context)
+    statements = (card.document.get("recipe") or {}).get("sql") or []
     try:
-        client.views_open(trigger_id=body["trigger_id"], view=sql_modal(click.card.question, statements))
+        client.views_open(trigger_id=body["trigger_id"], view=sql_modal(card.question, statements))
     except SlackApiError as exc:
         log.warning("views.open failed: %s", exc.response.get("error"))
 
 
-@_card_button
-def on_download_csv(click: Click, body: dict, client: WebClient) -> None:
-    bot, card, user, channel, response_url = click
-    refusal = bot.access.check(client, user, card.channel)  # the file holds e-mails: only for allowed users
-    if refusal is not None:
-        tell(client, user, channel, refusal_message(refusal), response_url=response_url)
-        return
+def on_download_csv(client: WebClient, context: BoltContext) -> None:
+    card, reply = card_of(context), reply_of(context)
     name, content = files.csv_file(card.document)
     rid = new_request_id()
     try:
         client.files_upload_v2(
             channel=card.channel, thread_ts=card.thread_ts, filename=name, title=name, content=content,
-            initial_comment=f"CSV for <@{user}>",
+            initial_comment=f"CSV for <@{reply.user}>",
         )  # fmt: skip
-        log.info("request %s: %s uploaded for %s", rid, name, user)
+        log.info("request %s: %s uploaded for %s", rid, name, reply.user)
     except SlackApiError as exc:
         if exc.response.get("error") in ("not_in_channel", "channel_not_found"):
-            tell(client, user, channel, errors.not_in_channel(), response_url=response_url)
+            reply.tell(client, errors.not_in_channel())
         else:
             upload(client, card.channel, card.thread_ts, name, content, rid)  # one more try, then a note
 
 
-@_card_button
-def on_feedback(click: Click, body: dict, client: WebClient) -> None:
+def on_feedback(body: dict, client: WebClient, context: BoltContext) -> None:
+    reply = reply_of(context)
     rating = 1 if body["actions"][0]["action_id"] == ACTION_FEEDBACK_UP else -1
-    click.bot.store.record_feedback(click.card, click.user, rating)
-    tell(client, click.user, click.channel, errors.feedback_thanks(rating), response_url=click.response_url)
+    bot_of(context).store.record_feedback(card_of(context), reply.user, rating)
+    reply.tell(client, errors.feedback_thanks(rating))

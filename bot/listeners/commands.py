@@ -1,96 +1,114 @@
-"""`/audience <question>` · `/audience help` · `/audience status` · `/audience ingest`."""
+"""`/audience <question>` · `/audience help` · `/audience status` · `/audience ingest`.
+
+help and an admins-only refusal are answered in the ack; everything else is acked at once, then
+deduplicated and checked (guards.py) before its listener runs."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.access import Refusal
-from bot.app import BotContext
-from bot.listeners import bot_of, is_help, keys
+from bot.context import BotContext, bot_of
+from bot.listeners import is_help, keys
+from bot.listeners.guards import Reply, acknowledge, allowed, once, reply_of
+from bot.slack_io import respond
 from bot.views import errors
 from bot.views.help import help_message
 from bot.views.status import status_message
-from bot.work import Ask, new_request_id, respond, submit, tell
+from bot.work import Ask, submit
+from ingest.status import status
 
 log = logging.getLogger(__name__)
 
+COMMAND = "/audience"
+
 
 def register(app: App) -> None:
-    app.command("/audience")(on_audience)
+    app.command(COMMAND, matchers=[asks_for_help])(on_help)
+    app.command(COMMAND, matchers=[says("ingest"), not_an_admin])(on_ingest_refused)
+    guards = [command_reply, acknowledge, once(command_keys), allowed]
+    app.command(COMMAND, matchers=[says("status")], middleware=guards)(on_status)
+    app.command(COMMAND, matchers=[says("ingest")], middleware=guards)(on_ingest)
+    app.command(COMMAND, middleware=guards)(on_question)
 
 
-def refusal_message(refusal: Refusal) -> dict:
-    if refusal is Refusal.GUEST:
-        return errors.guest_refused()
-    if refusal is Refusal.UNVERIFIED:
-        return errors.cannot_verify()
-    return errors.not_allowed()
+# -- matchers and middleware ------------------------------------------------------------------------
 
 
-def on_audience(ack: Ack, command: dict, client: WebClient, context: BoltContext) -> None:
-    bot = bot_of(context)
-    text = " ".join((command.get("text") or "").split())
-    word = text.lower()
-    user, channel, response_url = command["user_id"], command["channel_id"], command.get("response_url")
-    name = command.get("command") or "/audience"
-    if is_help(text):
-        ack(**help_message(name))
-        return
-    if word == "ingest" and not bot.access.is_admin(user):
-        ack(**errors.admins_only(f"{name} ingest"))
-        return
-    ack()
+def text_of(command: dict) -> str:
+    return " ".join((command.get("text") or "").split())
+
+
+def name_of(command: dict) -> str:
+    return command.get("command") or COMMAND
+
+
+def asks_for_help(command: dict) -> bool:
+    return is_help(text_of(command))
+
+
+def says(word: str) -> Callable[[dict], bool]:
+    def matches(command: dict) -> bool:
+        return text_of(command).lower() == word
+
+    return matches
+
+
+def not_an_admin(command: dict, context: BoltContext) -> bool:
+    return not bot_of(context).access.is_admin(command["user_id"])
+
+
+def command_keys(body: dict) -> list[str | None]:
+    return [keys("command", body.get("trigger_id"))]
+
+
+def command_reply(command: dict, context: BoltContext, next_: Callable[[], None]) -> None:
+    context["reply"] = Reply("command", command["user_id"], command["channel_id"],
+                             response_url=command.get("response_url"))  # fmt: skip
+    next_()
+
+
+# -- listeners --------------------------------------------------------------------------------------
+
+
+def on_help(ack: Ack, command: dict) -> None:
+    ack(**help_message(name_of(command)))
+
+
+def on_ingest_refused(ack: Ack, command: dict) -> None:
+    ack(**errors.admins_only(f"{name_of(command)} ingest"))
+
+
+def on_question(command: dict, client: WebClient, context: BoltContext) -> None:
+    reply = reply_of(context)
+    ask = Ask(text_of(command), reply.user, reply.channel, "command", response_url=reply.response_url)
+    submit(bot_of(context), client, ask)
+
+
+def on_ingest(client: WebClient, context: BoltContext) -> None:
+    reply = reply_of(context)
+    request = bot_of(context).scheduler.request(requested_by=reply.user, channel_id=reply.channel)
+    message = errors.ingest_requested(request.message) if request.accepted else errors.ingest_refused(request.message)
+    reply.tell(client, message)
+
+
+def on_status(client: WebClient, context: BoltContext) -> None:
+    bot, reply = bot_of(context), reply_of(context)
     try:
-        run_command(bot, client, command, text, user, channel, response_url)
-    except Exception:
-        rid = new_request_id()
-        log.exception("request %s: %s failed", rid, name)
-        tell(client, user, channel, errors.unexpected(rid), response_url=response_url)
-
-
-def run_command(
-    bot: BotContext, client: WebClient, command: dict, text: str, user: str, channel: str, response_url: str | None
-) -> None:
-    name = command.get("command") or "/audience"
-    word = text.lower()
-    if not bot.store.claim(keys("command", command.get("trigger_id"))):
-        log.info("duplicate delivery of a %s command from %s ignored", name, user)
-        return
-    refusal = bot.access.check(client, user, channel)
-    if refusal is not None:
-        log.info("%s refused for %s in %s (%s)", name, user, channel, refusal.value)
-        tell(client, user, channel, refusal_message(refusal), response_url=response_url)
-        return
-    if word == "status":
-        show_status(bot, client, user, channel, response_url)
-    elif word == "ingest":
-        request = bot.scheduler.request(requested_by=user, channel_id=channel)
-        message = (
-            errors.ingest_requested(request.message) if request.accepted else errors.ingest_refused(request.message)
-        )
-        tell(client, user, channel, message, response_url=response_url)
-    else:
-        submit(bot, client, Ask(text, user, channel, "command", response_url=response_url))
-
-
-def show_status(bot: BotContext, client: WebClient, user: str, channel: str, response_url: str | None) -> None:
-    from ingest.status import status
-
-    try:
-        info = status(bot.settings)
         message = status_message(
-            info, answers_from=answers_from(bot), next_run=bot.scheduler.next_run_time(), schedule=schedule_text(bot)
-        )
+            status(bot.settings), answers_from=answers_from(bot), next_run=bot.scheduler.next_run_time(),
+            schedule=schedule_text(bot),
+        )  # fmt: skip
     except Exception:
         log.exception("status failed")
         message = errors.unexpected("status")
-    if response_url:
-        respond(response_url, message)
+    if reply.response_url:
+        respond(reply.response_url, message)
     else:
-        tell(client, user, channel, message)
+        reply.tell(client, message)
 
 
 def answers_from(bot: BotContext) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.access import Refusal
 from bot.views.text import message, scrub
 
 INVITE_HINT = (
@@ -15,6 +16,15 @@ def not_allowed() -> dict:
         ":no_entry: Sorry, you can't use Audience Discovery here.",
         "Ask a workspace admin to add you (or this channel) to the bot's ALLOWED_USERS / ALLOWED_CHANNELS.",
     )
+
+
+def refused(refusal: Refusal) -> dict:
+    """Why a user may not ask (the access rules' refusal)."""
+    if refusal is Refusal.GUEST:
+        return guest_refused()
+    if refusal is Refusal.UNVERIFIED:
+        return cannot_verify()
+    return not_allowed()
 
 
 def guest_refused() -> dict:

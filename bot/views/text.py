@@ -15,12 +15,15 @@ FALLBACK_MAX = 3000
 MAX_BLOCKS = 50
 MODAL_TITLE_MAX = 24
 CUT = "… (cut)"
+SCRUB_MAX = 2 * SECTION_MAX  # what scrub reads of a text: no Slack field shows more (the caller cuts again)
+ADDRESS_MAX = 320  # longer than any e-mail address (254)
 
 _SPECIAL = re.compile(r"<!(channel|here|everyone)(\|[^>]*)?>", re.IGNORECASE)
 _SUBTEAM = re.compile(r"<!subteam\^[A-Z0-9]+(\|([^>]*))?>", re.IGNORECASE)
 _USER = re.compile(r"<@[UW][A-Z0-9]+(\|([^>]*))?>")
 _BARE_SPECIAL = re.compile(r"(?<![\w`])@(channel|here|everyone)\b", re.IGNORECASE)
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+_LOCAL_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._%+-"
+_DOMAIN = re.compile(r"[A-Za-z0-9.-]+\.[A-Za-z]{2,}")  # after the @ (no @ in it: one try per @)
 
 
 def escape(text: str) -> str:
@@ -29,14 +32,46 @@ def escape(text: str) -> str:
 
 
 def hide_emails(text: str) -> str:
-    return _EMAIL.sub("[email hidden]", text)
+    """Every `local@domain.tld` (local: letters, digits, ._%+-) as "[email hidden]". Linear: each @ is
+    tried once, its local part found by scanning back to the previous @ or address, its domain matched
+    forward up to the next @ (a pattern that starts anywhere retries a long run from each letter)."""
+    out: list[str] = []
+    done = 0  # text[:done] is written to out
+    at = text.find("@")
+    while at != -1:
+        start = done + len(text[done:at].rstrip(_LOCAL_CHARS))
+        domain = _DOMAIN.match(text, at + 1) if start < at else None
+        if domain is None:
+            at = text.find("@", at + 1)
+            continue
+        out += (text[done:start], "[email hidden]")
+        done = domain.end()
+        at = text.find("@", done)
+    out.append(text[done:])
+    return "".join(out)
+
+
+def _head(text: str) -> str:
+    """At most SCRUB_MAX characters of `text`, and CUT when it was longer. An address cut in half
+    would no longer look like one: a word running over the cut goes, unless it is too long to be one
+    and has no @."""
+    if len(text) <= SCRUB_MAX:
+        return text
+    head = text[:SCRUB_MAX]
+    if text[SCRUB_MAX] in _LOCAL_CHARS or text[SCRUB_MAX] == "@":
+        word = len(head) - len(head.rstrip(_LOCAL_CHARS + "@"))
+        if word and (word <= ADDRESS_MAX or "@" in head[-word:]):
+            head = head[:-word]
+    return head + CUT
 
 
 def scrub(text: str | None) -> str:
     """Make text from a model or a user safe to post: no @channel/@here/@everyone, no user or group
-    mentions, no e-mail addresses, and Slack's control characters escaped."""
+    mentions, no e-mail addresses, and Slack's control characters escaped. Only the first SCRUB_MAX
+    characters are read (then CUT follows): no Slack field shows more."""
     if not text:
         return ""
+    text = _head(text)
     text = _SPECIAL.sub(lambda m: m.group(1).lower(), text)
     text = _SUBTEAM.sub(lambda m: m.group(2) or "a group", text)
     text = _USER.sub(lambda m: m.group(2) or "someone", text)
