@@ -24,18 +24,14 @@ from bot.store import Card
 from bot.views import errors
 from bot.views.progress import progress_message
 from bot.views.result_card import Diff, is_breakdown, result_card
-from discovery.result import Result
-from discovery.service import NO_DATA, Conversation
+from discovery.result import Reason, Result
+from discovery.service import Conversation, new_request_id
 
 log = logging.getLogger(__name__)
 
 Origin = Literal["command", "mention", "dm", "thread"]
 NOT_A_MEMBER = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
 PROGRESS_MIN_INTERVAL_S = 0.4
-
-
-def new_request_id() -> str:
-    return uuid.uuid4().hex[:12]
 
 
 @dataclass
@@ -157,7 +153,7 @@ def _answer(bot: BotContext, client: WebClient, ask: Ask, target: Target) -> Non
     conversation = Conversation.from_dict(state.conversation if state else None)
     result = bot.discovery.answer(ask.question, conversation, progress=Progress(client, target, ask), request_id=rid)
 
-    if result.kind == "clarify" and result.answer == NO_DATA:
+    if result.reason is Reason.NO_DATA:
         deliver(client, target, errors.no_data(result.answer))
         return
 

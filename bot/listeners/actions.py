@@ -22,7 +22,7 @@ from bot.store import Card
 from bot.views import errors
 from bot.views.result_card import ACTION_DOWNLOAD_CSV, ACTION_FEEDBACK_DOWN, ACTION_FEEDBACK_UP, ACTION_SHOW_SQL
 from bot.views.sql_modal import sql_modal
-from bot.work import new_request_id
+from discovery.service import new_request_id
 
 log = logging.getLogger(__name__)
 

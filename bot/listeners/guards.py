@@ -24,7 +24,7 @@ from slack_sdk import WebClient
 from bot.context import bot_of
 from bot.slack_io import tell
 from bot.views import errors
-from bot.work import new_request_id
+from discovery.service import new_request_id
 
 log = logging.getLogger(__name__)
 
