@@ -90,11 +90,12 @@ def _ov(model_file: Path, threads: int):
         {"INFERENCE_NUM_THREADS": threads, "INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY"},
     )
     output = compiled.output(0)
-    lock = threading.Lock()
-    request = compiled.create_infer_request()
+    local = threading.local()  # an infer request per calling thread: questions in parallel don't queue
 
     def run(feed):
-        with lock:  # one infer request: calls from several threads take turns
-            return request.infer(feed)[output].copy()
+        request = getattr(local, "request", None)
+        if request is None:
+            request = local.request = compiled.create_infer_request()
+        return request.infer(feed)[output].copy()
 
     return run

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+import numpy as np
 import pytest
 from pydantic import ValidationError
 
@@ -121,3 +122,16 @@ def test_settings_choose_backend_device_and_the_export_folder(tmp_path):
     assert embedder.requested == ("torch", "cpu") and embedder.cache_dir == tmp_path / EXPORTS_DIR
     with pytest.raises(ValidationError):
         Settings(**settings_fields(embedding_backend="tensorflow"))
+
+
+@pytest.mark.parametrize("backend", ["onnx", "openvino"])
+def test_questions_in_parallel_get_the_vectors_they_get_alone(backend, cache, texts):
+    from concurrent.futures import ThreadPoolExecutor
+
+    embedder = Embedder(MODEL, backend=backend, device="cpu", cache_dir=cache)
+    alone = [embedder.embed_one(t) for t in texts[:8]]
+
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(embedder.embed_one, texts[:8]))
+
+    assert cosine_check(np.array(alone), np.array(together))["min"] > 0.99999
