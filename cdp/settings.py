@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     embedding_batch_size: int = Field(default=256, ge=1)
     embedding_backend: Literal["auto", "torch", "onnx", "openvino", "onnx-int8"] = Field(
         default="auto",
-        description="auto: the first of onnx/openvino whose offline export passed the equality check with "
+        description="auto: the first of openvino/onnx whose offline export passed the equality check with "
         "torch, else torch; onnx-int8 is opt-in only (different vectors)",
     )
     embedding_device: Literal["auto", "cpu", "cuda"] = Field(
