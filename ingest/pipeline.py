@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from cdp.db import get_engine
-from cdp.embedder import get_embedder
+from cdp.embedder import embedder_for
 from cdp.schema import ensure_schema, live_tables_exist
 from cdp.settings import Settings
 from cdp.vectors import alias_target, get_qdrant
@@ -229,7 +229,7 @@ def _run(settings, engine, run_id, crm, events, force, embed, progress, timer, a
             conn.execute(sa.text("UPDATE ingestion_runs SET finished_at = now() WHERE id = :id"), {"id": run_id})
         return runs.get_run(engine, run_id)
 
-    embedder = get_embedder(settings.embedding_model, settings.embedding_batch_size)  # loads on first use
+    embedder = embedder_for(settings)  # loads on first use
     with timer.stage("embed"):
         emb = vectors_sync.sync_new_profiles(
             engine, client, embedder, base=settings.qdrant_collection, model=settings.embedding_model, progress=progress

@@ -1,0 +1,101 @@
+"""The exported transformer run by onnxruntime or OpenVINO, with the model's own tokenisation
+(sentence-transformers' preprocess) and its mean pooling + L2 normalisation reproduced in numpy.
+
+A runtime's threads are fixed when its session is built, so there is one session per thread count:
+a batch uses every core, a bot question keeps its one thread.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from cdp.embed_export import INPUTS
+
+
+class ExportedEncoder:
+    """Encodes like `SentenceTransformer.encode(..., normalize_embeddings=True)` for a mean-pooling model."""
+
+    def __init__(self, st_model, model_file: Path, runtime: str, device: str = "cpu"):
+        self.st_model = st_model
+        self.model_file = model_file
+        self.runtime = runtime  # "onnx" | "openvino"
+        # where it runs: a CUDA device only through onnxruntime's CUDA provider, else the CPU
+        self.device = "cuda" if runtime == "onnx" and ort_providers(device)[0] == "CUDAExecutionProvider" else "cpu"
+        self._runners: dict[int, object] = {}
+        self._lock = threading.Lock()
+
+    def encode(self, texts: Sequence[str], batch_size: int, threads: int) -> np.ndarray:
+        run = self._runner(threads)
+        order = np.argsort([-len(t) for t in texts], kind="stable")  # similar lengths share a batch: less padding
+        chunks = []
+        for start in range(0, len(texts), batch_size):
+            batch = [texts[i] for i in order[start : start + batch_size]]
+            features = self.st_model.preprocess(batch)
+            feed = {k: features[k].cpu().numpy().astype(np.int64) for k in INPUTS}
+            chunks.append(_mean_pool(run(feed), feed["attention_mask"]))
+        out = np.concatenate(chunks)
+        result = np.empty_like(out)
+        result[order] = out
+        return result
+
+    def _runner(self, threads: int):
+        with self._lock:
+            runner = self._runners.get(threads)
+            if runner is None:
+                if self.runtime == "openvino":
+                    runner = _ov(self.model_file, threads)
+                else:
+                    runner = _ort(self.model_file, threads, self.device)
+                self._runners[threads] = runner
+            return runner
+
+
+def _mean_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    m = mask[..., None].astype(np.float32)
+    pooled = (hidden * m).sum(axis=1) / np.clip(m.sum(axis=1), 1e-9, None)
+    return (pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)).astype(np.float32)
+
+
+def ort_providers(device: str) -> list[str]:
+    import onnxruntime as ort
+
+    if device == "cuda" and "CUDAExecutionProvider" in ort.get_available_providers():
+        return ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    return ["CPUExecutionProvider"]
+
+
+def _ort(model_file: Path, threads: int, device: str):
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    session = ort.InferenceSession(str(model_file), options, providers=ort_providers(device))
+    names = {i.name for i in session.get_inputs()}
+    return lambda feed: session.run(None, {k: v for k, v in feed.items() if k in names})[0]
+
+
+def _ov(model_file: Path, threads: int):
+    import openvino as ov
+
+    core = ov.Core()
+    compiled = core.compile_model(
+        core.read_model(str(model_file)),
+        "CPU",
+        {"INFERENCE_NUM_THREADS": threads, "INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY"},
+    )
+    output = compiled.output(0)
+    local = threading.local()  # an infer request per calling thread: questions in parallel don't queue
+
+    def run(feed):
+        request = getattr(local, "request", None)
+        if request is None:
+            request = local.request = compiled.create_infer_request()
+        return request.infer(feed)[output].copy()
+
+    return run
