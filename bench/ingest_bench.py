@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from bench.memory import PeakMemory
 from bench.stores import temp_stores
 from cdp.db import get_engine
-from cdp.embedder import get_embedder
+from cdp.embedder import embedder_for
 from ingest.files import file_digest
 from ingest.pipeline import run
 from ingest.progress import Progress
@@ -43,7 +43,7 @@ def sample(customers: int, per: float, seed: int = 42):
 def build(customers: int, per: float) -> str:
     crm, events, n_events = sample(customers, per)
     with temp_stores("bench-build-") as settings:
-        _ = get_embedder(settings.embedding_model).dim  # load the model outside the timing
+        _ = embedder_for(settings).dim  # load the model outside the timing
         t0 = time.perf_counter()
         record = run(settings, crm, events, progress=Progress(False))
         wall = time.perf_counter() - t0
@@ -51,7 +51,7 @@ def build(customers: int, per: float) -> str:
         with engine.connect() as conn:
             texts = [r[0] for r in conn.execute(sa.text("SELECT DISTINCT profile_text FROM customer_profiles"))]
             all_texts = [r[0] for r in conn.execute(sa.text("SELECT profile_text FROM customer_profiles"))]
-        emb = get_embedder(settings.embedding_model)
+        emb = embedder_for(settings)
         t1 = time.perf_counter()
         emb.embed(texts)
         alone_distinct = time.perf_counter() - t1

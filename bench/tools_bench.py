@@ -17,7 +17,7 @@ from bench.ingest_bench import SAMPLE_END, sample
 from bench.stats import percentile
 from bench.stores import temp_stores
 from cdp.db import get_engine
-from cdp.embedder import get_embedder
+from cdp.embedder import embedder_for
 from cdp.vectors import get_qdrant
 from discovery.catalogue import load_catalogue
 from discovery.engine import DiscoveryEngine
@@ -48,7 +48,7 @@ def tools(customers: int, per: float, repeats: int = 5) -> str:
         build = time.perf_counter() - t0
         engine = get_engine(settings)
         client = get_qdrant(settings)
-        emb = get_embedder(settings.embedding_model)
+        emb = embedder_for(settings)
         de = DiscoveryEngine(settings, engine, client, emb, load_catalogue(engine))
         t = time.perf_counter()
         Discovery(settings, engine, client, emb).warm_up()  # as python -m bot does before it connects

@@ -140,13 +140,14 @@ def get_embedder(
 
 
 def embedder_for(settings: Settings) -> Embedder:
-    """The embedder the settings ask for (EMBEDDING_MODEL, _BATCH_SIZE, _BACKEND, _DEVICE), exports in DATA_DIR."""
+    """The embedder the settings ask for (EMBEDDING_MODEL, _BATCH_SIZE, _BACKEND, _DEVICE); exports in
+    EMBEDDING_CACHE_DIR, by default DATA_DIR/embedding_exports."""
     return get_embedder(
         settings.embedding_model,
         settings.embedding_batch_size,
         backend=settings.embedding_backend,
         device=settings.embedding_device,
-        cache_dir=settings.data_dir / EXPORTS_DIR,
+        cache_dir=settings.embedding_cache_dir or settings.data_dir / EXPORTS_DIR,
     )
 
 

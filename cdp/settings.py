@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     embedding_device: Literal["auto", "cpu", "cuda"] = Field(
         default="auto", description="auto: CUDA when torch sees one (bigger batches), else the CPU"
     )
+    embedding_cache_dir: Path | None = Field(
+        default=None,
+        description="where the offline ONNX/OpenVINO exports are kept (default DATA_DIR/embedding_exports); "
+        "keyed by model and library versions, so several data folders may share one",
+    )
 
     # Ingestion
     crm_csv: Path | None = None

@@ -5,6 +5,7 @@ embedder. Nothing here is mocked."""
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,9 @@ import sqlalchemy as sa
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# One export of the embedding model for every test and subprocess (keyed by model and library versions),
+# instead of one per temporary DATA_DIR; tests of the export itself pass their own folder.
+os.environ.setdefault("EMBEDDING_CACHE_DIR", os.path.join(tempfile.gettempdir(), "audience-bot-embedding-exports"))
 
 from cdp.db import dispose_engines, normalize_url  # noqa: E402
 from cdp.settings import Settings  # noqa: E402

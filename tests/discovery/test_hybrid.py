@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from cdp.db import get_engine
-from cdp.embedder import get_embedder
+from cdp.embedder import embedder_for
 from cdp.vectors import get_qdrant
 from discovery.catalogue import load_catalogue
 from discovery.engine import DiscoveryEngine, by_score
@@ -19,9 +19,7 @@ from tests.conftest import SAMPLE_END
 
 def _engine(settings) -> DiscoveryEngine:
     engine = get_engine(settings)
-    return DiscoveryEngine(
-        settings, engine, get_qdrant(settings), get_embedder(settings.embedding_model), load_catalogue(engine)
-    )
+    return DiscoveryEngine(settings, engine, get_qdrant(settings), embedder_for(settings), load_catalogue(engine))
 
 
 def _independent_gate(settings, sql: str, params: dict) -> set[int]:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
-from cdp.embedder import get_embedder
+from cdp.embedder import embedder_for
 from cdp.errors import VectorStoreBusy
 from cdp.vectors import alias_target, close_qdrant, get_qdrant
 from ingest import IngestBusy, run
@@ -58,7 +58,7 @@ def test_changing_one_customer_reembeds_exactly_one(settings, small_sample, tmp_
     after = client.retrieve(settings.qdrant_collection, [3], with_vectors=True, with_payload=True)[0]
     assert "65 or older" in after.payload["text"]
     assert not np.allclose(before.vector, after.vector)
-    expected = get_embedder(settings.embedding_model).embed_one(after.payload["text"])
+    expected = embedder_for(settings).embed_one(after.payload["text"])
     assert np.allclose(after.vector, expected, atol=1e-5)
 
 
@@ -126,7 +126,7 @@ def test_failure_between_stages_keeps_previous_data_and_next_run_converges(
     assert client.count(settings.qdrant_collection).count == 79
     point = client.retrieve(settings.qdrant_collection, [3], with_vectors=True, with_payload=True)[0]
     assert "65 or older" in point.payload["text"]
-    assert np.allclose(point.vector, get_embedder(settings.embedding_model).embed_one(point.payload["text"]), atol=1e-5)
+    assert np.allclose(point.vector, embedder_for(settings).embed_one(point.payload["text"]), atol=1e-5)
     again = run(settings, crm, small_sample.events, force=True)
     assert again["embeddings_computed"] == 0
 
