@@ -2,8 +2,10 @@
 
 Local mode is a single-process store (a file lock on the folder); a second process gets
 VectorStoreBusy with what to do instead of a stack trace. One client per process.
-Collections are named per embedding model and reached through an alias
-(`settings.qdrant_collection`), so a model change builds a new collection and switches.
+Collections are named per embedding model and snapshot slot (`…__a` / `…__b`) and reached
+through an alias (`settings.qdrant_collection`): ingestion fills the slot the alias does not
+point to and switches the alias when PostgreSQL swaps its tables, so readers never see a
+half-written snapshot, and a model change builds a new collection the same way.
 """
 
 from __future__ import annotations
@@ -62,6 +64,20 @@ def collection_for_model(base: str, model: str) -> str:
     """The physical collection holding `model`'s vectors; the alias `base` points to it."""
     slug = re.sub(r"[^a-z0-9]+", "-", model.lower()).strip("-")
     return f"{base}__{slug}"
+
+
+SLOTS = ("a", "b")
+
+
+def slot_collections(base: str, model: str) -> tuple[str, ...]:
+    """The two collections that take turns holding `model`'s live and next snapshot."""
+    return tuple(f"{collection_for_model(base, model)}__{s}" for s in SLOTS)
+
+
+def next_collection(live: str | None, base: str, model: str) -> str:
+    """The slot the next snapshot is written to: the one the alias does not point to."""
+    first, second = slot_collections(base, model)
+    return second if live == first else first
 
 
 def alias_target(client: QdrantClient, alias: str) -> str | None:

@@ -8,6 +8,7 @@ failure leaves the live tables as they were.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +34,16 @@ log = logging.getLogger(__name__)
 LOCK_KEY = 0x41554449  # "AUDI": one ingestion at a time per database
 
 StageHook = Callable[[str], None]
+
+# Test-only: a stage name here makes the run print "paused at <stage>" and wait there, so a
+# test can kill the process at that point (tests/ingest/test_kill_safety.py).
+PAUSE_ENV = "INGEST_TEST_PAUSE_AT"
+
+
+def _pause_for_tests(stage: str) -> None:
+    if os.environ.get(PAUSE_ENV) == stage:
+        print(f"paused at {stage}", flush=True)
+        time.sleep(600)
 
 
 @contextmanager
@@ -138,6 +149,8 @@ def run(
             record = _run(settings, engine, run_id, Path(crm), Path(events), force, embed, progress, timer, after_stage)
         except Exception as exc:
             message = str(exc) if isinstance(exc, IngestError) else f"{type(exc).__name__}: {exc}"
+            if embed:
+                _restore_alias(engine, settings)
             runs.update_run(engine, run_id, status="failed", error=message, stage_seconds=timer.seconds)
             with engine.begin() as conn:
                 conn.execute(sa.text("UPDATE ingestion_runs SET finished_at = now() WHERE id = :id"), {"id": run_id})
@@ -148,8 +161,19 @@ def run(
         return record
 
 
+def _restore_alias(engine: Engine, settings: Settings) -> None:
+    """After a failure: the alias back on the live snapshot's collection (a failed commit)."""
+    previous = runs.last_success(engine)
+    try:
+        if previous:
+            vectors_sync.restore_alias(get_qdrant(settings), settings.qdrant_collection, previous["collection"])
+    except Exception as exc:  # the vector store itself failed: the next run restores it
+        log.warning("could not check the vector alias after the failure: %s", exc)
+
+
 def _run(settings, engine, run_id, crm, events, force, embed, progress, timer, after_stage) -> dict:
     def done(stage: str) -> None:
+        _pause_for_tests(stage)
         if after_stage is not None:
             after_stage(stage)
 
@@ -164,8 +188,9 @@ def _run(settings, engine, run_id, crm, events, force, embed, progress, timer, a
     )  # fmt: skip
 
     client = get_qdrant(settings) if embed else None
-    collection = vectors_sync.target_collection(settings.qdrant_collection, settings.embedding_model)
     previous = runs.last_success(engine)
+    if client is not None and previous:
+        vectors_sync.restore_alias(client, settings.qdrant_collection, previous["collection"])
     if (
         not force
         and embed
@@ -173,12 +198,13 @@ def _run(settings, engine, run_id, crm, events, force, embed, progress, timer, a
         and previous["crm_sha256"] == crm_sha
         and previous["events_sha256"] == events_sha
         and live_tables_exist(engine)
-        and alias_target(client, settings.qdrant_collection) == collection
+        and previous["embedding_model"] == settings.embedding_model
+        and alias_target(client, settings.qdrant_collection) == previous["collection"]
     ):
         with engine.connect() as conn:
             total = conn.execute(sa.text("SELECT count(*) FROM customer_profiles")).scalar()
         fields = dict(
-            status="unchanged", stage_seconds=timer.seconds, collection=collection,
+            status="unchanged", stage_seconds=timer.seconds, collection=previous["collection"],
             embedding_model=settings.embedding_model, embeddings_skipped=total,
             crm_loaded=previous["crm_loaded"], events_loaded=previous["events_loaded"],
             data_min_ts=previous["data_min_ts"], data_max_ts=previous["data_max_ts"],
@@ -232,8 +258,9 @@ def _run(settings, engine, run_id, crm, events, force, embed, progress, timer, a
     embedder = get_embedder(settings.embedding_model, settings.embedding_batch_size)  # loads on first use
     with timer.stage("embed"):
         emb = vectors_sync.sync_new_profiles(
-            engine, client, embedder, base=settings.qdrant_collection, model=settings.embedding_model, progress=progress
-        )
+            engine, client, embedder, base=settings.qdrant_collection, model=settings.embedding_model,
+            progress=progress, batch_texts=2 * settings.embedding_batch_size, on_batch=lambda: done("embed batch"),
+        )  # fmt: skip
     runs.update_run(
         engine, run_id, embeddings_computed=emb.computed, embeddings_skipped=emb.skipped,
         texts_embedded=emb.texts_embedded, payloads_updated=emb.payloads_updated,
@@ -245,11 +272,12 @@ def _run(settings, engine, run_id, crm, events, force, embed, progress, timer, a
         load.drop_work_tables(conn)
         runs.update_run(conn, run_id, status="succeeded", stage_seconds=timer.seconds)
         conn.execute(sa.text("UPDATE ingestion_runs SET finished_at = now() WHERE id = :id"), {"id": run_id})
+        # Last before the commit: both stores move to the new snapshot together. A stop between
+        # the two leaves the alias ahead; the next run (or a failure here) points it back.
+        previous_collection = vectors_sync.publish(client, base=settings.qdrant_collection, collection=emb.collection)
+        done("publish")
     done("swap")
     with timer.stage("cleanup"):
-        removed_points = vectors_sync.finish_after_swap(
-            engine, client, base=settings.qdrant_collection, collection=emb.collection
-        )
+        vectors_sync.drop_previous(engine, client, previous_collection, emb.collection)
     runs.update_run(engine, run_id, stage_seconds=timer.seconds)
-    log.info("deleted %d points of vanished customers", removed_points)
     return runs.get_run(engine, run_id)
