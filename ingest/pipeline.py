@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -27,6 +28,7 @@ from ingest import facts, load, profiles, runs, vectors_sync
 from ingest.errors import IngestBusy, IngestError
 from ingest.files import CRM, EVENTS, check_header, file_digest
 from ingest.progress import Progress
+from ingest.shrink import check_shrink
 from ingest.swap import swap
 
 log = logging.getLogger(__name__)
@@ -121,6 +123,7 @@ def run(
     progress: Progress | None = None,
     after_stage: StageHook | None = None,
     on_start: Callable[[int], None] | None = None,
+    allow_shrink: bool = False,
 ) -> dict:
     """Ingest `crm` and `events`; return the run record.
 
@@ -128,6 +131,7 @@ def run(
     `embed=False` stops before the vector stage and does not swap (benchmarks of the
     SQL stages). `after_stage` is called with each finished stage's name; `on_start` with the
     run's id once the lock is held and the run is recorded (a failing hook fails the run).
+    `allow_shrink` lets a run remove more than MAX_SHRINK of the live customers.
     """
     progress = progress or Progress()
     engine = get_engine(settings)
@@ -146,9 +150,10 @@ def run(
         try:
             if on_start is not None:
                 on_start(run_id)
-            record = _run(settings, engine, run_id, Path(crm), Path(events), force, embed, progress, timer, after_stage)
+            opts = _Options(force, embed, allow_shrink, progress, after_stage)
+            record = _run(settings, engine, run_id, Path(crm), Path(events), opts, timer)
         except Exception as exc:
-            message = str(exc) if isinstance(exc, IngestError) else f"{type(exc).__name__}: {exc}"
+            message = str(exc) if isinstance(exc, IngestError) else load.error_summary(exc)
             if embed:
                 _restore_alias(engine, settings)
             runs.update_run(engine, run_id, status="failed", error=message, stage_seconds=timer.seconds)
@@ -171,11 +176,22 @@ def _restore_alias(engine: Engine, settings: Settings) -> None:
         log.warning("could not check the vector alias after the failure: %s", exc)
 
 
-def _run(settings, engine, run_id, crm, events, force, embed, progress, timer, after_stage) -> dict:
+@dataclass(frozen=True)
+class _Options:
+    force: bool
+    embed: bool
+    allow_shrink: bool
+    progress: Progress
+    after_stage: StageHook | None
+
+
+def _run(settings, engine, run_id, crm, events, opts: _Options, timer) -> dict:
+    force, embed, progress = opts.force, opts.embed, opts.progress
+
     def done(stage: str) -> None:
         _pause_for_tests(stage)
-        if after_stage is not None:
-            after_stage(stage)
+        if opts.after_stage is not None:
+            opts.after_stage(stage)
 
     with timer.stage("hash"):
         check_header(crm, CRM)
@@ -217,18 +233,23 @@ def _run(settings, engine, run_id, crm, events, force, embed, progress, timer, a
 
     with timer.stage("load"):
         loaded = {
-            "crm": load.load_file(engine, crm, CRM, run_id, crm_digest.lines, progress),
-            "events": load.load_file(engine, events, EVENTS, run_id, events_digest.lines, progress),
+            "crm": load.load_file(engine, crm, CRM, run_id, crm_digest.lines, progress, crm_digest.unusual),
+            "events": load.load_file(
+                engine, events, EVENTS, run_id, events_digest.lines, progress, events_digest.unusual
+            ),
         }
     done("load")
     with timer.stage("validate"):
-        outcomes = load.validate(engine, run_id, loaded, settings.max_reject_ratio)
+        outcomes = load.validate(engine, run_id, loaded, settings.max_reject_ratio, settings.date_order)
     runs.update_run(
         engine, run_id,
         crm_loaded=outcomes["crm"].loaded, crm_rejected=outcomes["crm"].rejected,
         events_loaded=outcomes["events"].loaded, events_rejected=outcomes["events"].rejected,
         reject_reasons={k: dict(o.reasons) for k, o in outcomes.items()},
     )  # fmt: skip
+    if not opts.allow_shrink and live_tables_exist(engine):
+        with engine.connect() as conn:
+            check_shrink(conn, settings.max_shrink, str(crm))
     done("validate")
     with timer.stage("profiles"):
         profiles.build_core(engine, settings)
