@@ -130,10 +130,13 @@ def _status(settings, args) -> int:
         print("no data yet: run `python -m ingest run --crm F --events F` (or `make demo`)")
     else:
         c = info["counts"]
+        vectors = "an unknown number of" if c["vectors"] is None else c["vectors"]
         print(
             f"live data: {c['customers']} customers, {c['events']} events, {c['profiles']} profiles, "
-            f"{c['vectors']} vectors in {info['collection']}"
+            f"{vectors} vectors in {info['collection']}"
         )
+        if info.get("vector_store"):
+            print(f"vectors not counted: {info['vector_store']}")
         print(f"events from {info['data_min_ts']} to {info['data_max_ts']}")
     for r in info["runs"]:
         print(f"  run {r['id']} {r['status']:<9} {r['started_at']}  {r['error'] or ''}")
