@@ -25,7 +25,7 @@ from qdrant_client import QdrantClient, models
 from sqlalchemy.engine import Engine
 
 from cdp.embedder import Embedder
-from cdp.vectors import alias_target, ensure_collection, next_collection, switch_alias
+from cdp.vectors import alias_target, ensure_collection, next_collection, switch_alias, unsynced_writes
 from ingest.profile_text import payload
 from ingest.progress import Progress
 
@@ -104,7 +104,8 @@ def sync_new_profiles(
     bar = progress.bar("embed profiles", unit="profiles")
     pending: list[list[dict]] = []  # groups of rows sharing one text
     params = {"model": model, "next": collection, "live": live or ""}
-    with engine.connect().execution_options(stream_results=True, max_row_buffer=5000) as conn:
+    stream = engine.connect().execution_options(stream_results=True, max_row_buffer=5000)
+    with unsynced_writes(client, collection), stream as conn:
         rows = conn.execute(sa.text(DIFF_SQL), params).mappings()
         for _, group in groupby(rows, key=lambda r: r["text_hash"]):
             pending.append([dict(r) for r in group])
