@@ -21,29 +21,50 @@ LIVE_TABLES = ("customers", "events", "customer_profiles", "event_vocabulary")
 # which model-written SQL does not see.
 SNAPSHOT_TABLES = (*LIVE_TABLES, "customer_facts")
 
-CUSTOMERS_DDL = """
-CREATE TABLE {name} (
-    customer_id    bigint PRIMARY KEY,
-    first_name     text NOT NULL,
-    last_name      text NOT NULL,
-    email          text NOT NULL,
-    country        text NOT NULL,
-    age            integer NOT NULL,
-    total_spent    numeric(14,2) NOT NULL,
-    favorite_color text NOT NULL,
-    created_at     timestamp NOT NULL
-)"""
+# The columns of the live tables, in one place: ingestion creates customers and events from
+# these; customer_profiles and event_vocabulary are made by CREATE TABLE AS in ingest (their
+# lists here are what model-written SQL is told about; tests/cdp checks them against a load).
+CUSTOMERS_COLUMNS = (
+    ("customer_id", "bigint PRIMARY KEY"),
+    ("first_name", "text NOT NULL"),
+    ("last_name", "text NOT NULL"),
+    ("email", "text NOT NULL"),
+    ("country", "text NOT NULL"),
+    ("age", "integer NOT NULL"),
+    ("total_spent", "numeric(14,2) NOT NULL"),
+    ("favorite_color", "text NOT NULL"),
+    ("created_at", "timestamp NOT NULL"),
+)
+EVENTS_COLUMNS = (
+    ("event_id", "bigint NOT NULL"),
+    ("customer_id", "bigint NOT NULL"),
+    ("event_type", "text NOT NULL"),
+    ("product", "text NOT NULL"),
+    ("color", "text NOT NULL"),
+    ("price", "numeric(14,2) NOT NULL"),
+    ("event_timestamp", "timestamp NOT NULL"),
+)
+PROFILE_COLUMNS = (
+    "customer_id", "interests", "preferred_colors", "likes_luxury", "product_scores", "color_scores",
+    "event_counts", "purchases", "events", "last_activity", "profile_text", "text_hash",
+)  # fmt: skip
+VOCABULARY_COLUMNS = ("event_type", "product", "color", "events", "first_ts", "last_ts")
 
-EVENTS_DDL = """
-CREATE TABLE {name} (
-    event_id        bigint NOT NULL,
-    customer_id     bigint NOT NULL,
-    event_type      text NOT NULL,
-    product         text NOT NULL,
-    color           text NOT NULL,
-    price           numeric(14,2) NOT NULL,
-    event_timestamp timestamp NOT NULL
-)"""
+LIVE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "customers": tuple(name for name, _ in CUSTOMERS_COLUMNS),
+    "events": tuple(name for name, _ in EVENTS_COLUMNS),
+    "customer_profiles": PROFILE_COLUMNS,
+    "event_vocabulary": VOCABULARY_COLUMNS,
+}
+
+
+def _ddl(columns: tuple[tuple[str, str], ...]) -> str:
+    body = ",\n".join(f"    {name:<15} {kind}" for name, kind in columns)
+    return "\nCREATE TABLE {name} (\n" + body + "\n)"
+
+
+CUSTOMERS_DDL = _ddl(CUSTOMERS_COLUMNS)
+EVENTS_DDL = _ddl(EVENTS_COLUMNS)
 
 BOOKKEEPING_DDL = [
     """

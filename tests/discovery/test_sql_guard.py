@@ -14,12 +14,12 @@ from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
 from cdp.schema import CUSTOMERS_DDL, EVENTS_DDL, LIVE_TABLES, ensure_schema
+from discovery.guard.run import execute as _execute
 from discovery.sql_guard import (
     GuardedSQL,
     SQLFailed,
     SQLGuardError,
     SQLRejected,
-    _execute,
     check_select,
     check_where,
     run_guarded,
