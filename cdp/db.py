@@ -1,5 +1,8 @@
-"""PostgreSQL: the engine (DATABASE_URL or the embedded server in DATA_DIR) and the
-read-only runner used for model-written SQL."""
+"""PostgreSQL: pooled engines (DATABASE_URL or the embedded server in DATA_DIR) and the
+read-only transaction every query that answers a question runs in.
+
+Model-written SQL runs on its own pool that logs in as the read-only role (cdp.reader);
+the engine's own typed statements run read-only on the main pool."""
 
 from __future__ import annotations
 
@@ -41,11 +44,15 @@ def database_url(settings: Settings) -> str:
 
 def get_engine(settings: Settings) -> Engine:
     """One pooled engine per database URL for the process."""
-    url = database_url(settings)
+    return engine_for(database_url(settings), pool_size=10)
+
+
+def engine_for(url: str, *, pool_size: int) -> Engine:
+    """The process's pooled engine for `url` (created and tried on first use)."""
     with _lock:
         engine = _engines.get(url)
         if engine is None:
-            engine = sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+            engine = sa.create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
             try:
                 with engine.connect() as conn:
                     conn.execute(sa.text("SELECT 1"))
@@ -59,6 +66,12 @@ def get_engine(settings: Settings) -> Engine:
         return engine
 
 
+def cached_engine(url: str) -> Engine | None:
+    """The engine engine_for made for `url` in this process, if any."""
+    with _lock:
+        return _engines.get(url)
+
+
 def dispose_engines() -> None:
     with _lock:
         for engine in _engines.values():
@@ -68,8 +81,9 @@ def dispose_engines() -> None:
 
 @contextmanager
 def read_only(engine: Engine, *, timeout_ms: int, work_mem_mb: int | None = None) -> Iterator[Connection]:
-    """A READ ONLY transaction as the SELECT-only role with a statement timeout (and, for the
-    engine's own compiled statements, more memory per sort or hash than the server default).
+    """A READ ONLY transaction with a statement timeout (and, for the engine's own compiled
+    statements, more memory per sort or hash than the server default), as whoever `engine`
+    logs in as: the read-only role for model-written SQL (cdp.reader.reader_engine).
 
     Always rolled back: nothing done inside can persist.
     """
@@ -80,7 +94,6 @@ def read_only(engine: Engine, *, timeout_ms: int, work_mem_mb: int | None = None
             conn.execute(sa.text(f"SET LOCAL statement_timeout = {int(timeout_ms)}"))
             if work_mem_mb:
                 conn.execute(sa.text(f"SET LOCAL work_mem = '{int(work_mem_mb)}MB'"))
-            conn.execute(sa.text(f"SET LOCAL ROLE {READER_ROLE}"))
             yield conn
         finally:
             trans.rollback()

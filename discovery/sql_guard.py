@@ -9,7 +9,8 @@ from cdp.schema. Errors: discovery.guard.errors (SQLGuardError > SQLRejected / S
 
 from discovery.guard.check import GuardedSQL, check_select
 from discovery.guard.errors import SQLFailed, SQLGuardError, SQLRejected
-from discovery.guard.run import QueryResult, database_failure, run_guarded
+from discovery.guard.failure import database_failure
+from discovery.guard.run import QueryResult, run_guarded
 from discovery.guard.where import check_where, table_columns
 
 __all__ = [

@@ -30,7 +30,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, ParseError, TokenError
 
-from cdp.schema import LIVE_TABLES
+from cdp.schema import LIVE_TABLES, PERSONAL_COLUMNS
 from discovery.guard.allowlist import (
     ALLOWED_FUNC_TYPES,
     ALLOWED_FUNCTION_NAMES,
@@ -55,6 +55,7 @@ class GuardedSQL:
     tables: tuple[str, ...]  # real tables read (CTE names excluded), sorted
     limit: int  # the outermost LIMIT after injection / clamping
     limit_imposed: bool  # True when the guard injected or lowered that LIMIT
+    streamable: bool = False  # one read query (what check_select accepts): read through a cursor
 
 
 def check_select(sql: str, *, allowed_tables: Collection[str] = LIVE_TABLES, row_limit: int) -> GuardedSQL:
@@ -68,12 +69,13 @@ def check_select(sql: str, *, allowed_tables: Collection[str] = LIVE_TABLES, row
     try:
         root = parse_one(sql)
         tables = check_tree(root, allowed_tables)
+        check_personal(root)
         limit, imposed = _apply_limit(root, row_limit)
         rendered = render(root)
     except SQLRejected as exc:
         log_rejection(exc, sql)
         raise
-    return GuardedSQL(sql=rendered, tables=tuple(sorted(tables)), limit=limit, limit_imposed=imposed)
+    return GuardedSQL(sql=rendered, tables=tuple(sorted(tables)), limit=limit, limit_imposed=imposed, streamable=True)
 
 
 # --------------------------------------------------------------------------- parsing
@@ -186,6 +188,23 @@ def check_tree(root: exp.Expr, allowed_tables: Collection[str]) -> set[str]:
                 f"Function {node.name.lower()} is not allowed; {FUNCTION_HINT}", reason="function_not_allowed"
             )
     return tables
+
+
+_PERSONAL = frozenset(c for columns in PERSONAL_COLUMNS.values() for c in columns)
+_PERSONAL_WORDS = {"email": "E-mail addresses", "first_name": "Names", "last_name": "Names"}
+
+
+def check_personal(root: exp.Expr) -> None:
+    """Refuse, before PostgreSQL does, a query that names a personal column (the read-only
+    role has no privilege on them: cdp.schema.PERSONAL_COLUMNS)."""
+    for col in root.find_all(exp.Column):
+        name = norm(col.this)
+        if name in _PERSONAL:
+            what = _PERSONAL_WORDS.get(name, f"Personal data ({name})")
+            raise SQLRejected(
+                f"{what} are not available to questions; ask for a segment and download its file",
+                reason="personal_column",
+            )
 
 
 def _is_session_word(node: exp.Expr) -> bool:

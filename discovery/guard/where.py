@@ -8,7 +8,7 @@ from collections.abc import Collection
 from sqlglot import exp
 
 from cdp.schema import LIVE_COLUMNS
-from discovery.guard.check import DIALECT, check_tree, log_rejection, norm, parse_one, render
+from discovery.guard.check import DIALECT, check_personal, check_tree, log_rejection, norm, parse_one, render
 from discovery.guard.errors import SQLRejected
 
 
@@ -38,6 +38,7 @@ def check_where(fragment: str, *, table: str = "events", allowed_columns: Collec
         _check_where_shape(root, table)
         check_tree(root, (table,))
         _check_columns(root, table, columns)
+        check_personal(root)
         rendered = render(exp.Paren(this=root.args["where"].this))
     except SQLRejected as exc:
         log_rejection(exc, fragment)
