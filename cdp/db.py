@@ -47,12 +47,16 @@ def get_engine(settings: Settings) -> Engine:
     return engine_for(database_url(settings), pool_size=10)
 
 
-def engine_for(url: str, *, pool_size: int) -> Engine:
-    """The process's pooled engine for `url` (created and tried on first use)."""
+def engine_for(url: str, *, pool_size: int, options: str | None = None) -> Engine:
+    """The process's pooled engine for `url` (created and tried on first use); `options` are
+    settings every connection starts with (libpq's options: they win over the role's defaults)."""
     with _lock:
         engine = _engines.get(url)
         if engine is None:
-            engine = sa.create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
+            connect_args = {"options": options} if options else {}
+            engine = sa.create_engine(
+                url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size, connect_args=connect_args
+            )
             try:
                 with engine.connect() as conn:
                     conn.execute(sa.text("SELECT 1"))

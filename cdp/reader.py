@@ -39,7 +39,8 @@ POOL_SIZE = 5
 def reader_engine(settings: Settings) -> Engine:
     """The pool that logs in as the read-only role (provisioned on first use when it can be)."""
     if settings.readonly_database_url is not None:
-        engine = engine_for(normalize_url(settings.readonly_database_url.get_secret_value()), pool_size=POOL_SIZE)
+        url = normalize_url(settings.readonly_database_url.get_secret_value())
+        engine = engine_for(url, pool_size=POOL_SIZE, options=session_options(settings))
         _check_is_read_only(engine)
         return engine
     owner = get_engine(settings)
@@ -48,9 +49,25 @@ def reader_engine(settings: Settings) -> Engine:
     engine = cached_engine(url)
     if engine is None:
         with owner.begin() as conn:
-            provision(conn, password, timeout_ms=settings.sql_statement_timeout_ms)
-        engine = engine_for(url, pool_size=POOL_SIZE)
+            provision(conn, password, settings)
+        engine = engine_for(url, pool_size=POOL_SIZE, options=session_options(settings))
     return engine
+
+
+def role_settings(settings: Settings) -> dict[str, str]:
+    """What every session of the role starts with: set on the role, and again by each of the
+    pool's connections (the role could change its own defaults, ALTER ROLE ... SET being
+    open to any role for itself, should anything ever lift read-only)."""
+    return {
+        "default_transaction_read_only": "on",
+        "statement_timeout": str(int(settings.sql_statement_timeout_ms)),
+        "idle_in_transaction_session_timeout": str(IDLE_IN_TRANSACTION_MS),
+        "search_path": f"{READER_SCHEMA},public",  # its views first: they shadow the live tables
+    }
+
+
+def session_options(settings: Settings) -> str:
+    return " ".join(f"-c {name}={value}" for name, value in role_settings(settings).items())
 
 
 def stored_password(data_dir: Path) -> str:
@@ -67,7 +84,7 @@ def stored_password(data_dir: Path) -> str:
     return password
 
 
-def provision(conn: Connection, password: str, *, timeout_ms: int) -> None:
+def provision(conn: Connection, password: str, settings: Settings) -> None:
     """Make READER_ROLE a read-only login with `password` (idempotent; the role and its
     views come from cdp.schema.ensure_schema)."""
     conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('audience.ensure_schema'))"))
@@ -90,12 +107,7 @@ def provision(conn: Connection, password: str, *, timeout_ms: int) -> None:
         sa.text("SELECT format('ALTER ROLE %I PASSWORD %L', :r, :p)"), {"r": READER_ROLE, "p": password}
     )
     conn.execute(sa.text(statement.scalar()))
-    for name, value in (
-        ("default_transaction_read_only", "on"),
-        ("statement_timeout", str(int(timeout_ms))),
-        ("idle_in_transaction_session_timeout", str(IDLE_IN_TRANSACTION_MS)),
-        ("search_path", f"{READER_SCHEMA}, public"),  # its views first: they shadow the live tables
-    ):
+    for name, value in role_settings(settings).items():
         conn.execute(sa.text(f"ALTER ROLE {READER_ROLE} SET {name} = {value}"))
     # no role it could switch to (SET ROLE needs membership)
     for (granted,) in conn.execute(

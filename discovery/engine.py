@@ -20,8 +20,9 @@ from qdrant_client import QdrantClient, models
 from sqlalchemy.engine import Engine
 
 from cdp.db import read_only
-from cdp.reader import reader_engine
 from cdp.embedder import Embedder
+from cdp.reader import reader_engine
+from cdp.schema import PERSONAL_COLUMNS
 from cdp.settings import Settings
 from cdp.vectors import alias_target
 from discovery import compile as c
@@ -341,7 +342,9 @@ class DiscoveryEngine:
     def profiles(self, ids: list[int]) -> Table:
         sql: list[str] = []
         rows = self._run(c.enrich_sql(ids[: self.settings.sql_row_limit]), sql)
-        cols = [k for k in c.ENRICH_COLUMNS if k != "email"]
+        cols = [
+            k for k in c.ENRICH_COLUMNS if k not in PERSONAL_COLUMNS["customers"]
+        ]  # for the model: no e-mail, no name
         return Table(cols, [[_plain(getattr(r, k)) for k in cols] for r in rows], sql)
 
     def analytics(self, a: AnalyticsQuery, now: datetime | None = None) -> Table:
