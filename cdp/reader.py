@@ -77,7 +77,9 @@ def stored_password(data_dir: Path) -> str:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return path.read_text(encoding="utf-8").strip()
+        if password := path.read_text(encoding="utf-8").strip():
+            return password
+        fd = os.open(path, os.O_WRONLY | os.O_TRUNC)  # left empty by a crash: write one now
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         password = secrets.token_urlsafe(24)
         out.write(password + "\n")
