@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 READER_ROLE = "audience_reader"
 
 _engines: dict[str, Engine] = {}
+_settings: dict[Engine, Settings] = {}  # the settings each get_engine engine was made from
 _lock = threading.Lock()
 
 
@@ -44,7 +45,16 @@ def database_url(settings: Settings) -> str:
 
 def get_engine(settings: Settings) -> Engine:
     """One pooled engine per database URL for the process."""
-    return engine_for(database_url(settings), pool_size=10)
+    engine = engine_for(database_url(settings), pool_size=10)
+    with _lock:
+        _settings[engine] = settings
+    return engine
+
+
+def settings_of(engine: Engine) -> Settings | None:
+    """The settings get_engine made `engine` from (None for any other engine)."""
+    with _lock:
+        return _settings.get(engine)
 
 
 def engine_for(url: str, *, pool_size: int, options: str | None = None) -> Engine:
@@ -81,6 +91,7 @@ def dispose_engines() -> None:
         for engine in _engines.values():
             engine.dispose()
         _engines.clear()
+        _settings.clear()
 
 
 @contextmanager

@@ -24,7 +24,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from cdp.db import READER_ROLE, cached_engine, engine_for, get_engine, normalize_url
+from cdp.db import READER_ROLE, cached_engine, engine_for, get_engine, normalize_url, settings_of
 from cdp.errors import DatabaseUnavailable
 from cdp.schema import READER_SCHEMA
 from cdp.settings import Settings
@@ -36,12 +36,29 @@ IDLE_IN_TRANSACTION_MS = 30_000
 POOL_SIZE = 5
 
 
+_readers: dict[Engine, Settings] = {}
+
+
+def model_pool(engine: Engine) -> tuple[Engine, Settings]:
+    """The pool model-written SQL runs on, given `engine`: itself when it is a reader_engine,
+    the read-only role's pool when it came from cdp.db.get_engine. Anything else is refused:
+    no path runs model-written SQL as the main user."""
+    if engine in _readers:
+        return engine, _readers[engine]
+    settings = settings_of(engine)
+    if settings is None:
+        raise ValueError("model-written SQL runs as the read-only role: pass an engine of get_engine or reader_engine")
+    reader = reader_engine(settings)
+    return reader, settings
+
+
 def reader_engine(settings: Settings) -> Engine:
     """The pool that logs in as the read-only role (provisioned on first use when it can be)."""
     if settings.readonly_database_url is not None:
         url = normalize_url(settings.readonly_database_url.get_secret_value())
         engine = engine_for(url, pool_size=POOL_SIZE, options=session_options(settings))
         _check_is_read_only(engine)
+        _readers[engine] = settings
         return engine
     owner = get_engine(settings)
     password = stored_password(settings.data_dir)
@@ -51,6 +68,7 @@ def reader_engine(settings: Settings) -> Engine:
         with owner.begin() as conn:
             provision(conn, password, settings)
         engine = engine_for(url, pool_size=POOL_SIZE, options=session_options(settings))
+        _readers[engine] = settings
     return engine
 
 

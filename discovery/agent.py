@@ -32,7 +32,6 @@ from llama_index.core.agent.workflow import ReActAgent
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 from llama_index.core.tools import FunctionTool
 
-from cdp.reader import reader_engine
 from cdp.settings import Settings
 from discovery.engine import DiscoveryEngine, Segment, Table
 from discovery.query import AudienceQuery, Behaviour, CRMFilter, OrderBy, TimeWindow
@@ -242,11 +241,9 @@ class ToolBox:
         log.info("tool sql_analytics question=%r sql=%r", question, text)
         self.calls.append({"tool": "sql_analytics", "question": question, "sql": text})
         try:
-            settings = self.engine.settings
             res = run_guarded(
-                reader_engine(settings), text, timeout_ms=settings.sql_statement_timeout_ms,
-                row_limit=settings.sql_row_limit, max_bytes=settings.sql_result_max_bytes,
-                cell_chars=settings.sql_cell_max_chars,
+                self.engine.engine, text,
+                timeout_ms=self.engine.settings.sql_statement_timeout_ms, row_limit=self.engine.settings.sql_row_limit,
             )  # fmt: skip
         except SQLGuardError as exc:
             self.rejected.append(str(exc))
@@ -254,10 +251,9 @@ class ToolBox:
         table = Table(list(res.columns), [list(r) for r in res.rows], [res.sql])
         self.tables.append(table)
         self.answered = "table"
-        shown = {"columns": table.columns, "rows": table.rows[:30], "row_count": len(table.rows)}
-        if res.cut:
-            shown["note"] = "the result was cut at its size limit (long cells shortened, later rows left out)"
-        return json.dumps(shown, default=str)
+        return json.dumps(
+            {"columns": table.columns, "rows": table.rows[:30], "row_count": len(table.rows)}, default=str
+        )
 
     def sql_data_retriever(self, customer_ids: list[int]) -> str:
         """Profiles (no emails) of given customers, e.g. "why is customer 17 in?": country, age, spend,

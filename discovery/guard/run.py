@@ -25,15 +25,17 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from cdp.db import read_only
+from cdp.reader import model_pool
 from cdp.schema import LIVE_TABLES
+from cdp.settings import Settings
 from discovery.guard.check import GuardedSQL, check_select
 from discovery.guard.errors import SQLFailed
 from discovery.guard.failure import database_failure
 
 log = logging.getLogger("discovery.sql_guard")  # the guard's one logger (checking and running)
 
-MAX_RESULT_BYTES = 2_000_000  # of a result's rows as JSON
-MAX_CELL_CHARS = 10_000
+MAX_RESULT_BYTES = Settings.model_fields["sql_result_max_bytes"].default  # of a result's rows as JSON
+MAX_CELL_CHARS = Settings.model_fields["sql_cell_max_chars"].default
 BATCH_BYTES = 256 * 1024  # raw bytes fetched per batch, about
 MAX_BATCH_ROWS = 1000
 
@@ -54,15 +56,24 @@ def run_guarded(
     timeout_ms: int,
     row_limit: int,
     allowed_tables: Collection[str] = LIVE_TABLES,
-    max_bytes: int = MAX_RESULT_BYTES,
-    cell_chars: int = MAX_CELL_CHARS,
+    max_bytes: int | None = None,
+    cell_chars: int | None = None,
 ) -> QueryResult:
-    """check_select, then run the re-rendered query read-only with a statement timeout.
+    """check_select, then run the re-rendered query read-only with a statement timeout on the
+    read-only role's pool (`engine`'s, cdp.reader.model_pool: the main pool is never used).
+    Results are capped at `max_bytes` and cells at `cell_chars` (default: the settings').
 
     Raises SQLRejected (nothing ran) or SQLFailed (PostgreSQL refused or cancelled it).
     """
     guarded = check_select(sql, allowed_tables=allowed_tables, row_limit=row_limit)
-    return execute(engine, guarded, timeout_ms=timeout_ms, max_bytes=max_bytes, cell_chars=cell_chars)
+    reader, settings = model_pool(engine)
+    return execute(
+        reader,
+        guarded,
+        timeout_ms=timeout_ms,
+        max_bytes=max_bytes or settings.sql_result_max_bytes,
+        cell_chars=cell_chars or settings.sql_cell_max_chars,
+    )
 
 
 def execute(

@@ -211,3 +211,17 @@ def test_an_external_login_that_can_write_is_refused(loaded, settings):
     external = settings.model_copy(update={"readonly_database_url": SecretStr(safe_url)})
     with reader_engine(external).connect() as conn:
         assert conn.execute(sa.text("SELECT current_user")).scalar() == READER_ROLE
+
+
+def test_model_written_sql_never_runs_on_the_main_pool(loaded, settings):
+    from cdp.reader import model_pool
+    from discovery.sql_guard import SQLFailed, run_guarded
+
+    reader, _ = model_pool(loaded)  # the engine of get_engine: its read-only pool
+    assert reader.url.username == READER_ROLE and model_pool(reader)[0] is reader
+    with pytest.raises(SQLFailed, match="permission denied"):  # run_guarded given the main engine
+        run_guarded(
+            loaded, "SELECT * FROM ingestion_runs", timeout_ms=5000, row_limit=5, allowed_tables=["ingestion_runs"]
+        )
+    with pytest.raises(ValueError, match="read-only role"):
+        model_pool(sa.create_engine(loaded.url))
