@@ -103,8 +103,24 @@ def shared_buffers_mb() -> int:
     return max(128, min(512, total_mb // 4))
 
 
+# The server's log (DATA_DIR/postgres/log) must not hold customer data: no statement text,
+# no bind values, and no query errors at all (their messages quote the failing value, e.g.
+# `invalid value "anna@example.com"`); start-up and fatal problems are still logged.
+QUIET_LOG = {
+    "log_min_messages": "fatal",
+    "log_min_error_statement": "panic",
+    "log_error_verbosity": "terse",
+    "log_statement": "none",
+    "log_min_duration_statement": "-1",
+    "log_parameter_max_length": "0",
+    "log_parameter_max_length_on_error": "0",
+    "log_lock_waits": "off",
+}
+
+
 def _tune(server, fresh: bool) -> None:
-    """Page cache for the gate. initdb's shared_buffers (128 MB) holds neither customer_facts
+    """A log without customer data (QUIET_LOG, taken at once by a reload), and page cache for
+    the gate. initdb's shared_buffers (128 MB) holds neither customer_facts
     (236 MB at 1 M customers) nor the gate index, so every gate re-read them from the OS.
     Set with ALTER SYSTEM: a server this process just created is restarted now (nobody else
     uses it yet); an existing one takes it at its next start."""
@@ -115,6 +131,9 @@ def _tune(server, fresh: bool) -> None:
     conn.autocommit = True
     try:
         with conn.cursor() as cur:
+            for name, value in QUIET_LOG.items():
+                cur.execute(f"ALTER SYSTEM SET {name} = '{value}'")
+            cur.execute("SELECT pg_reload_conf()")
             cur.execute("SELECT setting::bigint * 8 / 1024 FROM pg_settings WHERE name = 'shared_buffers'")
             if f"{cur.fetchone()[0]}MB" == want:
                 return

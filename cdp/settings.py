@@ -36,6 +36,11 @@ class Settings(BaseSettings):
 
     # Stores
     database_url: SecretStr | None = None
+    readonly_database_url: SecretStr | None = Field(
+        default=None,
+        description="the read-only login model-written SQL uses; unset: provisioned by the DATABASE_URL user "
+        "(password kept in DATA_DIR/readonly_password)",
+    )
     qdrant_url: str | None = None
     qdrant_api_key: SecretStr | None = None
     data_dir: Path = Path("./data")
@@ -103,6 +108,10 @@ class Settings(BaseSettings):
     # Read-only SQL
     sql_statement_timeout_ms: int = Field(default=5000, ge=100)
     sql_row_limit: int = Field(default=1000, ge=1)
+    sql_result_max_bytes: int = Field(
+        default=2_000_000, ge=1000, description="model-written SQL: a result is cut past this many bytes"
+    )
+    sql_cell_max_chars: int = Field(default=10_000, ge=100, description="model-written SQL: longer cells are cut")
 
     @field_validator("data_dir")
     @classmethod

@@ -21,6 +21,8 @@ from sqlalchemy.engine import Engine
 
 from cdp.db import read_only
 from cdp.embedder import Embedder
+from cdp.reader import reader_engine
+from cdp.schema import PERSONAL_COLUMNS
 from cdp.settings import Settings
 from cdp.vectors import alias_target
 from discovery import compile as c
@@ -85,12 +87,15 @@ class DiscoveryEngine:
         self.catalogue = catalogue
 
     # -- SQL ---------------------------------------------------------------------------------
-    def _run(self, compiled: c.CompiledSQL, recipe: list[str]) -> list[sa.Row]:
+    def _run(self, compiled: c.CompiledSQL, recipe: list[str], model_written: bool = False) -> list[sa.Row]:
+        """Run one compiled statement read-only; one holding a model-written fragment (sql_where)
+        runs on the read-only role's pool, which sees no personal column."""
         shown = compiled.display()
         recipe.append(shown)
         log.info("sql: %s", shown[:2000])
+        engine = reader_engine(self.settings) if model_written else self.engine
         with read_only(
-            self.engine, timeout_ms=self.settings.sql_statement_timeout_ms, work_mem_mb=self.settings.sql_work_mem_mb
+            engine, timeout_ms=self.settings.sql_statement_timeout_ms, work_mem_mb=self.settings.sql_work_mem_mb
         ) as conn:
             return list(conn.execute(sa.text(compiled.sql), compiled.params))
 
@@ -165,13 +170,13 @@ class DiscoveryEngine:
         if q.intent and everyone:
             return Gate(self.catalogue.customers, None, everyone=True)
         if not q.intent and everyone:
-            ids = [r[0] for r in self._run(c.gate_sql(q, now, sql_where, cap=q.limit), recipe)]
+            ids = [r[0] for r in self._run(c.gate_sql(q, now, sql_where, cap=q.limit), recipe, sql_where is not None)]
             return Gate(self.catalogue.customers, ids, everyone=True)
         if not q.intent:
-            rows = self._run(c.gate_top_sql(q, now, sql_where, q.limit), recipe)
+            rows = self._run(c.gate_top_sql(q, now, sql_where, q.limit), recipe, sql_where is not None)
             return Gate(rows[0].size if rows else 0, [r.customer_id for r in rows])
         cap = self.settings.gate_fetch_max
-        size, ids = self._run(c.gate_sample_sql(q, now, sql_where, cap), recipe)[0]
+        size, ids = self._run(c.gate_sample_sql(q, now, sql_where, cap), recipe, sql_where is not None)[0]
         return Gate(size, list(ids or []) if size <= cap else None)
 
     def candidates_for(self, size: int, limit: int) -> int:
@@ -185,7 +190,7 @@ class DiscoveryEngine:
     ) -> set[int]:
         """Which of `candidates` pass the gate (primary-key lookups, whatever the gate's size)."""
         probe = q.model_copy(update={"crm": q.crm.model_copy(update={"customer_ids": candidates})})
-        return {r[0] for r in self._run(c.gate_sql(probe, now, sql_where), recipe)}
+        return {r[0] for r in self._run(c.gate_sql(probe, now, sql_where), recipe, sql_where is not None)}
 
     def rank_large_gate(
         self, q: AudienceQuery, now: datetime, sql_where: str | None, qv: np.ndarray, size: int, recipe: list[str]
@@ -204,7 +209,7 @@ class DiscoveryEngine:
             if k >= CANDIDATES_MAX:
                 break
             k = min(k * 8, CANDIDATES_MAX)
-        ids = [r[0] for r in self._run(c.gate_sql(q, now, sql_where), recipe)]
+        ids = [r[0] for r in self._run(c.gate_sql(q, now, sql_where), recipe, sql_where is not None)]
         return self.rank(ids, qv, top=q.limit)
 
     def top(self, qv: np.ndarray, k: int) -> dict[int, float]:
@@ -333,7 +338,9 @@ class DiscoveryEngine:
     def profiles(self, ids: list[int]) -> Table:
         sql: list[str] = []
         rows = self._run(c.enrich_sql(ids[: self.settings.sql_row_limit]), sql)
-        cols = [k for k in c.ENRICH_COLUMNS if k != "email"]
+        cols = [
+            k for k in c.ENRICH_COLUMNS if k not in PERSONAL_COLUMNS["customers"]
+        ]  # for the model: no e-mail, no name
         return Table(cols, [[_plain(getattr(r, k)) for k in cols] for r in rows], sql)
 
     def analytics(self, a: AnalyticsQuery, now: datetime | None = None) -> Table:
