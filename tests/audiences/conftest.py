@@ -1,4 +1,4 @@
-"""One world per module: a generated sample ingested, audiences saved on it, a changed version
+"""One world for the package: a generated sample ingested, audiences saved on it, a changed version
 ingested, and every audience refreshed from new store objects (as a new process would)."""
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def pick_products(crm_path: Path, ev_path: Path) -> tuple[str, str]:
     return product, str(rare.index[-1])
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def world(pg_server_url, tmp_path_factory):
     base = tmp_path_factory.mktemp("audiences")
     v1 = generate(base / "v1", 300, 10, seed=5, end=SAMPLE_END)
