@@ -37,6 +37,10 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--events-per-customer", type=float, default=20)
     g.add_argument("--repeats", type=int, default=5)
     g.add_argument("--keep", type=Path, default=None, help="build into (or reuse) this folder instead of a temp one")
+    au = sub.add_parser("audiences", help="refreshing saved audiences after an ingestion")
+    au.add_argument("--customers", type=int, default=100_000)
+    au.add_argument("--events-per-customer", type=float, default=20)
+    au.add_argument("--audiences", type=int, default=50)
     sub.add_parser("llm-calls", help="LLM calls and prompt tokens per question: ours vs the original design")
     sub.add_parser("all", help="the quick benchmarks (make bench)")
     args = p.parse_args(argv)
@@ -67,6 +71,11 @@ def main(argv: list[str] | None = None) -> int:
         from bench.gate_bench import gate
 
         print(gate(args.customers, args.events_per_customer, args.repeats, args.keep))
+        return 0
+    if args.bench == "audiences":
+        from bench.audiences_bench import refresh_bench
+
+        print(refresh_bench(args.customers, args.events_per_customer, args.audiences))
         return 0
     if args.bench == "llm-calls":
         from bench.llm_calls import llm_calls
