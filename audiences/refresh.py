@@ -17,6 +17,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -132,21 +133,12 @@ def refresh(
 
 
 def save(
-    aud: Audiences,
-    name: str,
-    recipe: Recipe,
-    *,
-    owner: str,
-    channel: str | None = None,
-    thread_ts: str | None = None,
-    notify: str = "changes",
-    overwrite: bool = False,
-    now: datetime | None = None,
+    aud: Audiences, name: str, recipe: Recipe, *, now: datetime | None = None, **fields: Any
 ) -> tuple[SavedAudience, Outcome]:
-    """Save the audience (NameTaken / BadName as the store raises them) and evaluate it at once:
-    its members now are the baseline the first refresh after an ingestion is compared with."""
-    audience = aud.store.save(name, recipe, owner=owner, channel=channel, thread_ts=thread_ts, notify=notify,
-                              overwrite=overwrite)  # fmt: skip
+    """Save the audience (AudienceStore.save's keywords: owner, channel, thread_ts, notify, overwrite;
+    NameTaken / BadName as it raises them) and evaluate it at once: its members now are the baseline
+    the first refresh after an ingestion is compared with."""
+    audience = aud.store.save(name, recipe, **fields)
     return audience, refresh(aud, audience, trigger="save", now=now)
 
 
