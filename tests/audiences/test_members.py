@@ -1,4 +1,4 @@
-"""The stored membership form and the exact diff (pure functions)."""
+"""Pure parts: the stored membership form, the exact diff, recipes from answers, vanished values."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import numpy as np
 
 from audiences import members as m
 from audiences.errors import NotASegment
+from audiences.evaluate import vanished
 from audiences.model import recipe_from_result
-from discovery.query import AudienceQuery
+from discovery.catalogue import Catalogue
+from discovery.query import AudienceQuery, Behaviour, CRMFilter
 from discovery.result import Recipe, Result
 
 
@@ -41,3 +43,22 @@ def test_a_recipe_comes_only_from_a_segment_and_keeps_an_explicit_top_n():
     assert (r.top_n, r.run_id, r.model) == (50, 4, "m1")
     page = Result(kind="segment", question="q", answer="a", mode="agent", query=AudienceQuery())
     assert recipe_from_result(page).top_n is None and recipe_from_result(page, top_n=20).top_n == 20
+
+
+def test_vanished_values_are_named_with_what_the_condition_now_does():
+    cat = Catalogue(products=("p1", "p2"), colors=("c1",), countries=("AA",), event_types=("purchase",),
+                    favorite_colors=("c1",), customers=1)  # fmt: skip
+    q = AudienceQuery(
+        behaviours=[
+            Behaviour(event_types=["purchase"], products=["gone"]),
+            Behaviour(products=["p1", "gone2"]),
+            Behaviour(colors=["c9"], negate=True),
+        ],
+        crm=CRMFilter(countries=["AA", "ZZ"]),
+    )
+    notes = vanished(q, cat)
+    assert notes[0].startswith("product 'gone' no longer appears in the data") and notes[0].endswith("matches nobody")
+    assert notes[1].startswith("product 'gone2'") and "only the rest of its values" in notes[1]
+    assert notes[2].startswith("colour 'c9'") and notes[2].endswith("now excludes nobody")
+    assert notes[3].startswith("country 'ZZ'") and len(notes) == 4
+    assert vanished(AudienceQuery(crm=CRMFilter(countries=["AA"])), cat) == []
