@@ -40,6 +40,10 @@ def main(argv: list[str] | None = None) -> int:
     m = sub.add_parser("embed", help="embedding backends: texts/s per batch size, cosine to torch")
     m.add_argument("--texts", type=int, default=2000)
     m.add_argument("--speed-texts", type=int, default=512)
+    au = sub.add_parser("audiences", help="refreshing saved audiences after an ingestion")
+    au.add_argument("--customers", type=int, default=100_000)
+    au.add_argument("--events-per-customer", type=float, default=20)
+    au.add_argument("--audiences", type=int, default=50)
     sub.add_parser("llm-calls", help="LLM calls and prompt tokens per question: ours vs the original design")
     sub.add_parser("all", help="the quick benchmarks (make bench)")
     args = p.parse_args(argv)
@@ -75,6 +79,11 @@ def main(argv: list[str] | None = None) -> int:
         from bench.embed_bench import embed
 
         print(embed(args.texts, args.speed_texts))
+        return 0
+    if args.bench == "audiences":
+        from bench.audiences_bench import refresh_bench
+
+        print(refresh_bench(args.customers, args.events_per_customer, args.audiences))
         return 0
     if args.bench == "llm-calls":
         from bench.llm_calls import llm_calls
