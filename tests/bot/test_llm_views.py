@@ -22,9 +22,9 @@ def test_status_shows_the_llm_problem_and_what_to_set():
     )  # fmt: skip
     validate_message(msg)
     text = json.dumps(msg)
-    assert "LLM unavailable" in text and "google/gemini-2.0-flash-001" in text and "set LLM_MODEL" in text
+    assert ":warning: LLM: " in text and "google/gemini-2.0-flash-001" in text and "set LLM_MODEL" in text
     plain = status_message(INFO, answers_from="the offline planner", next_run=None, schedule="x")
-    assert "LLM unavailable" not in json.dumps(plain)
+    assert ":warning:" not in json.dumps(plain)
 
 
 def test_an_unknown_cost_is_said_never_zero():

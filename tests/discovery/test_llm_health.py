@@ -115,9 +115,7 @@ def test_health_is_thread_safe():
 
 
 def llm_settings(server: FakeLLMServer, **kw) -> Settings:
-    return Settings(
-        _env_file=None, openrouter_api_key=SecretStr("k"), llm_api_base=server.base_url, **kw
-    )
+    return Settings(_env_file=None, **{"openrouter_api_key": SecretStr("k"), "llm_api_base": server.base_url, **kw})
 
 
 def test_the_start_check_names_a_missing_model_and_what_to_set():
@@ -151,9 +149,17 @@ def test_the_start_check_says_when_the_provider_cannot_be_asked():
 def test_the_cli_warns_at_start_when_the_model_is_missing(capsys):
     from discovery.cli import check_llm_at_start
 
-    with FakeLLMServer(models=("fake/model",)) as server:
+    with FakeLLMServer(models=("fake/model", "google/gemini-3.1-flash-lite")) as server:
         check_llm_at_start(llm_settings(server, llm_model="google/gemini-2.0-flash-001"))
         err = capsys.readouterr().err
         assert "google/gemini-2.0-flash-001" in err and "LLM_MODEL" in err and "offline planner" in err
         check_llm_at_start(llm_settings(server, llm_model="fake/model"))
         assert capsys.readouterr().err == ""
+
+
+def test_the_start_check_names_fallbacks_the_provider_does_not_offer_without_pausing():
+    with FakeLLMServer(models=("fake/model",)) as server:
+        settings = llm_settings(server, llm_model="fake/model", llm_fallback_models="gone/one, fake/model")
+        message = llm_health.check_model(settings)
+        assert message and "gone/one" in message and "LLM_FALLBACK_MODELS" in message and "fake/model" not in message
+        assert llm_health.unavailable(settings) is None and llm_health.problem(settings) == message
