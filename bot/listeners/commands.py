@@ -14,6 +14,7 @@ from bot.views import errors
 from bot.views.help import help_message
 from bot.views.status import status_message
 from bot.work import Ask, new_request_id, respond, submit, tell
+from discovery.llm_health import problem as llm_problem
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +83,9 @@ def show_status(bot: BotContext, client: WebClient, user: str, channel: str, res
     try:
         info = status(bot.settings)
         message = status_message(
-            info, answers_from=answers_from(bot), next_run=bot.scheduler.next_run_time(), schedule=schedule_text(bot)
-        )
+            info, answers_from=answers_from(bot), next_run=bot.scheduler.next_run_time(), schedule=schedule_text(bot),
+            llm_problem=llm_problem(bot.settings),
+        )  # fmt: skip
     except Exception:
         log.exception("status failed")
         message = errors.unexpected("status")
