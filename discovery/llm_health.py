@@ -33,6 +33,8 @@ def failure_kind(exc: BaseException) -> str | None:
     while current is not None and id(current) not in seen:
         seen.add(id(current))
         status = getattr(current, "status_code", None)
+        if status == 400 and "valid model" in str(current).lower():  # OpenRouter: "x is not a valid model ID"
+            return "model"
         if isinstance(status, int):
             return KIND_OF_STATUS.get(status)
         current = current.__cause__ or current.__context__
@@ -44,7 +46,7 @@ def kind_reason(kind: str, model: str) -> str:
     if kind == "auth":
         return "the provider refused OPENROUTER_API_KEY (HTTP 401/403); check the key"
     if kind == "model":
-        return f"the provider does not know the model {model} (HTTP 404); set LLM_MODEL to a model it offers"
+        return f"the provider does not know the model {model} (HTTP 404/400); set LLM_MODEL to a model it offers"
     return "no credits left or rate-limited (HTTP 402/429); add credits at the provider or wait"
 
 

@@ -58,6 +58,7 @@ def test_the_request_names_the_fallbacks_and_asks_for_usage_accounting(agent_set
     assert body["model"] == "google/gemini-3.5-flash"
     assert body["models"] == ["google/gemini-3.5-flash", "google/gemini-3.1-flash-lite"]
     assert body["usage"] == {"include": True}
+    assert body["reasoning"] == {"effort": "low", "exclude": True}  # fast: little thinking, none sent back
     assert body["max_tokens"] == agent_settings.llm_max_tokens
 
 

@@ -52,6 +52,15 @@ def status_error(cls, status: int) -> Exception:
         (status_error(openai.APIStatusError, 402), "quota"),
         (status_error(openai.RateLimitError, 429), "quota"),
         (status_error(openai.InternalServerError, 500), None),
+        (status_error(openai.BadRequestError, 400), None),
+        (
+            openai.BadRequestError(
+                "Error code: 400 - google/gemini-2.0-flash-001 is not a valid model ID",
+                response=httpx.Response(400, request=httpx.Request("POST", "http://x")),
+                body=None,
+            ),
+            "model",
+        ),  # fmt: skip
         (TimeoutError(), None),
         (ValueError("garbage"), None),
     ],
