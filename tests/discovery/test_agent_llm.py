@@ -8,7 +8,6 @@ import json
 import time
 
 import pytest
-from pydantic import SecretStr
 
 from bot.views.result_card import footer_text
 from discovery import llm_health
@@ -26,24 +25,6 @@ def react(action: str, args: dict) -> str:
 
 
 DISCOVER = react("hybrid_discovery", {"event_types": ["purchase"], "products": ["socks"], "likes_luxury": True})
-
-
-@pytest.fixture
-def llm():
-    with FakeLLMServer() as server:
-        yield server
-
-
-@pytest.fixture
-def agent_settings(seed_settings, llm):
-    return seed_settings.model_copy(
-        update={
-            "openrouter_api_key": SecretStr("test-key"),
-            "llm_api_base": llm.base_url,
-            "llm_max_retries": 0,
-            "llm_timeout_s": 20,
-        }
-    )
 
 
 def chats(server: FakeLLMServer) -> list[dict]:
