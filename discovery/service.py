@@ -136,11 +136,10 @@ class Discovery:
             return self._finish(result, catalogue, t0, rid)
         de = DiscoveryEngine(self.settings, self.engine, self.qdrant, self.embedder, catalogue)
         plan = None
-        paused = llm_health.unavailable(self.settings) if self.llm_configured and not offline else None
         if offline or not self.llm_configured:
             reason = "--offline was asked for" if offline else "no OPENROUTER_API_KEY is set"
             result, plan = self._offline(de, question, conversation, now, progress, reason)
-        elif paused is not None:  # failures of one kind: no call is paid until the cool-down ends
+        elif (paused := llm_health.unavailable(self.settings)) is not None:  # no failed call paid per question
             reason = f"LLM unavailable ({paused}): answered by the offline planner"
             result, plan = self._offline(de, question, conversation, now, progress, reason)
             result.notes.append(
