@@ -25,10 +25,21 @@ class Settings(BaseSettings):
 
     # LLM
     openrouter_api_key: SecretStr | None = None
-    llm_model: str = "google/gemini-2.0-flash-001"
+    llm_model: str = "google/gemini-3.5-flash"  # fast and cheap; OpenRouter model id
+    llm_fallback_models: str = Field(
+        default="google/gemini-3.1-flash-lite",
+        description="comma-separated model ids OpenRouter tries in order when LLM_MODEL fails (its `models` list)",
+    )
     llm_api_base: str = "https://openrouter.ai/api/v1"
-    llm_context_window: int = 1_000_000  # Gemini 2.0 Flash; the class default (3900) truncates
-    llm_max_tokens: int = 2048  # the class default (256) cuts answers short
+    llm_context_window: int = 1_000_000  # Gemini 3.5 Flash and 3.1 Flash-Lite; the class default (3900) truncates
+    llm_max_tokens: int = 4096  # the class default (256) cuts answers short; the model's thinking counts too
+    llm_reasoning_effort: str = Field(
+        default="low", description="OpenRouter's reasoning.effort (low keeps answers fast); empty: the model's own"
+    )
+    llm_cooldown_s: float = Field(
+        default=300.0, ge=0, description="after repeated failures of one kind, no LLM calls for this long"
+    )
+    llm_failures_before_cooldown: int = Field(default=3, ge=1)
     llm_timeout_s: float = Field(default=45.0, gt=0)
     llm_max_retries: int = Field(default=1, ge=0)
     agent_max_iterations: int = Field(default=8, ge=1)
@@ -129,6 +140,10 @@ class Settings(BaseSettings):
     @staticmethod
     def _ids(value: str) -> frozenset[str]:
         return frozenset(v.strip() for v in value.split(",") if v.strip())
+
+    @property
+    def llm_fallback_ids(self) -> list[str]:
+        return [m.strip() for m in self.llm_fallback_models.split(",") if m.strip()]
 
     @property
     def allowed_user_ids(self) -> frozenset[str]:

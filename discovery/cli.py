@@ -8,8 +8,9 @@ import logging
 import sys
 
 from cdp.errors import CDPError
-from cdp.settings import get_settings
-from discovery.result import Result
+from cdp.settings import Settings, get_settings
+from discovery import llm_health
+from discovery.result import Result, Usage
 
 EXAMPLES = (
     "How many customers are in the database?",
@@ -48,9 +49,20 @@ def render_text(r: Result, top: int = 10) -> str:
     u = r.usage
     out.append(
         f"  {u.llm_calls} LLM calls · {u.llm_prompt_tokens + u.llm_completion_tokens} tokens · "
-        f"{u.embedding_tokens} embedding tokens · ${u.cost_usd:.5f} · {r.timings_ms.get('total', 0) / 1000:.2f}s"
+        f"{u.embedding_tokens} embedding tokens · {cost_text(u)} · {r.timings_ms.get('total', 0) / 1000:.2f}s"
     )
     return "\n".join(out)
+
+
+def cost_text(u: Usage) -> str:
+    return f"${u.cost_usd:.5f}" if u.cost_known else "cost unknown"
+
+
+def check_llm_at_start(settings: Settings) -> None:
+    """With a key set: say on stderr when the provider does not offer LLM_MODEL, and what to set."""
+    problem = llm_health.check_model(settings)
+    if problem:
+        print(f"warning: {problem}. Until then the offline planner answers.", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,7 +86,10 @@ def main(argv: list[str] | None = None) -> int:
     from discovery.service import Conversation, Discovery
 
     try:
-        disc = Discovery.from_settings(get_settings())
+        settings = get_settings()
+        if not offline:
+            check_llm_at_start(settings)
+        disc = Discovery.from_settings(settings)
         if args.command == "ask":
             r = disc.answer(args.question, offline=offline)
             print(json.dumps(r.to_json(), indent=2, default=str) if args.json else render_text(r))

@@ -33,11 +33,13 @@ class Usage:
     embedding_tokens: int = 0
     llm_calls: int = 0
     cost_usd: float = 0.0
+    cost_known: bool = True  # False when a call's model has no known price and the provider reported none
 
     def add(self, other: Usage) -> None:
         for k in ("llm_prompt_tokens", "llm_completion_tokens", "embedding_tokens", "llm_calls"):
             setattr(self, k, getattr(self, k) + getattr(other, k))
         self.cost_usd = round(self.cost_usd + other.cost_usd, 8)
+        self.cost_known = self.cost_known and other.cost_known
 
 
 @dataclass

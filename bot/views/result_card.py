@@ -106,7 +106,7 @@ def footer_text(result: Result, request_id: str | None = None) -> str:
     parts = [
         f"{tokens:,} LLM tokens" + (f" ({u.llm_calls} call{'' if u.llm_calls == 1 else 's'})" if u.llm_calls else ""),
         f"{u.embedding_tokens:,} embedding tokens",
-        cost_text(u.cost_usd),
+        cost_text(u.cost_usd) if u.cost_known else "cost unknown",
         f"{seconds:.2f} s" if seconds < 10 else f"{seconds:.0f} s",
         scrub(model),
     ]
