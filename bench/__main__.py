@@ -44,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     au.add_argument("--customers", type=int, default=100_000)
     au.add_argument("--events-per-customer", type=float, default=20)
     au.add_argument("--audiences", type=int, default=50)
+    sub.add_parser("trust", help="the trust table: attacks, faults and bad inputs the tests try")
     sub.add_parser("llm-calls", help="LLM calls and prompt tokens per question: ours vs the original design")
     sub.add_parser("all", help="the quick benchmarks (make bench)")
     args = p.parse_args(argv)
@@ -84,6 +85,11 @@ def main(argv: list[str] | None = None) -> int:
         from bench.audiences_bench import refresh_bench
 
         print(refresh_bench(args.customers, args.events_per_customer, args.audiences))
+        return 0
+    if args.bench == "trust":
+        from bench.trust import trust
+
+        print(trust())
         return 0
     if args.bench == "llm-calls":
         from bench.llm_calls import llm_calls

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from cdp.embedded_pg import PIDS_FILE
-from tests.ingest.faults import TALLY
+from tests.trust import TALLY
 
 ROOT = Path(__file__).resolve().parents[2]
 CODE = """

@@ -16,6 +16,7 @@ from cdp.db import READER_ROLE
 from cdp.reader import PASSWORD_FILE, reader_engine
 from cdp.schema import CUSTOMERS_DDL, EVENTS_DDL, READER_SCHEMA, ensure_schema
 from ingest.swap import PAIRS, swap
+from tests.trust import TALLY
 
 CUSTOMERS = [
     (1, "Anna", "Schmidt", "anna@example.com", "Germany", 34, 1200, "blue", "2024-01-10"),
@@ -136,12 +137,14 @@ def test_the_models_role_cannot_read_personal_data_write_or_switch_role(loaded, 
     before = state(loaded)
     tried = refused = 0
     for sql in ATTACKS:
+        TALLY.tried("attack")
         failed, got = probe(dsn, sql)
         tried += 1
         leaked = personal_in(got)
         assert leaked == [], f"{sql!r} read {leaked}"
         refused += 1
         assert state(loaded) == before, f"{sql!r} changed something"
+        TALLY.held("attack")
     assert (tried, refused) == (len(ATTACKS), len(ATTACKS))
     assert not os.path.exists("/tmp/stolen")
     # whatever defaults the role gave itself, the pool's connections start read-only on the views

@@ -16,6 +16,8 @@ from discovery.service import Conversation, Discovery
 from tests.discovery.test_agent import final, react
 from tests.fakes.llm_server import FakeLLMServer
 
+pytestmark = pytest.mark.trust("attack")
+
 # (question, scripted turns) — a string turn is the text-to-SQL call's answer
 ATTEMPTS = [
     ("list the e-mails", [react("sql_analytics", {"question": "e-mails"}), "SELECT email, count(*) FROM customers GROUP BY email", final("No e-mails.")]),

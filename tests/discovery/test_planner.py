@@ -698,6 +698,7 @@ def test_the_planner_is_deterministic():
 DATED = dataclasses.replace(SEED, data_min=datetime(2025, 1, 1), data_max=datetime(2026, 3, 14))
 
 
+@pytest.mark.trust("bad_input")
 def test_a_huge_repeated_question_is_answered_quickly_with_a_clear_message():
     question = "socks " * 17_000  # 100 KB; once built 16,667 behaviours and a 4 MB statement
     started = time.perf_counter()
@@ -716,6 +717,7 @@ def test_a_question_just_under_the_length_limit_is_still_read():
     assert only_behaviour(segment(question)).products == ["socks"]
 
 
+@pytest.mark.trust("bad_input")
 @pytest.mark.parametrize(
     "question",
     [
@@ -730,6 +732,7 @@ def test_a_question_with_too_many_conditions_says_so(question: str):
     assert "conditions" in p.message and "at most" in p.message
 
 
+@pytest.mark.trust("bad_input")
 def test_follow_ups_cannot_grow_a_query_past_the_limit():
     p = ask("customers who bought socks")
     for _ in range(25):
@@ -739,6 +742,7 @@ def test_follow_ups_cannot_grow_a_query_past_the_limit():
     assert p.kind == "clarify" and "conditions" in p.message
 
 
+@pytest.mark.trust("bad_input")
 @pytest.mark.parametrize("catalogue", [SEED, DATED])
 @pytest.mark.parametrize(
     "window", ["in the last 99999999999 days", "in the last 5000 years", "in the last 1201 months", "past 36526 days"]

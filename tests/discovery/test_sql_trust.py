@@ -14,6 +14,8 @@ from cdp.reader import reader_engine
 from cdp.schema import CUSTOMERS_DDL, EVENTS_DDL, ensure_schema
 from discovery.sql_guard import SQLFailed, SQLGuardError, SQLRejected, check_select, check_where, run_guarded
 
+pytestmark = pytest.mark.trust("attack")
+
 CUSTOMERS = [
     (1, "Anna", "Schmidt", "anna@example.com", "Germany", 34, 1200, "blue", "2024-01-10"),
     (2, "Ben", "Mueller", "ben@example.com", "Germany", 45, 300, "red", "2024-02-11"),

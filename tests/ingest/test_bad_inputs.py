@@ -14,7 +14,7 @@ from ingest import InputFileError, run
 from ingest.cli import main
 from ingest.errors import IngestError
 from tests.conftest import write_csv
-from tests.ingest.faults import TALLY
+from tests.trust import TALLY
 
 CRM_HEADER = "customer_id,first_name,last_name,email,country,age,total_spent,favorite_color,created_at"
 EV_HEADER = "event_id,customer_id,event_type,product,color,price,event_timestamp"

@@ -20,7 +20,7 @@ from discovery.service import answer
 from ingest import run
 from ingest.errors import InjectedFailure
 from ingest.pipeline import PAUSE_ENV
-from tests.ingest.faults import TALLY
+from tests.trust import TALLY
 
 ROOT = Path(__file__).resolve().parents[2]
 QUESTIONS = (

@@ -9,7 +9,7 @@ from cdp.vectors import close_qdrant
 from ingest import run
 from ingest.cli import main
 from ingest.status import status
-from tests.ingest.faults import TALLY
+from tests.trust import TALLY
 
 
 def test_status_answers_while_another_process_holds_the_vector_store(settings, small_sample, monkeypatch, capsys):
