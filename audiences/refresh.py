@@ -182,4 +182,4 @@ def pending(settings: Settings, *, aud: Audiences | None = None) -> list[SavedAu
     if live is None:
         return []
     latest = aud.store.latest_runs()
-    return [a for a in aud.store.all() if latest.get(a.id) is None or latest[a.id] < live]
+    return [a for a in aud.store.all() if (done := latest.get(a.id)) is None or done < live]

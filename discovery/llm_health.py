@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
@@ -163,7 +164,7 @@ def check_model(settings: Settings) -> str | None:
     if not (settings.openrouter_api_key and settings.openrouter_api_key.get_secret_value()):
         return None
     key, base = key_of(settings), key_of(settings)[0]
-    pause = dict(threshold=settings.llm_failures_before_cooldown, cooldown_s=settings.llm_cooldown_s)
+    pause: dict[str, Any] = dict(threshold=settings.llm_failures_before_cooldown, cooldown_s=settings.llm_cooldown_s)
     try:
         response = httpx.get(
             f"{base}/models",
@@ -194,11 +195,11 @@ def check_model(settings: Settings) -> str | None:
         )
         HEALTH.pause(key, "model", message, **pause)
         return message
-    message = (
+    note: str | None = (
         f"LLM_FALLBACK_MODELS names models {base} does not offer: {', '.join(missing_fallbacks)}; "
         "remove them from LLM_FALLBACK_MODELS"
         if missing_fallbacks
         else None
     )
-    HEALTH.note(key, message)
-    return message
+    HEALTH.note(key, note)
+    return note

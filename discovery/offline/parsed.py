@@ -16,7 +16,7 @@ from typing import Any
 from discovery.catalogue import Catalogue
 from discovery.offline.doc import Doc
 from discovery.offline.lexicon import CONCEPT_LABELS, CONCEPT_WORDS
-from discovery.query import Behaviour, TimeWindow
+from discovery.query import Behaviour, OrderBy, TimeWindow
 
 
 @dataclass
@@ -43,7 +43,7 @@ class Parsed:
     crm: dict[str, Any] = field(default_factory=dict)
     intent: str | None = None
     limit: int | None = None
-    order_by: str | None = None
+    order_by: OrderBy | None = None
     analytics: Analytics | None = None
     wants_json: bool = False
     explain_customer: int | None = None
