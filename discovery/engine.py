@@ -26,6 +26,7 @@ from cdp.vectors import alias_target
 from discovery import compile as c
 from discovery.catalogue import Catalogue
 from discovery.query import AnalyticsQuery, AudienceQuery, Behaviour, CRMFilter
+from discovery.refine import Cut, cut, explain
 from discovery.result import Customer, Funnel
 from discovery.vector_matrix import matrix_for
 
@@ -39,6 +40,9 @@ _FETCH_CHUNK = 2_000
 # A gate larger than Settings.gate_fetch_max is ranked from at most this many closest profiles
 # before it is fetched whole.
 CANDIDATES_MAX = 100_000
+# Without the in-memory matrix, the natural break of an intent's scores (discovery.refine) is taken
+# from this many profiles' vectors (the distribution of the population, not every score).
+POPULATION_SAMPLE = 5_000
 
 
 @dataclass
@@ -46,6 +50,7 @@ class Gate:
     size: int  # customers passing the gate
     ids: list[int] | None  # all of them (an intent), the first `limit` in SQL order (none), or None: too many
     everyone: bool = False  # nothing restricts the audience
+    sample: list[int] = field(default_factory=list)  # a gate too large to fetch: up to gate_fetch_max of its ids
 
 
 @dataclass
@@ -57,6 +62,7 @@ class Segment:
     notes: list[str] = field(default_factory=list)
     embedding_tokens: int = 0
     timings_ms: dict[str, float] = field(default_factory=dict)
+    refinement: str = ""  # how the intent cut the gate, one line (discovery.refine); "" without an intent
 
 
 @dataclass
@@ -123,21 +129,14 @@ class DiscoveryEngine:
 
         scores: dict[int, float] = {}
         tokens = 0
+        refinement = ""
         if q.intent:
             say("semantic")
             t1 = time.perf_counter()
             qv = self.embedder.embed_one(q.intent)
             tokens = self.embedder.count_tokens([q.intent])
-            if gate.everyone:  # the closest profiles over everyone: no gate to restrict to
-                scores = self.top(qv, max(q.limit * 2, q.limit + 10))
-                ranked = by_score(scores)
-                funnel.after_semantic = funnel.after_gate
-            elif gate.ids is not None:
-                ranked, scores = self.rank(gate.ids, qv, top=q.limit)
-                funnel.after_semantic = len(scores)
-            else:
-                ranked, scores = self.rank_large_gate(q, now, sql_where, qv, gate.size, sql)
-                funnel.after_semantic = len(ranked)
+            ranked, scores, refined = self.refine(q, now, sql_where, qv, gate, sql)
+            funnel.after_semantic, refinement = refined.kept, refined.explanation
             timings["semantic"] = (time.perf_counter() - t1) * 1000
             top = ranked[: q.limit]
         else:
@@ -149,7 +148,50 @@ class DiscoveryEngine:
         customers = self.enrich(top, q, now, scores, sql)
         timings["enrich"] = (time.perf_counter() - t2) * 1000
         funnel.returned = len(customers)
-        return Segment(funnel, customers, sql, q.intent, [], tokens, timings)
+        return Segment(funnel, customers, sql, q.intent, [], tokens, timings, refinement)
+
+    # -- semantic refinement ---------------------------------------------------------------------
+    def refine(
+        self, q: AudienceQuery, now: datetime, sql_where: str | None, qv: np.ndarray, gate: Gate, recipe: list[str]
+    ) -> tuple[list[int], dict[int, float], Cut]:
+        """The gate's customers that match the intent, best first, their scores, and the cut.
+
+        The cut is the natural break of the population's scores (discovery.refine), so it needs the
+        score distribution of everyone, never the whole gate's scores: a gate held in full (or every
+        customer, with the in-memory matrix) is cut exactly; a gate too large to fetch is ranked from
+        the profiles closest to the intent (rank_large_gate) and its refined size estimated from the
+        gate's sample (the share of the sample at or above the break, times the gate's size)."""
+        population = self.population_scores(qv) if q.refine != "off" else {}
+        pop = np.fromiter(population.values(), dtype=np.float64, count=len(population))
+        if gate.ids is not None:
+            return _cut(self.rank(gate.ids, qv, top=q.limit)[1], pop, q)
+        if gate.everyone and len(population) >= self.catalogue.customers:
+            return _cut(population, pop, q)
+        if gate.everyone:  # without the matrix: the closest profiles over everyone, the sample sizes the cut
+            scores = self.top(qv, max(q.limit * 2, q.limit + 10))
+            ranked, sample = by_score(scores), population
+        else:
+            ranked, scores = self.rank_large_gate(q, now, sql_where, qv, gate.size, recipe)
+            sample = self.rank(gate.sample, qv, top=len(gate.sample))[1] if gate.sample else {}
+        _, _, sampled = _cut(sample, pop, q)
+        kept = round(sampled.kept / max(sampled.of, 1) * gate.size) if sample else gate.size
+        if sampled.threshold is not None:
+            ranked = [i for i in ranked if scores[i] >= sampled.threshold]
+        line = explain(kept, gate.size, q.intent or "", sampled.threshold, q.refine, about=True)
+        return ranked, scores, Cut(sampled.threshold, q.refine, kept, gate.size, line)
+
+    def population_scores(self, qv: np.ndarray) -> dict[int, float]:
+        """Every customer's similarity to `qv` (the in-memory matrix), or POPULATION_SAMPLE of them."""
+        if (matrix := self._vector_matrix()) is not None:
+            sims = matrix.vectors @ qv.astype(np.float32)
+            return dict(zip(matrix.ids.tolist(), sims.tolist(), strict=True))
+        points, _ = self.qdrant.scroll(
+            self.settings.qdrant_collection, limit=POPULATION_SAMPLE, with_vectors=True, with_payload=False
+        )
+        if not points:
+            return {}
+        mat = np.asarray([p.vector for p in points], dtype=np.float32)
+        return dict(zip((int(p.id) for p in points), (mat @ qv).tolist(), strict=True))
 
     def gate(
         self, q: AudienceQuery, now: datetime, sql_where: str | None = None, recipe: list[str] | None = None
@@ -172,7 +214,7 @@ class DiscoveryEngine:
             return Gate(rows[0].size if rows else 0, [r.customer_id for r in rows])
         cap = self.settings.gate_fetch_max
         size, ids = self._run(c.gate_sample_sql(q, now, sql_where, cap), recipe)[0]
-        return Gate(size, list(ids or []) if size <= cap else None)
+        return Gate(size, list(ids or []) if size <= cap else None, sample=list(ids or []) if size > cap else [])
 
     def candidates_for(self, size: int, limit: int) -> int:
         """How many of the closest profiles to check against a large gate: enough that about
@@ -350,6 +392,12 @@ class DiscoveryEngine:
         log.info("sql: %s", recipe[-1][:2000])
         sql.extend(recipe)
         return Table(cols, rows, sql)
+
+
+def _cut(scores: dict[int, float], population: np.ndarray, q: AudienceQuery) -> tuple[list[int], dict[int, float], Cut]:
+    assert q.intent is not None
+    kept, how = cut(scores, population, q.intent, q.refine)
+    return kept, scores, how
 
 
 def by_score(scores: dict[int, float]) -> list[int]:
