@@ -40,6 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     m = sub.add_parser("embed", help="embedding backends: texts/s per batch size, cosine to torch")
     m.add_argument("--texts", type=int, default=2000)
     m.add_argument("--speed-texts", type=int, default=512)
+    r = sub.add_parser("refine", help="semantic cut methods: precision / recall on generated data")
+    r.add_argument("--customers", type=int, default=2000)
+    r.add_argument("--events-per-customer", type=float, default=10)
     sub.add_parser("llm-calls", help="LLM calls and prompt tokens per question: ours vs the original design")
     sub.add_parser("all", help="the quick benchmarks (make bench)")
     args = p.parse_args(argv)
@@ -75,6 +78,11 @@ def main(argv: list[str] | None = None) -> int:
         from bench.embed_bench import embed
 
         print(embed(args.texts, args.speed_texts))
+        return 0
+    if args.bench == "refine":
+        from bench.refine_bench import refine
+
+        print(refine(args.customers, args.events_per_customer))
         return 0
     if args.bench == "llm-calls":
         from bench.llm_calls import llm_calls

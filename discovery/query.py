@@ -146,7 +146,7 @@ class AudienceQuery(_Model):
         if c.customer_ids:
             parts.append(f"{len(c.customer_ids)} given customers")
         if self.intent:
-            parts.append(f"intent “{self.intent}”")
+            parts.append(f"intent “{self.intent}”" + ("" if self.refine == "auto" else f" ({self.refine} cut)"))
         return "; ".join(parts) or "all customers"
 
 

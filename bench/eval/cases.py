@@ -218,6 +218,10 @@ CASES += [
           lambda d: Property(d.ids(d.country("AT")), d.who(d.ev(product=OUTDOOR)), "engaged with hiking boots or tents")),
     _case("designer-watch", SEM, "Who would be interested in a designer watch collection?", "segment",
           lambda d: Property(d.everyone, d.luxury, LUX)),
+    # non-selective (issue 16): every gated customer has the property, so the refinement keeps the gate
+    _case("tent-buyers-camping", SEM, "Customers who bought a tent and are into hiking and camping", "segment",
+          lambda d: Property(d.who(d.ev("purchase", "tent")), d.who(d.ev(product=OUTDOOR)),
+                             "engaged with hiking boots or tents")),
 ]  # fmt: skip
 
 COMBO = "combinations"
