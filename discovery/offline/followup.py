@@ -95,6 +95,7 @@ def _move_cut(p: Parsed, previous: Plan, question: str, catalogue: Catalogue, mo
     rest = parse(f"{text[:a]} {text[b:]}".strip(" ,.;!?"), catalogue, p.today) if p.today else None
     if rest is not None and rest.doc.text and (rest.behaviours or rest.crm or rest.limit):
         rest.notes.insert(0, _SAID[mode])
-        return finish(rest, question, apply(base, rest, followup=True), None, catalogue)
+        query = apply(base, rest, followup=True).model_copy(update={"refine": mode})
+        return finish(rest, question, query, None, catalogue)
     p.notes.append(_SAID[mode])
     return Plan("segment", base, None, f"Segment: {base.describe()}", p.wants_json, None, p.notes, question)
