@@ -109,6 +109,13 @@ def failures(outcomes: list[Outcome]) -> str:
     )
 
 
+def refine_misses(outcomes: list[Outcome]) -> str:
+    """Right answers whose refined set is not smaller than the gate where the intent is selective (or
+    not equal to it where it is not): the refinement check, reported beside "fully right"."""
+    missed = [o for o in outcomes if o.score.right and o.score.refine_ok is False]
+    return "\n".join(f"- `{o.case.id}` “{o.case.question}” — {o.score.why.lstrip('; ')}" for o in missed) or "none"
+
+
 def _target(outs: list[Outcome], mode: str) -> str:
     n = sum(o.score.right for o in outs)
     share, goal = (n / len(outs) if outs else 0.0), TARGETS[mode]
@@ -158,6 +165,7 @@ def render(run: EvalRun) -> str:
             detail(agent, with_usage=True),
         ]
     parts += ["", "Failing questions (offline planner):", "", failures(offline)]
+    parts += ["", "Refinement check not met by otherwise right answers (offline planner):", "", refine_misses(offline)]
     if agent:
         parts += ["", "Failing questions (agent):", "", failures(agent)]
     return "\n".join(parts) + "\n"

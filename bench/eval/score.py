@@ -12,7 +12,8 @@
 - Top: a segment of exactly N customers whose ranked values are the N best of the gold gate,
   in order (ties may be either).
 - Property: a segment whose every customer meets the question's hard conditions (precision 1),
-  that returns at least 10 customers (or all, if fewer could exist), and whose whole returned set
+  that returns at least 10 customers (or 80 % of the property's holders inside the hard conditions,
+  if fewer), and whose whole returned set
   (not only its top 10) has the stated property at the stated share. Reported beside it, not part
   of "right": the refinement check — the refined set (funnel after_semantic) is smaller than the gate
   where the intent is selective (some gold-allowed customers lack the property) and equal to it where
@@ -159,7 +160,9 @@ def _top(gold: Top, result: Result, kind_ok: bool) -> Score:
 def _property(gold: Property, result: Result, kind_ok: bool) -> Score:
     got = _returned(result)
     precision = sum(i in gold.allowed for i in got) / len(got) if got else 0.0
-    need = min(gold.top, len(gold.allowed))
+    # the refined set may hold fewer than the page: at least the stated share of the property's holders
+    # inside the hard conditions (up to `top`) must be returned
+    need = min(gold.top, math.ceil(gold.share * len(gold.allowed & gold.good)))
     share = sum(i in gold.good for i in got) / len(got) if got else 0.0
     property_ok = len(got) >= need and share >= gold.share
     right = kind_ok and precision == 1.0 and property_ok

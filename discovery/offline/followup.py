@@ -18,6 +18,7 @@ from discovery.offline.outcome import Plan, clarify, finish
 from discovery.offline.parsed import Analytics, Parsed
 from discovery.offline.phrases import (
     FOLLOW_START_RE,
+    LUX_TAG_WORD,
     PRONOUN_RE,
     REFINE_AUTO_RE,
     REFINE_NARROWER_RE,
@@ -81,7 +82,15 @@ def follow_up(p: Parsed, previous: Plan, question: str, catalogue: Catalogue) ->
         a = previous.analytics
         events = "any" if a.field == "events" and a.measure == "count" else None  # keeps its first behaviour
         base = Analytics(a.measure, a.field, a.group_by, a.top, a.order, events)
+    if (base or p.analytics or not query.intent) and _luxury_taste(previous.query.intent):
+        # the luxury taste was matched on the profiles; SQL alone (a sort, analytics) needs the tag itself
+        query = query.model_copy(update={"crm": query.crm.model_copy(update={"likes_luxury": True})})
     return finish(p, question, query, base, catalogue)
+
+
+def _luxury_taste(intent: str | None) -> bool:
+    """The previous intent carried the luxury taste (the planner writes it as the tag's word)."""
+    return bool(intent) and LUX_TAG_WORD in (intent or "").split()
 
 
 def _move_cut(p: Parsed, previous: Plan, question: str, catalogue: Catalogue, mode: RefineMode, a: int, b: int) -> Plan:

@@ -158,6 +158,7 @@ LUX_WORDS_FALSE_RE = rx(
     r"\b(?:budget|bargains?|bargain[\s-]hunters?|cheap|discount(?:s|ed)?|low[\s-]?cost|"
     r"price[\s-]?sensitive|thrifty|frugal)\b"
 )
+LUX_TAG_WORD = "luxury"  # the word of the profiles' luxury sentence (ingest.profile_text.LUXURY_SENTENCE)
 LUX_TRUE_RE = rx(
     r"\b(?:luxury|luxurious|high[\s-]?end|premium|upscale|up[\s-]?market|exclusive|designer|"
     r"prestigious|prestige|affluent|high[\s-]?class|posh|lavish)\b"
