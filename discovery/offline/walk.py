@@ -162,6 +162,7 @@ def _luxury(ms: list[Mention], p: Parsed) -> None:
             tokens = p.doc.span_tokens(m.start, m.end)
             for i, t in enumerate(tokens):
                 t.text, t.keep = (LUX_TAG_WORD, True) if i == 0 else (t.text, False)
+        p.taste = True
         p.notes.append("luxury: a taste, matched on the profiles (not a hard filter)")
         return
     p.crm["likes_luxury"] = values[-1]
