@@ -9,7 +9,6 @@ recorded in the returned recipe.
 from __future__ import annotations
 
 import logging
-import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,7 +24,8 @@ from cdp.settings import Settings
 from cdp.vectors import alias_target
 from discovery import compile as c
 from discovery.catalogue import Catalogue
-from discovery.query import AnalyticsQuery, AudienceQuery, Behaviour, CRMFilter
+from discovery.query import AnalyticsQuery, AudienceQuery, Behaviour, CRMFilter, RefineMode
+from discovery.reasons import why
 from discovery.refine import Cut, cut, explain
 from discovery.result import Customer, Funnel
 from discovery.vector_matrix import matrix_for
@@ -179,6 +179,15 @@ class DiscoveryEngine:
             ranked = [i for i in ranked if scores[i] >= sampled.threshold]
         line = explain(kept, gate.size, q.intent or "", sampled.threshold, q.refine, about=True)
         return ranked, scores, Cut(sampled.threshold, q.refine, kept, gate.size, line)
+
+    def refine_members(self, ids: list[int], intent: str, mode: RefineMode = "auto") -> tuple[list[int], str]:
+        """`ids` (a saved audience's members, say) cut by `intent` as a segment's gate is: the members whose
+        profiles match it, best first, and the one-line explanation."""
+        qv = self.embedder.embed_one(intent)
+        population = self.population_scores(qv) if mode != "off" else {}
+        pop = np.fromiter(population.values(), dtype=np.float64, count=len(population))
+        kept, how = cut(self.rank(ids, qv, top=len(ids))[1], pop, intent, mode)
+        return kept, how.explanation
 
     def population_scores(self, qv: np.ndarray) -> dict[int, float]:
         """Every customer's similarity to `qv` (the in-memory matrix), or POPULATION_SAMPLE of them."""
@@ -403,39 +412,3 @@ def _cut(scores: dict[int, float], population: np.ndarray, q: AudienceQuery) -> 
 def by_score(scores: dict[int, float]) -> list[int]:
     """Ids by descending similarity, ties by id (a stable order for equal profiles)."""
     return sorted(scores, key=lambda k: (-scores[k], k))
-
-
-_WORD = re.compile(r"[a-z0-9]+")
-
-
-def why(r, q: AudienceQuery, score: float | None, counts: list[int]) -> str:
-    """A human-readable reason this customer is in the segment (no email, no name)."""
-    parts = []
-    for b, n in zip(q.behaviours, counts, strict=False):
-        if b.negate:
-            parts.append(b.describe())
-        else:
-            parts.append(f"{b.describe()} ({n}×)")
-    f = q.crm
-    if f.countries or f.exclude_countries:
-        parts.append(f"country {r.country}")
-    if f.min_spent is not None or f.max_spent is not None:
-        parts.append(f"spent {float(r.total_spent):,.2f}")
-    if f.min_age is not None or f.max_age is not None:
-        parts.append(f"age {r.age}")
-    if f.favorite_colors:
-        parts.append(f"favourite color {r.favorite_color}")
-    if f.likes_luxury:
-        parts.append("likes luxury")
-    if score is not None and q.intent:
-        words = set(_WORD.findall(q.intent.lower()))
-        facets = []
-        if r.likes_luxury and words & {"luxury", "premium", "high", "end", "exclusive", "upscale"}:
-            facets.append("likes luxury")
-        facets += [f"interested in {i}" for i in (r.interests or []) if set(_WORD.findall(i.lower())) & words]
-        facets += [f"prefers {col}" for col in (r.preferred_colors or []) if col.lower() in words]
-        if r.favorite_color.lower() in words:
-            facets.append(f"favourite color {r.favorite_color}")
-        sim = f"similarity {score:.2f} to “{q.intent}”"
-        parts.append(sim + (" (" + ", ".join(dict.fromkeys(facets)) + ")" if facets else ""))
-    return "; ".join(parts) or "matches all customers"

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
+from bot.views.result_card import result_card
 from cdp.db import get_engine
 from cdp.embedder import embedder_for
 from cdp.vectors import get_qdrant
@@ -14,6 +15,7 @@ from discovery.catalogue import load_catalogue
 from discovery.engine import DiscoveryEngine
 from discovery.query import AudienceQuery, Behaviour, CRMFilter
 from discovery.refine import cut, natural_break
+from discovery.service import Conversation, Discovery
 from tests.conftest import SAMPLE_END
 
 
@@ -131,3 +133,29 @@ def test_sample_outdoor_intent_keeps_the_outdoor_profiles(sample_settings):
             )
         }
     assert outdoor and len(got & outdoor) / len(outdoor) >= 0.95 and seg.funnel.after_semantic < 600
+
+
+def test_refine_members_cuts_given_ids_as_a_gate(seed_settings):
+    """What a saved audience's evaluation calls: the same cut as a segment over those customers."""
+    de = _engine(seed_settings)
+    ids = list(range(1, 201))
+    kept, line = de.refine_members(ids, "luxury")
+    gated, seg = _refined(de, AudienceQuery(crm=CRMFilter(customer_ids=ids), intent="luxury"))
+    assert set(kept) == gated and line == seg.refinement and 0 < len(kept) < 200
+    assert de.refine_members(ids, "luxury", "off")[0][: len(kept)] == kept
+
+
+def test_the_card_says_how_the_cut_was_made_and_what_widening_changed(seed_settings):
+    discovery = Discovery.from_settings(seed_settings)
+    conversation = Conversation()
+    result = discovery.answer("customers in Germany into luxury", conversation, offline=True)
+    f = result.funnel
+    assert result.kind == "segment" and result.refinement.startswith(f"kept the {f.after_semantic} of {f.after_gate} ")
+    assert f.after_semantic < f.after_gate
+    card = str(result_card(result, card_id="card-1"))
+    assert f"{f.after_semantic:,} refined" in card and "whose profiles read as “luxury”" in card
+    widened = discovery.answer("include weaker matches", conversation, offline=True)
+    assert widened.funnel.after_gate == f.after_gate and widened.funnel.after_semantic > f.after_semantic
+    assert "weaker matches included" in widened.refinement
+    assert f"the natural break kept {f.after_semantic}" in widened.refinement
+    assert "weaker matches included" in str(result_card(widened, card_id="card-2"))
