@@ -45,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     au.add_argument("--events-per-customer", type=float, default=20)
     au.add_argument("--audiences", type=int, default=50)
     sub.add_parser("trust", help="the trust table: attacks, faults and bad inputs the tests try")
+    r = sub.add_parser("refine", help="semantic cut methods: precision / recall on generated data")
+    r.add_argument("--customers", type=int, default=2000)
+    r.add_argument("--events-per-customer", type=float, default=10)
     sub.add_parser("llm-calls", help="LLM calls and prompt tokens per question: ours vs the original design")
     sub.add_parser("all", help="the quick benchmarks (make bench)")
     args = p.parse_args(argv)
@@ -90,6 +93,11 @@ def main(argv: list[str] | None = None) -> int:
         from bench.trust import trust
 
         print(trust())
+        return 0
+    if args.bench == "refine":
+        from bench.refine_bench import refine
+
+        print(refine(args.customers, args.events_per_customer))
         return 0
     if args.bench == "llm-calls":
         from bench.llm_calls import llm_calls

@@ -9,7 +9,6 @@ recorded in the returned recipe.
 from __future__ import annotations
 
 import logging
-import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,7 +26,9 @@ from cdp.settings import Settings
 from cdp.vectors import alias_target
 from discovery import compile as c
 from discovery.catalogue import Catalogue
-from discovery.query import AnalyticsQuery, AudienceQuery, Behaviour, CRMFilter
+from discovery.query import AnalyticsQuery, AudienceQuery, Behaviour, CRMFilter, RefineMode
+from discovery.reasons import why
+from discovery.refine import Cut, cut, explain
 from discovery.result import Customer, Funnel
 from discovery.vector_matrix import matrix_for
 
@@ -41,6 +42,9 @@ _FETCH_CHUNK = 2_000
 # A gate larger than Settings.gate_fetch_max is ranked from at most this many closest profiles
 # before it is fetched whole.
 CANDIDATES_MAX = 100_000
+# Without the in-memory matrix, the natural break of an intent's scores (discovery.refine) is taken
+# from this many profiles' vectors (the distribution of the population, not every score).
+POPULATION_SAMPLE = 5_000
 
 
 @dataclass
@@ -48,6 +52,7 @@ class Gate:
     size: int  # customers passing the gate
     ids: list[int] | None  # all of them (an intent), the first `limit` in SQL order (none), or None: too many
     everyone: bool = False  # nothing restricts the audience
+    sample: list[int] = field(default_factory=list)  # a gate too large to fetch: up to gate_fetch_max of its ids
 
 
 @dataclass
@@ -59,6 +64,7 @@ class Segment:
     notes: list[str] = field(default_factory=list)
     embedding_tokens: int = 0
     timings_ms: dict[str, float] = field(default_factory=dict)
+    refinement: str = ""  # how the intent cut the gate, one line (discovery.refine); "" without an intent
 
 
 @dataclass
@@ -128,21 +134,14 @@ class DiscoveryEngine:
 
         scores: dict[int, float] = {}
         tokens = 0
+        refinement = ""
         if q.intent:
             say("semantic")
             t1 = time.perf_counter()
             qv = self.embedder.embed_one(q.intent)
             tokens = self.embedder.count_tokens([q.intent])
-            if gate.everyone:  # the closest profiles over everyone: no gate to restrict to
-                scores = self.top(qv, max(q.limit * 2, q.limit + 10))
-                ranked = by_score(scores)
-                funnel.after_semantic = funnel.after_gate
-            elif gate.ids is not None:
-                ranked, scores = self.rank(gate.ids, qv, top=q.limit)
-                funnel.after_semantic = len(scores)
-            else:
-                ranked, scores = self.rank_large_gate(q, now, sql_where, qv, gate.size, sql)
-                funnel.after_semantic = len(ranked)
+            ranked, scores, refined = self.refine(q, now, sql_where, qv, gate, sql)
+            funnel.after_semantic, refinement = refined.kept, refined.explanation
             timings["semantic"] = (time.perf_counter() - t1) * 1000
             top = ranked[: q.limit]
         else:
@@ -154,7 +153,59 @@ class DiscoveryEngine:
         customers = self.enrich(top, q, now, scores, sql)
         timings["enrich"] = (time.perf_counter() - t2) * 1000
         funnel.returned = len(customers)
-        return Segment(funnel, customers, sql, q.intent, [], tokens, timings)
+        return Segment(funnel, customers, sql, q.intent, [], tokens, timings, refinement)
+
+    # -- semantic refinement ---------------------------------------------------------------------
+    def refine(
+        self, q: AudienceQuery, now: datetime, sql_where: str | None, qv: np.ndarray, gate: Gate, recipe: list[str]
+    ) -> tuple[list[int], dict[int, float], Cut]:
+        """The gate's customers that match the intent, best first, their scores, and the cut.
+
+        The cut is the natural break of the population's scores (discovery.refine), so it needs the
+        score distribution of everyone, never the whole gate's scores: a gate held in full (or every
+        customer, with the in-memory matrix) is cut exactly; a gate too large to fetch is ranked from
+        the profiles closest to the intent (rank_large_gate) and its refined size estimated from the
+        gate's sample (the share of the sample at or above the break, times the gate's size)."""
+        population = self.population_scores(qv) if q.refine != "off" else {}
+        pop = np.fromiter(population.values(), dtype=np.float64, count=len(population))
+        if gate.ids is not None:
+            return _cut(self.rank(gate.ids, qv, top=q.limit)[1], pop, q)
+        if gate.everyone and len(population) >= self.catalogue.customers:
+            return _cut(population, pop, q)
+        if gate.everyone:  # without the matrix: the closest profiles over everyone, the sample sizes the cut
+            scores = self.top(qv, max(q.limit * 2, q.limit + 10))
+            ranked, sample = by_score(scores), population
+        else:
+            ranked, scores = self.rank_large_gate(q, now, sql_where, qv, gate.size, recipe)
+            sample = self.rank(gate.sample, qv, top=len(gate.sample))[1] if gate.sample else {}
+        _, _, sampled = _cut(sample, pop, q)
+        kept = round(sampled.kept / max(sampled.of, 1) * gate.size) if sample else gate.size
+        if sampled.threshold is not None:
+            ranked = [i for i in ranked if scores[i] >= sampled.threshold]
+        line = explain(kept, gate.size, q.intent or "", sampled.threshold, q.refine, about=True)
+        return ranked, scores, Cut(sampled.threshold, q.refine, kept, gate.size, line)
+
+    def refine_members(self, ids: list[int], intent: str, mode: RefineMode = "auto") -> tuple[list[int], str]:
+        """`ids` (a saved audience's members, say) cut by `intent` as a segment's gate is: the members whose
+        profiles match it, best first, and the one-line explanation."""
+        qv = self.embedder.embed_one(intent)
+        population = self.population_scores(qv) if mode != "off" else {}
+        pop = np.fromiter(population.values(), dtype=np.float64, count=len(population))
+        kept, how = cut(self.rank(ids, qv, top=len(ids))[1], pop, intent, mode)
+        return kept, how.explanation
+
+    def population_scores(self, qv: np.ndarray) -> dict[int, float]:
+        """Every customer's similarity to `qv` (the in-memory matrix), or POPULATION_SAMPLE of them."""
+        if (matrix := self._vector_matrix()) is not None:
+            sims = matrix.vectors @ qv.astype(np.float32)
+            return dict(zip(matrix.ids.tolist(), sims.tolist(), strict=True))
+        points, _ = self.qdrant.scroll(
+            self.settings.qdrant_collection, limit=POPULATION_SAMPLE, with_vectors=True, with_payload=False
+        )
+        if not points:
+            return {}
+        mat = np.asarray([p.vector for p in points], dtype=np.float32)
+        return dict(zip((int(p.id) for p in points), (mat @ qv).tolist(), strict=True))
 
     def gate(
         self, q: AudienceQuery, now: datetime, sql_where: str | None = None, recipe: list[str] | None = None
@@ -177,7 +228,7 @@ class DiscoveryEngine:
             return Gate(rows[0].size if rows else 0, [r.customer_id for r in rows])
         cap = self.settings.gate_fetch_max
         size, ids = self._run(c.gate_sample_sql(q, now, sql_where, cap), recipe, sql_where is not None)[0]
-        return Gate(size, list(ids or []) if size <= cap else None)
+        return Gate(size, list(ids or []) if size <= cap else None, sample=list(ids or []) if size > cap else [])
 
     def candidates_for(self, size: int, limit: int) -> int:
         """How many of the closest profiles to check against a large gate: enough that about
@@ -359,42 +410,12 @@ class DiscoveryEngine:
         return Table(cols, rows, sql)
 
 
+def _cut(scores: dict[int, float], population: np.ndarray, q: AudienceQuery) -> tuple[list[int], dict[int, float], Cut]:
+    assert q.intent is not None
+    kept, how = cut(scores, population, q.intent, q.refine)
+    return kept, scores, how
+
+
 def by_score(scores: dict[int, float]) -> list[int]:
     """Ids by descending similarity, ties by id (a stable order for equal profiles)."""
     return sorted(scores, key=lambda k: (-scores[k], k))
-
-
-_WORD = re.compile(r"[a-z0-9]+")
-
-
-def why(r, q: AudienceQuery, score: float | None, counts: list[int]) -> str:
-    """A human-readable reason this customer is in the segment (no email, no name)."""
-    parts = []
-    for b, n in zip(q.behaviours, counts, strict=False):
-        if b.negate:
-            parts.append(b.describe())
-        else:
-            parts.append(f"{b.describe()} ({n}×)")
-    f = q.crm
-    if f.countries or f.exclude_countries:
-        parts.append(f"country {r.country}")
-    if f.min_spent is not None or f.max_spent is not None:
-        parts.append(f"spent {float(r.total_spent):,.2f}")
-    if f.min_age is not None or f.max_age is not None:
-        parts.append(f"age {r.age}")
-    if f.favorite_colors:
-        parts.append(f"favourite color {r.favorite_color}")
-    if f.likes_luxury:
-        parts.append("likes luxury")
-    if score is not None and q.intent:
-        words = set(_WORD.findall(q.intent.lower()))
-        facets = []
-        if r.likes_luxury and words & {"luxury", "premium", "high", "end", "exclusive", "upscale"}:
-            facets.append("likes luxury")
-        facets += [f"interested in {i}" for i in (r.interests or []) if set(_WORD.findall(i.lower())) & words]
-        facets += [f"prefers {col}" for col in (r.preferred_colors or []) if col.lower() in words]
-        if r.favorite_color.lower() in words:
-            facets.append(f"favourite color {r.favorite_color}")
-        sim = f"similarity {score:.2f} to “{q.intent}”"
-        parts.append(sim + (" (" + ", ".join(dict.fromkeys(facets)) + ")" if facets else ""))
-    return "; ".join(parts) or "matches all customers"

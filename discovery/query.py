@@ -106,6 +106,7 @@ class CRMFilter(_Model):
         return self == CRMFilter()
 
 
+RefineMode = Literal["auto", "wider", "narrower", "off"]
 OrderBy = Literal["relevance", "total_spent", "recent_activity", "purchases", "age", "age_desc"]  # age: youngest first
 
 
@@ -117,6 +118,11 @@ class AudienceQuery(_Model):
     intent: str | None = Field(default=None, description="semantic intent for vector ranking, e.g. 'luxury fashion'")
     order_by: OrderBy = "relevance"
     limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
+    refine: RefineMode = Field(
+        default="auto",
+        description="how the intent cuts the gate: auto (the natural break in the similarity scores), "
+        "wider (weaker matches too), narrower (only the strongest), off (rank the whole gate)",
+    )
 
     def describe(self) -> str:
         parts = [b.describe() for b in self.behaviours]
@@ -140,7 +146,7 @@ class AudienceQuery(_Model):
         if c.customer_ids:
             parts.append(f"{len(c.customer_ids)} given customers")
         if self.intent:
-            parts.append(f"intent “{self.intent}”")
+            parts.append(f"intent “{self.intent}”" + ("" if self.refine == "auto" else f" ({self.refine} cut)"))
         return "; ".join(parts) or "all customers"
 
 

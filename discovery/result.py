@@ -22,7 +22,7 @@ class Reason(Enum):
 class Funnel:
     population: int = 0
     after_gate: int = 0
-    after_semantic: int = 0
+    after_semantic: int = 0  # the refined set: the gated customers whose profiles match the intent
     returned: int = 0
 
 
@@ -106,6 +106,7 @@ class Result:
     data_max: datetime | None = None
     explain_customer: int | None = None  # set when the answer explains one customer of the last segment
     reason: Reason | None = None  # why the question got no answer of its own (no data yet); None otherwise
+    refinement: str = ""  # how the intent cut the gate, one line ("kept the 88 of 310 whose profiles read as …")
 
     def to_json(self) -> dict:
         """The segment JSON document, exactly the contract's keys."""

@@ -264,6 +264,7 @@ def segment_result(seg: Segment, q: AudienceQuery, *, answer: str, **base) -> Re
     result.usage = Usage(embedding_tokens=seg.embedding_tokens)
     result.timings_ms.update(seg.timings_ms)
     result.query = q
+    result.refinement = seg.refinement
     return result
 
 
@@ -281,6 +282,8 @@ def describe_segment(seg: Segment, q: AudienceQuery) -> str:
     text = f"{f.after_gate:,} of {f.population:,} customers match {q.describe()}"
     if q.intent:
         text += f"; ranked by similarity to “{q.intent}”"
+        if f.after_semantic != f.after_gate:  # the intent cut the gate (discovery.refine)
+            text += f", {f.after_semantic:,} of them match it"
     return text + f". Showing the top {f.returned}."
 
 

@@ -28,7 +28,7 @@ from llama_index.core.tools import FunctionTool
 from discovery.engine import DiscoveryEngine, Segment, Table
 from discovery.errors import DiscoveryError
 from discovery.limits import DEFAULT_LIMIT, clamp_limit
-from discovery.query import AudienceQuery, Behaviour, CRMFilter, OrderBy, TimeWindow
+from discovery.query import AudienceQuery, Behaviour, CRMFilter, OrderBy, RefineMode, TimeWindow
 from discovery.sql_guard import SQLGuardError, SQLRejected, check_where, database_failure, run_guarded
 from discovery.usage import MeteredOpenRouter
 
@@ -90,6 +90,7 @@ class ToolBox:
         order_by: OrderBy = "relevance",
         limit: int = DEFAULT_LIMIT,
         sql_where: str | None = None,
+        refine: RefineMode = "auto",
     ) -> str:
         """Segments ("find/suggest/recommend customers who ..."): behaviour and CRM facts in the
         arguments, descriptive wishes ("fashion", "outdoor lifestyle") in intent. Gates in SQL, ranks
@@ -99,7 +100,7 @@ class ToolBox:
         exclude_countries: code lists; min_age, max_age; min_spent, max_spent; favorite_colors: list;
         likes_luxury: bool; intent: words; order_by: relevance|total_spent|recent_activity|purchases|age
         (youngest first)|age_desc; limit (20); sql_where: extra SQL condition on events (event_type,
-        product, color, price, event_timestamp)"""
+        product, color, price, event_timestamp); refine: auto|wider|narrower|off (intent's cut)"""
         has_behaviour = (
             any([event_types, products, colors, last_days, since, until, min_price, max_price]) or min_events > 1
         )
@@ -137,6 +138,7 @@ class ToolBox:
                 likes_luxury=likes_luxury,
             ),  # fmt: skip
             intent=intent or None,
+            refine=refine,
             order_by=order_by,
             limit=clamp_limit(limit),
         )

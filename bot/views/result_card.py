@@ -220,7 +220,7 @@ def result_card(
         fields.append(
             mrkdwn(
                 f"*Funnel*\n{f.population:,} customers → {f.after_gate:,} gate → "
-                f"{f.after_semantic:,} ranked → {f.returned:,} shown",
+                f"{f.after_semantic:,} {'refined' if result.refinement else 'ranked'} → {f.returned:,} shown",
                 FIELD_MAX,
             )
         )
@@ -231,6 +231,8 @@ def result_card(
         fields.append(mrkdwn(f"*Mode*\n{mode_text(result)}", FIELD_MAX))
     if fields:
         blocks.append({"type": "section", "fields": fields[:10]})
+    if result.kind == "segment" and result.refinement and not explanation:
+        blocks.append(context(f":mag: {scrub(result.refinement)}"))
 
     if result.kind == "segment" and result.customers:
         blocks.append(section(("*Top customers*\n" if not explanation else "") + customer_table(result.customers)))

@@ -59,6 +59,7 @@ class Parsed:
     vague: list[str] = field(default_factory=list)  # evaluative words ("the right people"): not in the intent
     back_refs: set[int] = field(default_factory=set)  # ids of behaviours whose verb points back ("never bought one")
     today: date | None = None
+    taste: bool = False  # a taste the profiles carry (luxury): the semantic refinement reaches it (issue 16)
 
     def understood(self) -> bool:
         said = (self.behaviours, self.crm, self.intent, self.analytics, self.loose_window, self.loose_count)

@@ -34,6 +34,7 @@ def test_every_returned_customer_satisfies_the_gate(seed_settings):
         crm=CRMFilter(countries=["DE", "PL"], min_spent=500),
         intent="luxury fashion",
         limit=1000,
+        refine="off",  # the whole gate, ranked (the cut is tested in test_refine)
     )
     seg = de.hybrid(q)
 
@@ -55,7 +56,7 @@ def test_every_returned_customer_satisfies_the_gate(seed_settings):
 
 def test_luxury_intent_ranks_luxury_customers_first(seed_settings):
     de = _engine(seed_settings)
-    seg = de.hybrid(AudienceQuery(intent="luxury high-end premium customers", limit=20))
+    seg = de.hybrid(AudienceQuery(intent="luxury high-end premium customers", limit=20, refine="off"))
     assert (seg.funnel.after_gate, seg.funnel.after_semantic, seg.funnel.returned) == (500, 500, 20)
     assert not any("SELECT c.customer_id FROM" in s for s in seg.sql)  # no condition: no gate to fetch
     top = seg.customers[:10]
