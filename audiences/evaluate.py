@@ -1,7 +1,8 @@
 """A recipe's members on the live snapshot: deterministic, no LLM, no profile embedding.
 
 Members = everyone the typed query's gate selects (discovery.compile's SQL, no row cap, no page of
-20), refined by the intent (refine(): today the identity, see there), limited only by an explicit
+20), refined by the intent exactly as a question's segment is (discovery's cut at the natural break,
+widened or narrowed as the recipe says), limited only by an explicit
 top-N: by similarity to the intent when there is one (the intent embedded once per process and
 model, against the live vectors), else in the query's SQL order. Conditions naming a product,
 colour, country or event type the live data no longer has are reported by name.
@@ -21,11 +22,12 @@ from sqlalchemy.engine import Engine
 from audiences.members import as_sorted
 from audiences.model import Recipe
 from cdp.db import read_only
-from cdp.embedder import get_embedder
+from cdp.embedder import embedder_for
 from cdp.settings import Settings
 from cdp.vectors import alias_target, get_qdrant
 from discovery import compile as c
 from discovery.catalogue import Catalogue, load_catalogue
+from discovery.engine import DiscoveryEngine
 from discovery.query import AudienceQuery
 from discovery.vector_matrix import matrix_for
 
@@ -40,13 +42,7 @@ class Evaluation:
     notes: list[str] = field(default_factory=list)
     gate_size: int = 0
     scores: dict[int, float] = field(default_factory=dict)  # only when a top-N was ranked by the intent
-
-
-def refine(ids: np.ndarray, intent: str | None) -> np.ndarray:
-    """The semantic refinement of a gated set by its intent. Today it returns `ids` unchanged: the
-    membership of an audience with an intent is its whole gate. The semantic-refinement issue (16)
-    puts its explained cut here, so saved audiences and refreshes follow it without other changes."""
-    return ids
+    refinement: str | None = None  # how the intent cut the gate ("kept the 88 of 310 whose profiles …")
 
 
 def _values_note(kind: str, wanted: list[str], live: tuple[str, ...], condition: str, negate: bool) -> list[str]:
@@ -124,18 +120,27 @@ class Evaluator:
             size = self._run(c.count_sql(q, now))[0][0]
             return Evaluation(as_sorted([r[0] for r in rows]), cat.run_id, notes, size)
         gate = as_sorted([r[0] for r in self._run(members_sql(q, now))])
-        ids = refine(gate, recipe.intent)
+        ids, refinement = self.refine(gate, q, cat)
         if not (recipe.top_n and recipe.intent) or len(ids) == 0:
-            return Evaluation(ids, cat.run_id, notes, len(gate))
+            return Evaluation(ids, cat.run_id, notes, len(gate), refinement=refinement)
         scores = self.rank(ids, recipe.intent, recipe.top_n, cat)
-        return Evaluation(as_sorted(list(scores)), cat.run_id, notes, len(gate), scores)
+        return Evaluation(as_sorted(list(scores)), cat.run_id, notes, len(gate), scores, refinement)
+
+    def refine(self, gate: np.ndarray, q: AudienceQuery, cat: Catalogue) -> tuple[np.ndarray, str | None]:
+        """The gate cut by the intent as a question's segment is (discovery's refinement), and its line."""
+        if not q.intent or q.refine == "off" or len(gate) == 0:
+            return gate, None
+        embedder = embedder_for(self.settings)
+        engine = DiscoveryEngine(self.settings, self.engine, get_qdrant(self.settings), embedder, cat)
+        kept, how = engine.refine_members([int(i) for i in gate], q.intent, mode=q.refine)
+        return as_sorted(kept), how
 
     # -- ranking by the intent -----------------------------------------------------------------
     def intent_vector(self, intent: str) -> np.ndarray:
         key = (self.settings.embedding_model, intent)
         with self._lock:
             if key not in self._intents:
-                embedder = get_embedder(self.settings.embedding_model, self.settings.embedding_batch_size)
+                embedder = embedder_for(self.settings)
                 self._intents[key] = embedder.embed_one(intent)
                 self.intents_embedded += 1
             return self._intents[key]
