@@ -24,7 +24,7 @@ from audiences.model import Recipe
 from cdp.db import read_only
 from cdp.embedder import embedder_for
 from cdp.settings import Settings
-from cdp.vectors import alias_target, get_qdrant
+from cdp.vectors import get_qdrant
 from discovery import compile as c
 from discovery.catalogue import Catalogue, load_catalogue
 from discovery.engine import DiscoveryEngine
@@ -149,10 +149,10 @@ class Evaluator:
         """The `n` of `ids` most similar to `intent` (ties: lower id first), with their similarity."""
         qv = self.intent_vector(intent)
         client = get_qdrant(self.settings)
-        alias = self.settings.qdrant_collection
+        alias = cat.collection or self.settings.qdrant_collection  # the live snapshot's, as PostgreSQL says
         matrix = None
         if not self.settings.qdrant_url and self.settings.vector_matrix_max_points:
-            collection = alias_target(client, alias) or alias
+            collection = alias
             matrix = matrix_for(
                 client, str(self.settings.qdrant_dir), collection, (cat.run_id,), self.settings.vector_matrix_max_points
             )

@@ -23,7 +23,6 @@ from cdp.embedder import Embedder
 from cdp.reader import reader_engine
 from cdp.schema import PERSONAL_COLUMNS
 from cdp.settings import Settings
-from cdp.vectors import alias_target
 from discovery import compile as c
 from discovery.catalogue import Catalogue
 from discovery.query import AnalyticsQuery, AudienceQuery, Behaviour, CRMFilter, RefineMode
@@ -91,6 +90,11 @@ class DiscoveryEngine:
         self.qdrant = qdrant
         self.embedder = embedder
         self.catalogue = catalogue
+
+    @property
+    def collection(self) -> str:
+        """The live snapshot's collection (recorded by the swap in PostgreSQL), else the alias."""
+        return self.catalogue.collection or self.settings.qdrant_collection
 
     # -- SQL ---------------------------------------------------------------------------------
     def _run(self, compiled: c.CompiledSQL, recipe: list[str], model_written: bool = False) -> list[sa.Row]:
@@ -199,9 +203,7 @@ class DiscoveryEngine:
         if (matrix := self._vector_matrix()) is not None:
             sims = matrix.vectors @ qv.astype(np.float32)
             return dict(zip(matrix.ids.tolist(), sims.tolist(), strict=True))
-        points, _ = self.qdrant.scroll(
-            self.settings.qdrant_collection, limit=POPULATION_SAMPLE, with_vectors=True, with_payload=False
-        )
+        points, _ = self.qdrant.scroll(self.collection, limit=POPULATION_SAMPLE, with_vectors=True, with_payload=False)
         if not points:
             return {}
         mat = np.asarray([p.vector for p in points], dtype=np.float32)
@@ -267,12 +269,12 @@ class DiscoveryEngine:
         """The k profiles closest to `qv` over every customer."""
         if (matrix := self._vector_matrix()) is not None:
             return matrix.top(qv, k)
-        res = self.qdrant.query_points(self.settings.qdrant_collection, query=qv.tolist(), limit=k)
+        res = self.qdrant.query_points(self.collection, query=qv.tolist(), limit=k)
         return {int(p.id): float(p.score) for p in res.points}
 
     def rank(self, ids: list[int], qv: np.ndarray, top: int) -> tuple[list[int], dict[int, float]]:
         """Rank exactly the gate's customers by cosine similarity to the intent's vector `qv`."""
-        alias = self.settings.qdrant_collection
+        alias = self.collection
         scores: dict[int, float] = {}
         if (matrix := self._vector_matrix()) is not None:
             scores = matrix.scores(ids, qv)
@@ -301,10 +303,8 @@ class DiscoveryEngine:
         """Qdrant local mode only: the live collection's vectors in memory (see vector_matrix)."""
         if self.settings.qdrant_url or not self.settings.vector_matrix_max_points:
             return None
-        alias = self.settings.qdrant_collection
-        collection = alias_target(self.qdrant, alias) or alias
         return matrix_for(
-            self.qdrant, str(self.settings.qdrant_dir), collection, (self.catalogue.run_id,),
+            self.qdrant, str(self.settings.qdrant_dir), self.collection, (self.catalogue.run_id,),
             self.settings.vector_matrix_max_points,
         )  # fmt: skip
 
@@ -373,7 +373,7 @@ class DiscoveryEngine:
         from discovery.retriever import retrieve
 
         t0 = time.perf_counter()
-        hits, tokens = retrieve(self.qdrant, self.settings.qdrant_collection, self.embedder, intent, crm, limit)
+        hits, tokens = retrieve(self.qdrant, self.collection, self.embedder, intent, crm, limit)
         timings = {"semantic": (time.perf_counter() - t0) * 1000}
         sql: list[str] = []
         ids = [h[0] for h in hits]
