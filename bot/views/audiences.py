@@ -133,9 +133,11 @@ def name_taken(name: str, owner: str, value: str, *, may_overwrite: bool) -> dic
     """Ask to overwrite (a button) or pick another name."""
     text = f"An audience named *{_name(name)}* already exists (saved by <@{owner}>)."
     if not may_overwrite:
-        return message(text + " Pick another name: reply `save as <another name>`.")
+        return message(text + " Pick another name: reply `save as &lt;another name&gt;`.")
     blocks = [
-        section(text + " Overwrite it (its history of refreshes starts again), or reply `save as <another name>`."),
+        section(
+            text + " Overwrite it (its history of refreshes starts again), or reply `save as &lt;another name&gt;`."
+        ),
         {"type": "actions", "elements": [button("Overwrite", ACTION_OVERWRITE, value, style="danger")]},
     ]
     return {"text": fallback(text), "blocks": blocks}
@@ -149,7 +151,7 @@ def listing_message(items: list[Listing]) -> dict:
     if not items:
         return message(
             "No saved audiences yet.",
-            "Ask for an audience, then reply `save as <name>` in its thread (or press *Save audience*).",
+            "Ask for an audience, then reply `save as &lt;name&gt;` in its thread (or press *Save audience*).",
         )
     lines = []
     for x in items[:40]:

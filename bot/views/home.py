@@ -21,7 +21,7 @@ def home_view(items: list[Listing], *, user: str, admin: bool, note: str | None 
         header("Saved audiences"),
         context(
             "Each one is re-evaluated after every ingestion; who joined and who left is posted where it was saved. "
-            "Save one by replying `save as <name>` in an answer's thread."
+            "Save one by replying `save as &lt;name&gt;` in an answer's thread."
         ),
     ]
     if note:

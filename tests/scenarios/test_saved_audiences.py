@@ -184,9 +184,9 @@ def test_save_from_a_reply_and_the_modal_then_an_ingestion_posts_the_exact_diff(
         shutil.copy(v2.crm, exports[0])
         shutil.copy(v2.events, exports[1])
         slack.send_slash_command("/audience", text="ingest", user_id=ADMIN, channel_id=STATUS)
-        first = in_thread(slack, root.ts, "*de BUYERS*:", timeout=180)
+        first = in_thread(slack, root.ts, f"*de BUYERS*: {len(old):,} →", timeout=180)
         check_notice(first, "de BUYERS", old, new)
-        check_notice(in_thread(slack, root.ts, "*DE buyers always*:", timeout=60), "DE buyers always", old, new)
+        check_notice(in_thread(slack, root.ts, f"*DE buyers always*: {len(old):,} →"), "DE buyers always", old, new)
 
         # an unchanged ingestion posts nothing
         before = len(slack.messages(CHANNEL))
@@ -273,10 +273,14 @@ def test_a_run_while_the_bot_was_stopped_is_caught_up_on_start(slack, world):
     ingest.run(settings, v2.crm, v2.events, trigger="cli")  # the terminal, while the bot is stopped
     assert not [m for m in slack.messages(CHANNEL) if "joined" in card_text(m)]
     with running_bot(slack, settings):  # a new app on the same database
-        check_notice(in_thread(slack, root.ts, "*Germany buyers*:", timeout=120), "Germany buyers", old, new)
+        check_notice(
+            in_thread(slack, root.ts, f"*Germany buyers*: {len(old):,} →", timeout=120), "Germany buyers", old, new
+        )
     with running_bot(slack, settings) as bot:  # nothing is behind any more: nothing posted twice
         bot_context(bot.app).audiences.wait(60)
-    assert len([m for m in slack.messages(CHANNEL) if "*Germany buyers*:" in card_text(m)]) == 1
+    assert (
+        len([m for m in slack.messages(CHANNEL) if "*Germany buyers*: " in card_text(m) and "→" in card_text(m)]) == 1
+    )
     slack.assert_all_messages_valid()
 
 
