@@ -3,8 +3,8 @@ models and the fake's Block Kit checks (no server)."""
 
 from __future__ import annotations
 
-import json
 import itertools
+import json
 from datetime import UTC, datetime
 
 from slack_sdk.models.views import View
