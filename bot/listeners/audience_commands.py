@@ -1,9 +1,10 @@
 """`/audience list` · `/audience show NAME` · `/audience refresh NAME` · `/audience delete NAME`.
 
-Register before commands.register (its last listener takes any text as a question). `show` is a
-subcommand when its text names a saved audience (or one close to it) or does not read like a
-question ("show me customers who…" stays a question). Acked at once, deduplicated and checked like
-questions (guards.py); delete only by the owner or an admin. Unknown names get the closest ones."""
+Register before commands.register (its last listener takes any text as a question). show, refresh
+and delete are subcommands when their text names a saved audience (or one close to it) or does not
+read like a question: "show me customers who…" and "delete all customers" stay questions. Acked at
+once, deduplicated and checked like questions (guards.py); delete only by the owner or an admin.
+Unknown names get the closest ones."""
 
 from __future__ import annotations
 
@@ -56,7 +57,7 @@ def names_an_audience(command: dict, context: BoltContext) -> bool:
     word, name = split(text_of(command))
     if word not in SUBCOMMANDS:
         return False
-    if word != "show" or not name:
+    if not name:
         return True
     if name.split()[0].lower() not in QUESTION_STARTS:
         return True
