@@ -13,11 +13,12 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from audiences.errors import AudienceError
+from audiences.model import SavedAudience
 from bot.context import BotContext, bot_of
 from bot.listeners.actions import click_keys
-from bot.listeners.audience_commands import card_message, delete, refresh_now
+from bot.listeners.audience_commands import delete, refresh_now, show
 from bot.listeners.guards import Reply, acknowledge, allowed, handled, once, reply_of
-from bot.slack_io import error_name, post, upload
+from bot.slack_io import error_name, upload
 from bot.views import errors
 from bot.views import home as views
 from bot.views.audiences import problem
@@ -28,10 +29,8 @@ log = logging.getLogger(__name__)
 def register(app: App) -> None:
     app.event("app_home_opened", middleware=[home_opened_reply, checked_home])(on_home_opened)
     clicks = [acknowledge, once(click_keys), home_click_reply, allowed]
-    app.action(views.ACTION_OPEN, middleware=clicks)(on_open)
-    app.action(views.ACTION_REFRESH, middleware=clicks)(on_refresh)
-    app.action(views.ACTION_DOWNLOAD, middleware=clicks)(on_download)
-    app.action(views.ACTION_DELETE, middleware=clicks)(on_delete)
+    for action in views.HOME_ACTIONS:
+        app.action(action, middleware=clicks)(on_click)
 
 
 def publish(bot: BotContext, client: WebClient, user: str, *, note: str | None = None) -> None:
@@ -82,7 +81,7 @@ def home_click_reply(body: dict, client: WebClient, context: BoltContext, next_:
     next_()
 
 
-def _audience(body: dict, bot: BotContext, client: WebClient, reply: Reply):
+def _audience(body: dict, bot: BotContext, client: WebClient, reply: Reply) -> SavedAudience | None:
     name = body["actions"][0].get("value") or ""
     try:
         return bot.audiences.store.get(name)
@@ -92,36 +91,26 @@ def _audience(body: dict, bot: BotContext, client: WebClient, reply: Reply):
         return None
 
 
-def on_open(body: dict, client: WebClient, context: BoltContext) -> None:
-    bot, reply = bot_of(context), reply_of(context)
-    a = _audience(body, bot, client, reply)
-    if a is None:
-        return
-    ts = post(client, reply.channel, card_message(bot, a))
-    for name, content in bot.audiences.show_files(a):
-        upload(client, reply.channel, ts, name, content, f"audience-{a.id}")
-
-
-def on_refresh(body: dict, client: WebClient, context: BoltContext) -> None:
-    bot, reply = bot_of(context), reply_of(context)
-    a = _audience(body, bot, client, reply)
-    if a is not None:
-        refresh_now(bot, client, reply, a)
-        publish(bot, client, reply.user)
-
-
-def on_download(body: dict, client: WebClient, context: BoltContext) -> None:
-    bot, reply = bot_of(context), reply_of(context)
-    a = _audience(body, bot, client, reply)
-    if a is None:
-        return
+def download(bot: BotContext, client: WebClient, reply: Reply, a: SavedAudience) -> None:
     for name, content in bot.audiences.member_files(a):
         upload(client, reply.channel, None, name, content, f"audience-{a.id}")
 
 
-def on_delete(body: dict, client: WebClient, context: BoltContext) -> None:
+Do = Callable[[BotContext, WebClient, Reply, SavedAudience], None]
+DO: dict[str, tuple[Do, bool]] = {  # the button → what it does, and whether the tab is published again
+    views.ACTION_OPEN: (show, False),
+    views.ACTION_REFRESH: (refresh_now, True),
+    views.ACTION_DOWNLOAD: (download, False),
+    views.ACTION_DELETE: (delete, True),
+}
+
+
+def on_click(body: dict, client: WebClient, context: BoltContext) -> None:
     bot, reply = bot_of(context), reply_of(context)
     a = _audience(body, bot, client, reply)
-    if a is not None:
-        delete(bot, client, reply, a)
+    if a is None:
+        return
+    do, republish = DO[body["actions"][0]["action_id"]]
+    do(bot, client, reply, a)
+    if republish:
         publish(bot, client, reply.user)
