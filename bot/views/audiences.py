@@ -81,11 +81,14 @@ def saved_message(o: Outcome, *, replaced: bool = False) -> dict:
     else:
         size = f"It has *{count(o.size_after)}* customers now."
     when_posted = "after every ingestion" if a.notify == "always" else "when the data changes who is in it"
-    where = "here" if a.thread_ts else _where(a)
+    if not a.channel:
+        after = "and keep who joined and who left (no notices: `/audience list` shows the changes)."
+    else:
+        where = "here" if a.thread_ts else ("in a direct message" if a.channel.startswith("D") else _where(a))
+        after = f"and post {where} who joined and who left ({when_posted})."
     text = (
         f":floppy_disk: {verb} the audience *{_name(a)}*: {definition(a)}. {size}\n"
-        f"After each ingestion I re-evaluate it on the new data and post {where} who joined and who left "
-        f"({when_posted})."
+        f"After each ingestion I re-evaluate it on the new data {after}"
     )
     return message(text, "`/audience list` shows every saved audience; `/audience show NAME` this one.")
 

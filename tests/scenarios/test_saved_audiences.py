@@ -13,12 +13,14 @@ import shutil
 import time
 
 import pytest
+import sqlalchemy as sa
 from slack_sdk.models.views import View
 
 import ingest
 from bot.app import bot_context
 from bot.views import audiences as av
 from bot.views import home as hv
+from cdp.db import get_engine
 from tests.audiences.changes import Changed, buyers, change, read
 from tests.audiences.conftest import COUNTRY, NOW, pick_products
 from tests.bot.factories import EMAIL
@@ -38,13 +40,13 @@ def sample(tmp_path_factory):
     product, vanish = pick_products(v1.crm, v1.events)
     v2 = change(v1.crm, v1.events, base / "v2", country=COUNTRY, product=product, vanish=vanish, now=NOW,
                 days=ALL_TIME)  # fmt: skip
-    return v1, v2, product
+    return v1, v2, product, vanish
 
 
 @pytest.fixture
 def world(pg_server_url, tmp_path, sample):
     """v1 ingested (run 1); the nightly exports are copies of v1 that a test replaces with v2."""
-    v1, v2, product = sample
+    v1, v2, product, vanish = sample
     exports = tmp_path / "exports"
     exports.mkdir()
     crm, events = exports / "crm.csv", exports / "events.csv"
@@ -54,7 +56,7 @@ def world(pg_server_url, tmp_path, sample):
         s = settings.model_copy(
             update={"crm_csv": crm, "events_csv": events, "status_channel": STATUS, "admin_users": ADMIN}
         )
-        yield s, v1, v2, product, (crm, events)
+        yield s, v1, v2, product, (crm, events), vanish
 
 
 def expected(v1, v2: Changed, product: str) -> tuple[set[int], set[int]]:
@@ -119,7 +121,7 @@ def no_emails_in_messages(slack) -> None:
 
 
 def test_save_from_a_reply_and_the_modal_then_an_ingestion_posts_the_exact_diff(slack, world):
-    settings, v1, v2, product, exports = world
+    settings, v1, v2, product, exports, _ = world
     old, new = expected(v1, v2, product)
     assert old != new and new - old and old - new
     slack.add_user(ADMIN, name="admin")
@@ -264,18 +266,30 @@ def home_tab(slack, bot, new: set[int]) -> None:
 
 
 def test_a_run_while_the_bot_was_stopped_is_caught_up_on_start(slack, world):
-    settings, v1, v2, product, _ = world
+    settings, v1, v2, product, _, vanish = world
     old, new = expected(v1, v2, product)
     with running_bot(slack, settings) as bot:
         root, _ = ask(slack, bot, question(product))
         send_message(slack, "save as Germany buyers", channel=CHANNEL, thread_ts=root.ts)
         in_thread(slack, root.ts, "Saved the audience")
+        other, _ = ask(slack, bot, f"customers who purchased {vanish}")
+        for name in ("Gone product", "Broken one"):
+            send_message(slack, f"save as {name}", channel=CHANNEL, thread_ts=other.ts)
+            in_thread(slack, other.ts, f"*{name}*: ")
     ingest.run(settings, v2.crm, v2.events, trigger="cli")  # the terminal, while the bot is stopped
+    with get_engine(settings).begin() as conn:  # as if the typed query had changed shape since it was saved
+        conn.execute(sa.text("UPDATE saved_audiences SET recipe = jsonb_set(recipe, '{query,crm,retired}', 'true') "
+                             "WHERE name = 'Broken one'"))  # fmt: skip
     assert not [m for m in slack.messages(CHANNEL) if "joined*" in card_text(m)]
     with running_bot(slack, settings):  # a new app on the same database
         check_notice(
             in_thread(slack, root.ts, f"*Germany buyers*: {len(old):,} →", timeout=120), "Germany buyers", old, new
         )
+        gone = card_text(in_thread(slack, other.ts, "*Gone product*: ", count=2, timeout=60))
+        assert f"product '{vanish}' no longer appears in the data" in gone and "now matches nobody" in gone
+        assert "→ *0* customers" in gone
+        broken = card_text(in_thread(slack, other.ts, "The refresh of *Broken one* failed", timeout=60))
+        assert "no longer reads" in broken and "The audience is kept" in broken
     with running_bot(slack, settings) as bot:  # nothing is behind any more: nothing posted twice
         bot_context(bot.app).audiences.wait(60)
     assert (
@@ -285,11 +299,22 @@ def test_a_run_while_the_bot_was_stopped_is_caught_up_on_start(slack, world):
 
 
 def test_guests_and_outsiders_cannot_save_or_list(slack, world):
-    settings, _, _, product, _ = world
+    settings, _, _, product, _, _ = world
     slack.add_user("U_GUEST", name="guest", is_restricted=True)
     with running_bot(slack, settings.model_copy(update={"allowed_users": "U_USER"})) as bot:
-        root, _ = ask(slack, bot, question(product))
+        root, card = ask(slack, bot, question(product))
         send_message(slack, "save as Guest list", channel=CHANNEL, thread_ts=root.ts, user="U_GUEST")
+        meta = json.dumps({"card": button_value(card, av.ACTION_SAVE_AUDIENCE), "channel": CHANNEL, "thread": root.ts})
+
+        def submit(user: str, name: str) -> str:
+            values = {
+                av.NAME_BLOCK: {av.NAME_INPUT: {"type": "plain_text_input", "value": name}},
+                av.WHERE_BLOCK: {av.WHERE_INPUT: {"type": "radio_buttons", "selected_option": {"value": "dm"}}},
+            }
+            return slack.send_view_submission(av.SAVE_MODAL, values, user_id=user, private_metadata=meta)
+
+        slack.wait_ack(submit("U_GUEST", "Guest modal"))
+        told(slack, "can't use Audience Discovery")
         slack.send_slash_command("/audience", text="list", user_id="U_GUEST", channel_id=CHANNEL)
         slack.send_app_home_opened(user_id="U_GUEST")
         refused = slack.wait_for(lambda c: c.method == "views.publish" and c.args.get("user_id") == "U_GUEST")
@@ -297,4 +322,8 @@ def test_guests_and_outsiders_cannot_save_or_list(slack, world):
         time.sleep(1)
         assert bot_context(bot.app).audiences.store.all() == []
         assert not [m for m in slack.messages() if "Saved audiences" in card_text(m)]
+        slack.wait_ack(submit("U_USER", "To my DM"))  # an allowed user: notices go to a direct message
+        assert "post in a direct message who joined" in card_text(in_thread(slack, root.ts, "*To my DM*"))
+        [a] = bot_context(bot.app).audiences.store.all()
+        assert (a.name, a.channel, a.thread_ts, a.notify) == ("To my DM", "D_U_USER", None, "changes")
     slack.assert_all_messages_valid()
