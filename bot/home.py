@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 
 def register(app: App) -> None:
     app.event("app_home_opened", middleware=[home_opened_reply, checked_home])(on_home_opened)
-    clicks = [acknowledge, once(click_keys), home_click_reply, allowed]
+    clicks: list[Callable[..., Any]] = [acknowledge, once(click_keys), home_click_reply, allowed]
     for action in views.HOME_ACTIONS:
         app.action(action, middleware=clicks)(on_click)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
@@ -36,7 +37,7 @@ QUESTION_STARTS = frozenset(
 
 
 def register(app: App) -> None:
-    guards = [command_reply, acknowledge, once(command_keys), allowed]
+    guards: list[Callable[..., Any]] = [command_reply, acknowledge, once(command_keys), allowed]
     app.command(COMMAND, matchers=[lists], middleware=guards)(on_list)
     app.command(COMMAND, matchers=[names_an_audience], middleware=guards)(on_subcommand)
 

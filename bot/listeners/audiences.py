@@ -11,6 +11,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
@@ -44,7 +45,7 @@ def register(app: App) -> None:
     app.event("app_mention", matchers=[asks_to_save], middleware=[routed(mention_route), once(event_keys), allowed])(
         on_save_reply
     )
-    click = [click_reply, acknowledge, once(click_keys)]
+    click: list[Callable[..., Any]] = [click_reply, acknowledge, once(click_keys)]
     app.action(views.ACTION_SAVE_AUDIENCE, middleware=[*click, with_card, allowed])(on_save_button)
     app.action(views.ACTION_OVERWRITE, middleware=[*click, allowed])(on_overwrite)
     app.view(views.SAVE_MODAL, middleware=[modal_reply, allowed])(on_save_submitted)
@@ -123,7 +124,8 @@ def on_save_reply(event: dict, client: WebClient, context: BoltContext) -> None:
     bot, reply = bot_of(context), reply_of(context)
     thread_ts, _ = context["route"]
     name = save_request(event.get("text") or "", context.bot_user_id) or ""
-    card = last_segment_card(bot.store, reply.channel, thread_ts)
+    with bot.thread_lock(reply.channel, thread_ts):  # a refinement in progress in the thread is saved, once done
+        card = last_segment_card(bot.store, reply.channel, thread_ts)
     ask = SaveAsk(reply.user, card.card_id if card else None, name, reply.channel, thread_ts, "changes",
                   reply.channel, thread_ts)  # fmt: skip
     save_segment(bot, client, ask, card)
