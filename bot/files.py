@@ -117,3 +117,24 @@ def chart_file(doc: dict) -> tuple[str, bytes]:
     return base_name(doc) + ".png", chart_png(
         doc.get("columns") or [], doc.get("rows") or [], doc.get("question") or ""
     )
+
+
+def sizes_png(labels: list[str], sizes: list[int], title: str) -> bytes:
+    """A small line chart of an audience's size at each refresh (oldest first)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6, 2.6), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(111)
+    xs = list(range(len(sizes)))
+    ax.plot(xs, sizes, marker="o", color="#4A90D9")
+    ax.set_xticks(xs, labels, rotation=30, ha="right", fontsize=7)
+    ax.set_ylabel("members")
+    ax.set_ylim(bottom=0)
+    ax.set_title(title[:80] + ("…" if len(title) > 80 else ""), fontsize=10)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()

@@ -33,6 +33,12 @@ def help_message(command: str = "/audience") -> dict:
             f"*Commands*: `{command} status` (data freshness, counts, ingestion runs, LLM or offline) · "
             f"`{command} ingest` (admins: reload the CRM and clickstream exports) · `{command} help`"
         ),
+        section(
+            "*Saved audiences* — reply `save as &lt;name&gt;` in an answer's thread (or press *Save audience*): after "
+            "every ingestion I re-evaluate it and post who joined and who left in that thread.\n"
+            f"`{command} list` · `{command} show NAME` (card, chart, JSON) · `{command} refresh NAME` · "
+            f"`{command} delete NAME` (its owner or an admin) · the App Home tab lists them with buttons."
+        ),
         context("Customer e-mails are never shown in channels; they are in the downloadable files only."),
     ]
     return {"text": fallback("Audience Discovery: ask for an audience in plain words"), "blocks": blocks}

@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.views.audiences import ACTION_SAVE_AUDIENCE
 from bot.views.text import (
     FIELD_MAX,
     SECTION_MAX,
@@ -188,6 +189,8 @@ def actions(card_id: str, result: Result) -> dict:
         elements.append(button("Download CSV", ACTION_DOWNLOAD_CSV, card_id, style="primary"))
     elements.append(button("👍", ACTION_FEEDBACK_UP, card_id))
     elements.append(button("👎", ACTION_FEEDBACK_DOWN, card_id))
+    if result.kind == "segment" and result.explain_customer is None and result.query is not None:
+        elements.append(button("Save audience", ACTION_SAVE_AUDIENCE, card_id))
     return {"type": "actions", "block_id": f"card_{card_id}"[:255], "elements": elements}
 
 
