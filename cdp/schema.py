@@ -17,9 +17,9 @@ log = logging.getLogger(__name__)
 
 # Tables model-written SQL may read (the SQL guard's allowlist).
 LIVE_TABLES = ("customers", "events", "customer_profiles", "event_vocabulary")
-# Every table of a data snapshot: the live tables and the gate's customer_facts (ingest/facts.py),
-# which model-written SQL does not see.
-SNAPSHOT_TABLES = (*LIVE_TABLES, "customer_facts")
+# Every table of a data snapshot: the live tables and the gate's customer_facts and
+# customer_pair_times (ingest/facts.py), which model-written SQL does not see.
+SNAPSHOT_TABLES = (*LIVE_TABLES, "customer_facts", "customer_pair_times")
 
 CUSTOMERS_DDL = """
 CREATE TABLE {name} (
