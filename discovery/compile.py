@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from discovery.pair_times import pair_times_clause, vocabulary_where
 from discovery.query import AnalyticsQuery, AudienceQuery, Behaviour, CRMFilter, TimeWindow
 
 
@@ -107,54 +108,8 @@ def facts_kind(b: Behaviour, extra_where: str | None = None) -> str | None:
     return "items"
 
 
-def _vocabulary_where(b: Behaviour, i: int) -> tuple[str, dict]:
-    conds, params = [], {}
-    for field_, col in (("event_types", "event_type"), ("products", "product"), ("colors", "color")):
-        if getattr(b, field_):
-            conds.append(f"v.{col} = ANY(:b{i}_{field_})")
-            params[f"b{i}_{field_}"] = list(getattr(b, field_))
-    return " AND ".join(conds) or "TRUE", params
-
-
-PAIR_TIMES = "customer_pair_times"  # ingest/facts.py: (tp, customer_id) → ts[], items[] ascending
-
-
-def _pair_times_clause(b: Behaviour, i: int, now: datetime) -> tuple[str, dict]:
-    """At least N events on the named products in the window, from the customer's pair rows.
-
-    Without colors and an end, each pair row answers alone: its latest timestamp (N = 1) or, when
-    only one pair can match, its N-th latest. Otherwise the rows' events are counted."""
-    where, params = _vocabulary_where(b, i)
-    since, until = b.window.bounds(now) if b.window is not None else (None, None)
-    params[f"b{i}_min_events"] = b.min_events
-    pairs = f"t.tp = ANY(ARRAY(SELECT DISTINCT v.tp_bit FROM event_vocabulary v WHERE {where}))"
-    one_pair = len(b.event_types) == 1 and len(b.products) == 1
-    if not b.colors and until is None and (b.min_events == 1 or one_pair):
-        if since is None:
-            test = f"cardinality(t.ts) >= :b{i}_min_events"
-        else:
-            params[f"b{i}_since"] = since
-            test = f"t.ts[cardinality(t.ts) - :b{i}_min_events + 1] >= :b{i}_since"
-        sub = f"SELECT 1 FROM {PAIR_TIMES} t WHERE t.customer_id = c.customer_id AND {pairs} AND {test}"
-        return f"{'NOT ' if b.negate else ''}EXISTS ({sub})", params
-    conds = [pairs]
-    if b.colors:
-        conds.append(f"u.item = ANY(ARRAY(SELECT v.item_id FROM event_vocabulary v WHERE {where}))")
-    for name, op, value in (("since", ">=", since), ("until", "<", until)):
-        if value is not None:
-            conds.append(f"u.ts {op} :b{i}_{name}")
-            params[f"b{i}_{name}"] = value
-    counted = (
-        f"SELECT t.customer_id FROM {PAIR_TIMES} t CROSS JOIN LATERAL unnest(t.ts, t.items) AS u(ts, item) "
-        f"WHERE {' AND '.join(conds)} GROUP BY t.customer_id HAVING count(*) >= :b{i}_min_events"
-    )
-    # EXISTS over the grouped rows: a hash semi / anti join, never a NOT IN over a large set
-    sub = f"SELECT 1 FROM ({counted}) g WHERE g.customer_id = c.customer_id"
-    return f"{'NOT ' if b.negate else ''}EXISTS ({sub})", params
-
-
 def _vocabulary_items(b: Behaviour, i: int) -> tuple[str, dict]:
-    where, params = _vocabulary_where(b, i)
+    where, params = vocabulary_where(b, i)
     # sorted: intarray's && sorts both sides on every row unless they already are
     return f"ARRAY(SELECT v.item_id FROM event_vocabulary v WHERE {where} ORDER BY v.item_id)", params
 
@@ -188,7 +143,7 @@ def facts_clause(b: Behaviour, i: int, now: datetime, kind: str) -> tuple[str, d
             test = f"COALESCE({mask}, {test})"
         return f"{'NOT ' if b.negate else ''}({test})", params
     if kind == "times":
-        return _pair_times_clause(b, i, now)
+        return pair_times_clause(b, i, now)
     if kind == "count":
         slots, params = _type_slots(b, i, "type_n")
         params[f"b{i}_min_events"] = b.min_events

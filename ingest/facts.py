@@ -14,11 +14,12 @@ customer_pair_times_new answers what a lifetime summary cannot: how many events 
 fell in a window ("bought a handbag 2+ times in the last 90 days", "carted a watch in the last
 30 days", "bought red socks between two dates"). One row per customer and (event type,
 product) pair (tp, the vocabulary's tp_bit) with the timestamps of its events in ascending
-order and, parallel to them, each event's vocabulary item (its color). Rows are stored in
-(tp, customer_id) order, so a behaviour on a product reads only its own pairs' rows (~1/40 of
-the table) and, for one pair, the N-th latest timestamp `ts[cardinality(ts) - N + 1]` answers
-"N or more since" without looking at the other timestamps. Price ranges and raw SQL still go
-to the events, see discovery.compile.
+order (ts) and, parallel to them, each event's color key (cs: the smallest item_id of that
+color in the vocabulary, so the same number in every pair). Rows are stored in (tp,
+customer_id) order, so a behaviour on a product reads only its pairs' rows (~1/40 of the
+table); the N-th latest timestamp `ts[cardinality(ts) - N + 1]` answers "N or more since"
+without looking at the other timestamps, and `array_positions(cs, key)` does the same for one
+color. Price ranges and raw SQL still go to the events, see discovery.compile.
 """
 
 from __future__ import annotations
@@ -67,12 +68,16 @@ def facts_sql(n_types: int, tp_mask: bool = True, tc_mask: bool = True) -> str:
         ) s USING (customer_id)"""
 
 
-PAIR_TIMES_SQL = """CREATE TABLE customer_pair_times_new AS
+# The color key: discovery.compile finds it the same way in the live event_vocabulary.
+COLOR_KEY_SQL = "min(item_id) OVER (PARTITION BY color)"
+
+PAIR_TIMES_SQL = f"""CREATE TABLE customer_pair_times_new AS
     SELECT v.tp_bit AS tp, e.customer_id,
-           array_agg(e.event_timestamp ORDER BY e.event_timestamp, v.item_id) AS ts,
-           array_agg(v.item_id ORDER BY e.event_timestamp, v.item_id) AS items
+           array_agg(e.event_timestamp ORDER BY e.event_timestamp, v.color_key) AS ts,
+           array_agg(v.color_key ORDER BY e.event_timestamp, v.color_key) AS cs
     FROM events_new e
-    JOIN event_vocabulary_new v USING (event_type, product, color)
+    JOIN (SELECT event_type, product, color, tp_bit, {COLOR_KEY_SQL} AS color_key
+          FROM event_vocabulary_new) v USING (event_type, product, color)
     GROUP BY v.tp_bit, e.customer_id
     ORDER BY v.tp_bit, e.customer_id"""
 
