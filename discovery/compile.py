@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from discovery.pair_times import pair_times_clause, vocabulary_where
+from discovery.pair_times import pair_times_answers, pair_times_clause
 from discovery.query import AnalyticsQuery, AudienceQuery, Behaviour, CRMFilter, TimeWindow
 
 
@@ -86,17 +86,17 @@ def facts_kind(b: Behaviour, extra_where: str | None = None) -> str | None:
              items, or the (type, product) / (type, color) bit masks when they exist;
     "recent": any event of the named types since a date (the latest event per type);
     "count": at least N (1 or more) events of the named types, ever (the count per type);
-    "times": at least N events on the named products (of the named types and colors) in any
-             window, or N > 1 ever: the timestamps per customer and (type, product) pair.
-    Price ranges and raw SQL need the events themselves, and so do the behaviours naming neither
-    a product nor (for "recent") no more than a start: N > 1 in a window or a window with an end
-    on event types or colors alone (the pair rows of every product would be read)."""
+    "times": at least N events on named (type, product) pairs since a date, or N > 1 ever: the
+             timestamps per customer and pair (customer_pair_times), see pair_times_answers.
+    Price ranges, raw SQL, windows with an end date, N > 1 in a window or ever on event types
+    or colors alone (or on several pairs), and windows on products of any type or on colors
+    read the events, through their gate index (event_type, product, color, event_timestamp)."""
     if extra_where or b.min_price is not None or b.max_price is not None:
         return None
-    if b.products and (b.window is not None or b.min_events > 1):
+    if pair_times_answers(b):
         return "times"
     if b.window is not None and (b.window.last is not None or b.window.start is not None):
-        if b.window.end is not None or b.colors or b.min_events > 1:
+        if b.window.end is not None or b.products or b.colors or b.min_events > 1:
             return None
         return "recent"
     if b.window is not None:  # an end date only
@@ -109,7 +109,12 @@ def facts_kind(b: Behaviour, extra_where: str | None = None) -> str | None:
 
 
 def _vocabulary_items(b: Behaviour, i: int) -> tuple[str, dict]:
-    where, params = vocabulary_where(b, i)
+    conds, params = [], {}
+    for field_, col in (("event_types", "event_type"), ("products", "product"), ("colors", "color")):
+        if getattr(b, field_):
+            conds.append(f"v.{col} = ANY(:b{i}_{field_})")
+            params[f"b{i}_{field_}"] = list(getattr(b, field_))
+    where = " AND ".join(conds) or "TRUE"
     # sorted: intarray's && sorts both sides on every row unless they already are
     return f"ARRAY(SELECT v.item_id FROM event_vocabulary v WHERE {where} ORDER BY v.item_id)", params
 

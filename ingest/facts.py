@@ -95,9 +95,21 @@ def build_facts(engine: Engine, settings: Settings) -> None:
         sql = facts_sql(max(n_types, 1), (tp or 0) < MASK_BITS, (tc or 0) < MASK_BITS)
         conn.execute(sa.text(sql), {"luxury": settings.luxury_threshold})
         conn.execute(sa.text("ALTER TABLE customer_facts_new ADD PRIMARY KEY (customer_id)"))
+    _vacuum(engine, "customer_facts_new")
+
+
+def build_pair_times(engine: Engine) -> None:
+    """customer_pair_times_new from events_new and event_vocabulary_new. Needs no index: the
+    pipeline builds it while the events' indexes and customer_facts_new are built."""
+    with engine.begin() as conn:
+        conn.execute(sa.text("SET LOCAL work_mem = '96MB'"))  # as the facts: per sort and worker
         conn.execute(sa.text("DROP TABLE IF EXISTS customer_pair_times_new"))
         conn.execute(sa.text(PAIR_TIMES_SQL))
         conn.execute(sa.text("ALTER TABLE customer_pair_times_new ADD PRIMARY KEY (tp, customer_id)"))
-    # Set hint bits and statistics now (~1 s at 1 M) rather than on the first questions after the swap.
+    _vacuum(engine, "customer_pair_times_new")
+
+
+def _vacuum(engine: Engine, table: str) -> None:
+    """Set hint bits and statistics now (~1 s at 1 M) rather than on the first questions after the swap."""
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(sa.text("VACUUM (ANALYZE) customer_facts_new, customer_pair_times_new"))
+        conn.execute(sa.text(f"VACUUM (ANALYZE) {table}"))

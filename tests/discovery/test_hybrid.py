@@ -216,9 +216,9 @@ FACTS_CASES = [
     ("count", [Behaviour(event_types=["purchase"])]),
     ("count", [Behaviour(event_types=["add_to_cart"], negate=True)]),
     ("count", [Behaviour(event_types=["view"], min_events=2, negate=True)]),
-    ("times", [Behaviour(products=["socks"], min_events=2)]),
+    ("events", [Behaviour(products=["socks"], min_events=2)]),
     ("times", [Behaviour(event_types=["view"], products=["jacket"], window=TimeWindow(last=60))]),
-    # repeat counts and windows on products: the customer's (type, product) pair rows
+    # repeat counts and windows on named (type, product) pairs: the customer's pair rows
     ("times", [Behaviour(event_types=["purchase"], products=["handbag"], window=TimeWindow(last=90), min_events=2)]),
     (
         "times",
@@ -239,9 +239,60 @@ FACTS_CASES = [
     ),
     ("times", [Behaviour(event_types=["add_to_cart"], products=["watch"], window=TimeWindow(last=30), negate=True)]),
     ("times", [Behaviour(event_types=["view"], products=["socks"], min_events=3)]),
-    ("times", [Behaviour(products=["jacket", "shoes"], window=TimeWindow(last=3, unit="weeks"))]),
+    ("times", [Behaviour(event_types=["view"], products=["jacket", "shoes"], window=TimeWindow(last=3, unit="weeks"))]),
     (
         "times",
+        [
+            Behaviour(
+                event_types=["purchase"], products=["socks"], colors=["red"], window=TimeWindow(last=6, unit="months")
+            )
+        ],
+    ),
+    (
+        "times",
+        [
+            Behaviour(
+                event_types=["purchase", "view"], products=["socks"], colors=["red", "blue"], window=TimeWindow(last=60)
+            )
+        ],
+    ),
+    (
+        "times",
+        [
+            Behaviour(
+                event_types=["view"], products=["socks"], colors=["red"], window=TimeWindow(last=120), min_events=2
+            )
+        ],
+    ),
+    ("times", [Behaviour(event_types=["view"], products=["socks"], colors=["red"], min_events=2, negate=True)]),
+    (
+        "times",
+        [
+            Behaviour(
+                event_types=["add_to_cart"],
+                products=["handbag"],
+                window=TimeWindow(start=date(2026, 9, 1)),
+                min_events=2,
+            )
+        ],
+    ),
+    ("times", [Behaviour(event_types=["purchase"], products=["no-such-product"], window=TimeWindow(last=30))]),
+    (
+        "times",
+        [
+            Behaviour(
+                event_types=["no-such-type"], products=["watch"], window=TimeWindow(last=30), min_events=2, negate=True
+            )
+        ],
+    ),
+    (
+        "times",
+        [Behaviour(event_types=["purchase"], products=["socks"], colors=["no-such-color"], window=TimeWindow(last=30))],
+    ),
+    # price ranges, end dates, N > 1 across pairs, any type, colors alone: still the events
+    ("events", [Behaviour(products=["jacket", "shoes"], window=TimeWindow(last=3, unit="weeks"))]),
+    (
+        "events",
         [
             Behaviour(
                 event_types=["view", "add_to_cart"],
@@ -251,22 +302,11 @@ FACTS_CASES = [
             )
         ],
     ),
-    (
-        "times",
-        [
-            Behaviour(
-                event_types=["purchase"], products=["socks"], colors=["red"], window=TimeWindow(last=6, unit="months")
-            )
-        ],
-    ),
-    ("times", [Behaviour(products=["socks", "shoes"], colors=["red", "blue"], min_events=2)]),
-    ("times", [Behaviour(products=["socks"], window=TimeWindow(start=date(2026, 8, 1), end=date(2026, 9, 30)))]),
-    ("times", [Behaviour(products=["handbag"], window=TimeWindow(start=date(2026, 9, 1)), min_events=2, negate=True)]),
-    ("times", [Behaviour(event_types=["view"], products=["watch"], window=TimeWindow(end=date(2026, 8, 31)))]),
-    ("times", [Behaviour(products=["no-such-product"], window=TimeWindow(last=30))]),
-    ("times", [Behaviour(products=["no-such-product"], window=TimeWindow(last=30), min_events=2, negate=True)]),
-    ("times", [Behaviour(products=["socks"], colors=["no-such-color"], window=TimeWindow(last=30))]),
-    # price ranges and windows on event types or colors alone beyond "since": still the events
+    ("events", [Behaviour(products=["socks", "shoes"], colors=["red", "blue"], min_events=2)]),
+    ("events", [Behaviour(products=["socks"], window=TimeWindow(start=date(2026, 8, 1), end=date(2026, 9, 30)))]),
+    ("events", [Behaviour(products=["handbag"], window=TimeWindow(start=date(2026, 9, 1)), min_events=2, negate=True)]),
+    ("events", [Behaviour(event_types=["view"], products=["watch"], window=TimeWindow(end=date(2026, 8, 31)))]),
+    ("events", [Behaviour(products=["no-such-product"], window=TimeWindow(last=30), min_events=2, negate=True)]),
     ("events", [Behaviour(event_types=["purchase"], window=TimeWindow(start=date(2026, 8, 1), end=date(2026, 9, 30)))]),
     ("events", [Behaviour(event_types=["purchase"], min_price=150)]),
     ("events", [Behaviour(colors=["red"], window=TimeWindow(last=30))]),
