@@ -10,7 +10,7 @@ from datetime import datetime
 
 from discovery.query import Behaviour
 
-PAIR_TIMES = "customer_pair_times"  # ingest/facts.py: (tp, customer_id) → ts[] ascending, cs[] parallel
+PAIR_TIMES = "customer_pair_times"  # ingest/facts.py: (tp, customer_id) → ts[] latest first, cs[] parallel
 
 
 def _color_key(i: int, k: int) -> str:
@@ -18,26 +18,24 @@ def _color_key(i: int, k: int) -> str:
     return f"(SELECT min(v.item_id) FROM event_vocabulary v WHERE v.color = :b{i}_c{k})"
 
 
-def _nth_latest(positions: str, b: Behaviour, i: int) -> str:
-    """The N-th latest of the row's events at `positions` (ascending): NULL when there are fewer."""
-    return f"t.ts[{positions}[cardinality({positions}) - :b{i}_min_events + 1]]"
-
-
 def _row_test(b: Behaviour, i: int, since: datetime | None, params: dict) -> str:
-    """Whether one pair row alone holds N events (of a color) since `since`: no unnest."""
+    """Whether one pair row alone holds N events (of a color) since `since`. The row's events are
+    latest first: its N-th latest is ts[N], a color's N-th latest ts[array_positions(cs, key)[N]]
+    (NULL when there are fewer), so no row is unnested."""
     if not b.colors:
         if since is None:
             return f"cardinality(t.ts) >= :b{i}_min_events"
-        return f"t.ts[cardinality(t.ts) - :b{i}_min_events + 1] >= :b{i}_since"
+        return f"t.ts[:b{i}_min_events] >= :b{i}_since"
     tests = []
     for k, color in enumerate(b.colors):
         params[f"b{i}_c{k}"] = color
-        positions = f"(array_positions(t.cs, {_color_key(i, k)}))"
-        tests.append(
-            f"cardinality({positions}) >= :b{i}_min_events"
-            if since is None
-            else f"{_nth_latest(positions, b, i)} >= :b{i}_since"
-        )
+        key = _color_key(i, k)
+        if since is None:
+            tests.append(f"cardinality(array_positions(t.cs, {key})) >= :b{i}_min_events")
+        elif b.min_events == 1:
+            tests.append(f"t.ts[array_position(t.cs, {key})] >= :b{i}_since")
+        else:
+            tests.append(f"t.ts[(array_positions(t.cs, {key}))[:b{i}_min_events]] >= :b{i}_since")
     return "(" + " OR ".join(tests) + ")"
 
 
