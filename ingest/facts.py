@@ -12,14 +12,12 @@ profiles.
 
 customer_pair_times_new answers what a lifetime summary cannot: how many events on a product
 fell in a window ("bought a handbag 2+ times in the last 90 days", "carted a watch in the last
-30 days, never bought one", "bought red socks in the last 6 months"). One row per customer and
-(event type, product) pair (tp, the vocabulary's tp_bit) with the timestamps of its events,
-latest first (ts), and parallel to them each event's color key (cs: the smallest item_id of
-that color in the vocabulary, the same number in every pair). Rows are stored in (tp,
+30 days, never bought one"). One row per customer and (event type, product) pair (tp, the
+vocabulary's tp_bit) with the timestamps of its events, latest first. Rows are stored in (tp,
 customer_id) order, so a behaviour on a product reads only its pair's rows (~1/40 of the
-table); the N-th latest timestamp ts[N] answers "N or more since" without looking at the
-others, and ts[array_positions(cs, key)[N]] does the same for one color. Price ranges, end
-dates and counts across pairs still go to the events, see discovery.compile.facts_kind.
+table), and the N-th latest timestamp ts[N] answers "N or more since" without looking at the
+others. Price ranges, colors, end dates and counts across pairs still go to the events, see
+discovery.pair_times.pair_times_answers.
 """
 
 from __future__ import annotations
@@ -68,16 +66,10 @@ def facts_sql(n_types: int, tp_mask: bool = True, tc_mask: bool = True) -> str:
         ) s USING (customer_id)"""
 
 
-# The color key: discovery.compile finds it the same way in the live event_vocabulary.
-COLOR_KEY_SQL = "min(item_id) OVER (PARTITION BY color)"
-
-PAIR_TIMES_SQL = f"""CREATE TABLE customer_pair_times_new AS
-    SELECT v.tp_bit AS tp, e.customer_id,
-           array_agg(e.event_timestamp ORDER BY e.event_timestamp DESC, v.color_key) AS ts,
-           array_agg(v.color_key ORDER BY e.event_timestamp DESC, v.color_key) AS cs
+PAIR_TIMES_SQL = """CREATE TABLE customer_pair_times_new AS
+    SELECT v.tp_bit AS tp, e.customer_id, array_agg(e.event_timestamp ORDER BY e.event_timestamp DESC) AS ts
     FROM events_new e
-    JOIN (SELECT event_type, product, color, tp_bit, {COLOR_KEY_SQL} AS color_key
-          FROM event_vocabulary_new) v USING (event_type, product, color)
+    JOIN event_vocabulary_new v USING (event_type, product, color)
     GROUP BY v.tp_bit, e.customer_id
     ORDER BY v.tp_bit, e.customer_id"""
 

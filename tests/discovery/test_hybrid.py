@@ -241,7 +241,7 @@ FACTS_CASES = [
     ("times", [Behaviour(event_types=["view"], products=["socks"], min_events=3)]),
     ("times", [Behaviour(event_types=["view"], products=["jacket", "shoes"], window=TimeWindow(last=3, unit="weeks"))]),
     (
-        "times",
+        "events",
         [
             Behaviour(
                 event_types=["purchase"], products=["socks"], colors=["red"], window=TimeWindow(last=6, unit="months")
@@ -249,7 +249,7 @@ FACTS_CASES = [
         ],
     ),
     (
-        "times",
+        "events",
         [
             Behaviour(
                 event_types=["purchase", "view"], products=["socks"], colors=["red", "blue"], window=TimeWindow(last=60)
@@ -257,14 +257,14 @@ FACTS_CASES = [
         ],
     ),
     (
-        "times",
+        "events",
         [
             Behaviour(
                 event_types=["view"], products=["socks"], colors=["red"], window=TimeWindow(last=120), min_events=2
             )
         ],
     ),
-    ("times", [Behaviour(event_types=["view"], products=["socks"], colors=["red"], min_events=2, negate=True)]),
+    ("events", [Behaviour(event_types=["view"], products=["socks"], colors=["red"], min_events=2, negate=True)]),
     (
         "times",
         [
@@ -286,10 +286,10 @@ FACTS_CASES = [
         ],
     ),
     (
-        "times",
+        "events",
         [Behaviour(event_types=["purchase"], products=["socks"], colors=["no-such-color"], window=TimeWindow(last=30))],
     ),
-    # price ranges, end dates, N > 1 across pairs, any type, colors alone: still the events
+    # price ranges, end dates, N > 1 across pairs, any type, colors: still the events
     ("events", [Behaviour(products=["jacket", "shoes"], window=TimeWindow(last=3, unit="weeks"))]),
     (
         "events",
