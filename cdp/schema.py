@@ -25,9 +25,9 @@ LIVE_TABLES = ("customers", "events", "customer_profiles", "event_vocabulary")
 PERSONAL_COLUMNS = {"customers": ("first_name", "last_name", "email")}
 # The read-only role's schema: its search_path starts here, its views shadow the live tables.
 READER_SCHEMA = "audience_reader"
-# Every table of a data snapshot: the live tables and the gate's customer_facts (ingest/facts.py),
-# which model-written SQL does not see.
-SNAPSHOT_TABLES = (*LIVE_TABLES, "customer_facts")
+# Every table of a data snapshot: the live tables and the gate's customer_facts and
+# customer_pair_times (ingest/facts.py), which model-written SQL does not see.
+SNAPSHOT_TABLES = (*LIVE_TABLES, "customer_facts", "customer_pair_times")
 
 # The columns of the live tables, in one place: ingestion creates customers and events from
 # these; customer_profiles and event_vocabulary are made by CREATE TABLE AS in ingest (their

@@ -17,6 +17,7 @@ PAIRS = (
     ("customer_profiles", "customer_profiles_new"),
     ("event_vocabulary", "event_vocabulary_new"),
     ("customer_facts", "customer_facts_new"),
+    ("customer_pair_times", "customer_pair_times_new"),
 )
 
 
