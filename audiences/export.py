@@ -64,14 +64,27 @@ def atomic_write(path: Path, fill) -> None:
 
 
 def export_members(
-    engine: Engine, ids: Iterable[int], fmt_name: str, out: Path, *, needs_consent: bool = True
+    engine: Engine,
+    ids: Iterable[int],
+    fmt_name: str,
+    out: Path,
+    *,
+    needs_consent: bool = True,
+    kept: list[int] | None = None,
 ) -> Screening:
-    """Write the members who may leave to `out` in `fmt_name`; the counts of who was left out."""
+    """Write the members who may leave to `out` in `fmt_name`; the counts of who was left out.
+    `kept`, when given, receives the ids written."""
     fmt = get_format(fmt_name)
     screening = Screening()
 
+    def batches():
+        for batch in screened(engine, ids, screening, needs_consent=needs_consent):
+            if kept is not None:
+                kept.extend(c.customer_id for c in batch)
+            yield batch
+
     def fill(fh: IO[str]) -> None:
-        write_rows(fmt, screened(engine, ids, screening, needs_consent=needs_consent), fh)
+        write_rows(fmt, batches(), fh)
 
     atomic_write(out, fill)
     return screening

@@ -109,3 +109,23 @@ def eligible_ids(engine: Engine, ids: Iterable[int], *, needs_consent: bool = Tr
     s = Screening()
     kept = [c.customer_id for b in screened(engine, ids, s, needs_consent=needs_consent) for c in b]
     return np.asarray(sorted(kept), dtype=np.int64), s
+
+
+def removed_members(engine: Engine, ids: list[int]) -> list[dict]:
+    """Members of a `removed` list: customer_id, and the e-mail only while the customer is still in
+    the data and not suppressed (a suppressed address never leaves, not even to be removed)."""
+    if not ids:
+        return []
+    with engine.connect() as conn:
+        rows = {r.customer_id: r.email for r in conn.execute(
+            sa.text("SELECT customer_id, email FROM customers WHERE customer_id = ANY(:ids)"), {"ids": ids}
+        )}  # fmt: skip
+        hashes = {cid: suppression.email_hash(e) for cid, e in rows.items()}
+        blocked = suppression.suppressed(conn, [h for h in hashes.values() if h is not None])
+    return [
+        {
+            "customer_id": cid,
+            "email": None if hashes.get(cid) in blocked or hashes.get(cid) is None else rows[cid].strip(),
+        }
+        for cid in ids
+    ]
