@@ -6,6 +6,7 @@ state and the next one converges. No e-mail, hash or secret in any log line."""
 from __future__ import annotations
 
 import csv
+import json
 import logging
 import re
 import socket
@@ -16,6 +17,7 @@ import pytest
 
 import ingest
 from audiences import delivery as dl
+from audiences.cli import main
 from audiences.destinations import Destination
 from audiences.model import recipe_from_result
 from audiences.refresh import Audiences, refresh_all, save
@@ -181,6 +183,32 @@ def test_a_missing_secret_and_a_folder(act, tmp_path):
     rows = list(csv.reader(Path(d.file).read_text().splitlines()))
     assert rows[0] == ["Email", "First Name", "Last Name", "Country"] and len(rows) - 1 == len(members)
     assert [p.name for p in (tmp_path / "drop").iterdir()] == [Path(d.file).name]  # no temporary file left
+
+
+def test_send_and_export_from_the_terminal(act, tmp_path, capsys):
+    aud = act.aud()
+    _, members = aud.store.members(aud.store.get("DE buyers").id)
+    out = tmp_path / "de.meta.csv"
+    assert main(["export", "de buyers", "--format", "meta", "--out", str(out), "--json"], act.settings) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["kept"] == len(members) and doc["consent"] == "no consent data" and out.exists()
+    assert len(out.read_text().splitlines()) == len(members) + 1
+
+    yaml_file = tmp_path / "destinations.yaml"
+    yaml_file.write_text(f"destinations:\n  cli-hook:\n    type: webhook\n    url: {act.receiver.url}\n"
+                         f"    secret_env: {SECRET_ENV}\n")  # fmt: skip
+    settings = act.settings.model_copy(update={"destinations_file": yaml_file})
+    act.receiver.reset()
+    assert main(["send", "DE buyers", "--to", "cli-hook"], settings) == 0
+    line = capsys.readouterr().out
+    assert f"“DE buyers” → cli-hook: {len(members)} members sent (full" in line and "first delivery" in line
+    assert ids_of(act.receiver.accepted, "added") == members.tolist()
+    assert main(["send", "DE buyers", "--to", "cli-hok"], settings) == 1
+    assert "No destination is named “cli-hok”. Did you mean “cli-hook”?" in capsys.readouterr().err
+    yaml_file.write_text("destinations:\n  cli-hook:\n    type: webhook\n    url: 'unclosed\n")
+    assert main(["send", "DE buyers", "--to", "cli-hook"], settings) == 1
+    err = capsys.readouterr().err
+    assert str(yaml_file) in err and "does not parse" in err and "line " in err
 
 
 def test_no_email_hash_or_secret_in_any_log_line(act):
