@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
@@ -54,17 +55,10 @@ def _batches(ids: Iterable[int], size: int) -> Iterator[list[int]]:
         yield arr[i : i + size].tolist()
 
 
-def screened(
-    engine: Engine,
-    ids: Iterable[int],
-    screening: Screening,
-    *,
-    needs_consent: bool = True,
-    batch: int = BATCH,
-    consent: str | None = None,
-) -> Iterator[list[Contact]]:
-    """The members who may leave, in batches of at most `batch`, in id order of `ids`; `screening`
-    is filled as they are read. `consent` names the consent column (default: consent_column)."""
+def _judged(
+    engine: Engine, ids: Iterable[int], screening: Screening, needs_consent: bool, batch: int, consent: str | None
+) -> Iterator[list[tuple[int, Any, str | None]]]:
+    """Per batch of `ids`: (customer id, its row or None, the reason it may not leave or None)."""
     column = consent if consent is not None else consent_column(engine)
     if column is None:
         screening.consent = NO_CONSENT_DATA
@@ -84,7 +78,7 @@ def screened(
             rows = {r.customer_id: r for r in conn.execute(sql, {"ids": chunk})}
             hashes = {cid: suppression.email_hash(r.email) for cid, r in rows.items()}
             blocked = suppression.suppressed(conn, [h for h in hashes.values() if h is not None])
-        out = []
+        judged = []
         for cid in chunk:
             r = rows.get(cid)
             reason = (
@@ -96,11 +90,40 @@ def screened(
             )  # fmt: skip
             if reason:
                 screening.left_out[reason] += 1
-                continue
-            out.append(Contact(cid, r.email.strip(), r.first_name, r.last_name, r.country))
-        screening.kept += len(out)
+            else:
+                screening.kept += 1
+            judged.append((cid, r, reason))
+        yield judged
+
+
+def screened(
+    engine: Engine,
+    ids: Iterable[int],
+    screening: Screening,
+    *,
+    needs_consent: bool = True,
+    batch: int = BATCH,
+    consent: str | None = None,
+) -> Iterator[list[Contact]]:
+    """The members who may leave, in batches of at most `batch`, in id order of `ids`; `screening`
+    is filled as they are read. `consent` names the consent column (default: consent_column)."""
+    for judged in _judged(engine, ids, screening, needs_consent, batch, consent):
+        out = [Contact(cid, r.email.strip(), r.first_name, r.last_name, r.country) for cid, r, why in judged if not why]
         if out:
             yield out
+
+
+def blocked_ids(engine: Engine, ids: Iterable[int], *, consent: str | None = None) -> tuple[set[int], Screening]:
+    """Of `ids`, those who may not leave because they are suppressed or (when the data has a consent
+    column) did not consent: what the segment downloads leave out."""
+    s = Screening()
+    out = {
+        cid
+        for judged in _judged(engine, ids, s, True, BATCH, consent)
+        for cid, _, why in judged
+        if why in ("suppressed", "no_consent")
+    }
+    return out, s
 
 
 def eligible_ids(engine: Engine, ids: Iterable[int], *, needs_consent: bool = True) -> tuple[np.ndarray, Screening]:

@@ -146,3 +146,22 @@ def test_python_m_ingest_suppress_and_remove(world, tmp_path):
     bad = subprocess.run([*run[:-1], str(tmp_path / "missing.csv")], cwd=ROOT, env=env, capture_output=True,
                          text=True, timeout=120)  # fmt: skip
     assert bad.returncode == 1 and "Cannot read the suppression file" in bad.stderr
+
+
+def test_segment_downloads_leave_the_suppressed_out(world):
+    from bot.files import activatable, csv_file
+
+    engine = get_engine(world.settings)
+    ids, rows = members(world)
+    doc = {"kind": "segment", "question": "q", "generated_at": "2026-11-01T12:00:00",
+           "customers": [{"customer_id": i, "email": rows[i].email} for i in ids[:4]]}  # fmt: skip
+    assert activatable(doc, engine) is doc
+    try:
+        suppression.add(engine, [rows[ids[1]].email])
+        got = activatable(doc, engine)
+        assert [c["customer_id"] for c in got["customers"]] == [ids[0], *ids[2:4]] and set(got) == set(doc)
+        assert rows[ids[1]].email not in csv_file(got)[1].decode()
+        table = {"kind": "analytics", "columns": ["email"], "rows": [[rows[ids[1]].email]]}
+        assert activatable(table, engine) is table
+    finally:
+        suppression.remove(engine, [rows[ids[1]].email])
