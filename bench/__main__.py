@@ -44,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     au.add_argument("--customers", type=int, default=100_000)
     au.add_argument("--events-per-customer", type=float, default=20)
     au.add_argument("--audiences", type=int, default=50)
+    ac = sub.add_parser("activation", help="exporting and delivering a large audience to a local webhook")
+    ac.add_argument("--members", type=int, default=100_000)
     sub.add_parser("llm-calls", help="LLM calls and prompt tokens per question: ours vs the original design")
     sub.add_parser("all", help="the quick benchmarks (make bench)")
     args = p.parse_args(argv)
@@ -84,6 +86,11 @@ def main(argv: list[str] | None = None) -> int:
         from bench.audiences_bench import refresh_bench
 
         print(refresh_bench(args.customers, args.events_per_customer, args.audiences))
+        return 0
+    if args.bench == "activation":
+        from bench.activation_bench import activation_bench
+
+        print(activation_bench(args.members))
         return 0
     if args.bench == "llm-calls":
         from bench.llm_calls import llm_calls
