@@ -20,7 +20,7 @@ from bot.access import Access, InFlight
 from bot.context import CONTEXT_KEY, BotContext
 from bot.files import chart_png
 from bot.ingestion import Ingestion
-from bot.listeners import actions, commands, events
+from bot.listeners import actions, activation, commands, events
 from bot.listeners.guards import on_error
 from bot.scheduler import IngestScheduler
 from bot.store import BotStore
@@ -96,6 +96,7 @@ def create_app(
         next()
 
     app.error(on_error)
+    activation.register(app)  # before commands/events: its matchers pick its requests first
     commands.register(app)
     events.register(app)
     actions.register(app)
