@@ -6,8 +6,12 @@ import csv
 import json
 import re
 
+import numpy as np
+
 from audiences.model import Recipe
-from audiences.refresh import Audiences, save
+from audiences.refresh import Audiences, Outcome, save
+from bot.app import bot_context
+from bot.listeners.activation import deliver_refreshed
 from cdp.db import get_engine
 from discovery.catalogue import load_catalogue
 from discovery.query import AudienceQuery, Behaviour
@@ -49,7 +53,10 @@ def test_send_an_audience_from_slack(slack, loaded, tmp_path, monkeypatch):  # n
     receiver = Receiver(SECRET.encode())
     monkeypatch.setenv(ENV, SECRET)
     path = tmp_path / "destinations.yaml"
-    path.write_text(f"destinations:\n  crm-hook:\n    type: webhook\n    url: {receiver.url}\n    secret_env: {ENV}\n")
+    path.write_text(
+        f"destinations:\n  crm-hook:\n    type: webhook\n    url: {receiver.url}\n    secret_env: {ENV}\n"
+        "    on_refresh: true\n"
+    )
     settings = loaded.model_copy(update={"destinations_file": path, "admin_users": "U_ADMIN"})
     aud = Audiences.from_settings(settings)
     product = load_catalogue(get_engine(settings)).products[0]
@@ -82,6 +89,14 @@ def test_send_an_audience_from_slack(slack, loaded, tmp_path, monkeypatch):  # n
             assert "Did you mean “crm-hook”" in _said(slack, "No destination is named").text
             slack.send_slash_command("/audience", text="send Fanz to crm-hook", user_id="U_OWNER", channel_id="C8")
             assert "Did you mean “Fans”" in _said(slack, "No saved audience is named").text
+
+            with aud.store.engine.begin() as conn:  # a refresh in which the first member left
+                aud.store.record(conn, a.id, run_id=o.run_id, trigger="test", members=np.asarray(members[1:]))
+            done = deliver_refreshed(bot_context(bot.app), bot.app.client, [Outcome(a, "succeeded")])
+            assert [(d.destination, d.added, d.removed) for d in done] == [("crm-hook", 0, 1)]
+            assert _said(slack, "+0 −1 since the last delivery", channel="C8").thread_ts == root.ts
+            assert [m["customer_id"] for m in receiver.accepted[-1]["removed"]] == members[:1]
+            members = members[1:]
 
             send_message(slack, "export csv", channel="C8", thread_ts=root.ts)
             (f,) = bot.files_in("C8", root.ts, suffix=".csv")
