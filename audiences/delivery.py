@@ -7,8 +7,9 @@ audience_deliveries  one row per delivery of an audience to a destination: the s
                      computed against the last SUCCESSFUL row, so a failed delivery changes nothing:
                      the next one resends the same delta with the same batch ids (idempotency keys).
 
-A webhook gets JSON bodies {audience, run_id, batch_id, mode, batch, batches, added, removed}, ≤
-batch_size members each, streamed: one batch's contacts are read, sent and dropped before the next.
+A webhook gets JSON bodies {audience, run_id, batch_id, mode, batch, last, added, removed}, ≤
+batch_size members each, streamed (batches.py): one read of the membership, a batch's contacts sent
+and dropped before the next.
 The first delivery (or `mode: full`) is `full` with every member in `added`; later ones the delta.
 A folder gets the whole file in its format, written atomically. Members who may not leave (screen.py)
 are never in a body or a file; a member delivered before who may no longer leave is `removed`
@@ -17,7 +18,6 @@ are never in a body or a file; a member delivered before who may no longer leave
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import time
@@ -30,13 +30,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from audiences import members as m
+from audiences.batches import Plan, batch_id, batches, with_last
 from audiences.destinations import Destination, DestinationError
 from audiences.errors import AudienceError
 from audiences.export import export_members, file_name
-from audiences.formats import json_member
 from audiences.model import SavedAudience
 from audiences.refresh import Audiences, Outcome
-from audiences.screen import Screening, eligible_ids, removed_members, screened
+from audiences.screen import Screening
 from audiences.webhook import DeliveryFailed, Policy, post
 from cdp.settings import Settings
 
@@ -168,57 +168,41 @@ def _record(conn: Connection, audience: SavedAudience, dest: Destination, d: Del
     )
 
 
-def _batch_prefix(
-    audience: SavedAudience, dest: Destination, prev_id: int | None, mode: str, target: np.ndarray
-) -> str:
-    digest = hashlib.sha256(f"{audience.id}|{dest.name}|{prev_id or 0}|{mode}|".encode())
-    digest.update(np.ascontiguousarray(target, dtype="<i8").tobytes())
-    return digest.hexdigest()[:24]
-
-
-def _chunks(ids: np.ndarray, size: int) -> list[np.ndarray]:
-    return [ids[i : i + size] for i in range(0, len(ids), size)]
-
-
 def _send_webhook(aud: Audiences, settings: Settings, audience: SavedAudience, dest: Destination, d: Delivery,
-                  target: np.ndarray, previous: np.ndarray | None, prefix: str, client: httpx.Client | None) -> None:  # fmt: skip
-    engine = aud.store.engine
+                  members_now: np.ndarray, previous: np.ndarray | None, base: int | None,
+                  client: httpx.Client | None) -> np.ndarray:  # fmt: skip
+    """Stream the batches to the webhook; the ids now delivered (raises DeliveryFailed / DestinationError)."""
     secret = dest.secret()
-    joined, left = (target, np.zeros(0, dtype=np.int64)) if previous is None else m.diff(target, previous)
-    d.added, d.removed = len(joined), len(left)
-    added, removed = (target, np.zeros(0, dtype=np.int64)) if d.mode == "full" else (joined, left)
-    plan = [("added", c) for c in _chunks(added, dest.batch_size)] + [
-        ("removed", c) for c in _chunks(removed, dest.batch_size)
-    ]
-    if not plan and d.mode == "full":
-        plan = [("added", added)]  # an empty audience still tells the receiver so
     policy = Policy(
         max_retries=dest.max_retries if dest.max_retries is not None else settings.delivery_max_retries,
         backoff_s=settings.delivery_backoff_s,
         timeout_s=dest.timeout_s or settings.delivery_timeout_s,
     )
+    plan = Plan(audience.id, dest.name, base, d.mode, dest.batch_size)
+    delivered: list[int] = []
+    stream = batches(aud.store.engine, plan, members_now, previous, d.screening, delivered,
+                     needs_consent=dest.needs_consent)  # fmt: skip
     own = client is None
     client = client or httpx.Client()
     try:
-        for i, (kind, ids) in enumerate(plan):
-            if kind == "added":
-                contacts = [c for b in screened(engine, ids, Screening(), needs_consent=dest.needs_consent) for c in b]
-                members_ = [json_member(c) for c in contacts]
-                d.sent += len(members_)
-            else:
-                members_ = removed_members(engine, ids.tolist())
-            batch_id = f"{prefix}-{i + 1:05d}"
+        for i, ((kind, members_), last) in enumerate(with_last(stream)):
+            bid = batch_id(plan, kind, [x["customer_id"] for x in members_], i + 1)
             body = {
-                "audience": audience.name, "run_id": d.run_id, "batch_id": batch_id, "mode": d.mode,
-                "batch": i + 1, "batches": len(plan),
+                "audience": audience.name, "run_id": d.run_id, "batch_id": bid, "mode": d.mode,
+                "batch": i + 1, "last": last,
                 "added": members_ if kind == "added" else [], "removed": members_ if kind == "removed" else [],
             }  # fmt: skip
             raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-            post(client, dest.url or "", raw, secret, batch_id, policy, where=f"the receiver at {dest.where}")
+            post(client, dest.url or "", raw, secret, bid, policy, where=f"the receiver at {dest.where}")
             d.batches += 1
+            d.sent += len(members_) if kind == "added" else 0
     finally:
         if own:
             client.close()
+    target = m.as_sorted(delivered)
+    joined, left = (target, target[:0]) if previous is None else m.diff(target, previous)
+    d.added, d.removed = len(joined), len(left)
+    return target
 
 
 def _write_folder(aud: Audiences, audience: SavedAudience, dest: Destination, d: Delivery, ids: np.ndarray,
@@ -274,9 +258,7 @@ def send(
                 if dest.type == "folder":
                     delivered = _write_folder(aud, audience, dest, d, members_now, previous)
                 else:
-                    delivered, d.screening = eligible_ids(engine, members_now, needs_consent=dest.needs_consent)
-                    prefix = _batch_prefix(audience, dest, prev_id, mode, delivered)
-                    _send_webhook(aud, settings, audience, dest, d, delivered, previous, prefix, client)
+                    delivered = _send_webhook(aud, settings, audience, dest, d, members_now, previous, prev_id, client)
             except (DeliveryFailed, DestinationError, OSError) as exc:
                 d.status, d.error, delivered = "failed", _error(exc, dest), None
             d.seconds = time.perf_counter() - t0

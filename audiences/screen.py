@@ -21,7 +21,7 @@ from audiences import suppression
 from audiences.consent import NO_CONSENT_DATA, consent_column, consent_sql
 from audiences.formats import Contact
 
-BATCH = 1000
+BATCH = 5000  # ids read per query (a delivery request holds at most 1,000 members: its own batches)
 # why a member was left out, in the order a member is checked; the words the messages use
 REASONS = {
     "gone": "no longer in the data",
@@ -124,14 +124,6 @@ def blocked_ids(engine: Engine, ids: Iterable[int], *, consent: str | None = Non
         if why in ("suppressed", "no_consent")
     }
     return out, s
-
-
-def eligible_ids(engine: Engine, ids: Iterable[int], *, needs_consent: bool = True) -> tuple[np.ndarray, Screening]:
-    """The ids of the members who may leave (sorted) and the counts: what a delivery compares with
-    what it delivered last time."""
-    s = Screening()
-    kept = [c.customer_id for b in screened(engine, ids, s, needs_consent=needs_consent) for c in b]
-    return np.asarray(sorted(kept), dtype=np.int64), s
 
 
 def removed_members(engine: Engine, ids: list[int]) -> list[dict]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import logging
+import weakref
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -44,10 +45,16 @@ def email_hash(email: str | None) -> bytes | None:
     return hashlib.sha256(text.encode("utf-8")).digest() if text else None
 
 
+_ensured: weakref.WeakSet = weakref.WeakSet()  # engines whose database has the table (once per process)
+
+
 def ensure_table(engine: Engine) -> None:
+    if engine in _ensured:
+        return
     with engine.begin() as conn:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('audience.suppression_table'))"))
         conn.execute(sa.text(DDL))
+    _ensured.add(engine)
 
 
 def read_emails(path: Path) -> list[str]:

@@ -110,6 +110,8 @@ def test_first_delivery_is_the_membership_then_a_refresh_sends_exactly_the_delta
     assert all(len(b["added"]) <= 7 and b["removed"] == [] and b["mode"] == "full" for b in bodies)
     assert {b["audience"] for b in bodies} == {"DE buyers"} and len({b["batch_id"] for b in bodies}) == len(bodies)
     assert ids_of(bodies, "added") == sorted(old) and d.sent == len(old)
+    assert [b["batch"] for b in bodies] == list(range(1, len(bodies) + 1))
+    assert [b["last"] for b in bodies] == [False] * (len(bodies) - 1) + [True]
     assert all(m["email"] == emails1[m["customer_id"]] for b in bodies for m in b["added"])
     assert "first delivery" in d.line() and "no consent data" in d.line()
 
