@@ -56,10 +56,11 @@ def batches(
     buf: list[dict[str, Any]] = []
     sent_any = False
     only_new = plan.mode == "delta" and previous is not None
+    before = previous if previous is not None else np.zeros(0, dtype=np.int64)
     for contacts in screened(engine, members, screening, needs_consent=needs_consent):
         ids = np.fromiter((c.customer_id for c in contacts), dtype=np.int64, count=len(contacts))
         delivered.extend(ids.tolist())
-        keep = ~np.isin(ids, previous, assume_unique=True) if only_new else np.ones(len(ids), dtype=bool)
+        keep = ~np.isin(ids, before, assume_unique=True) if only_new else np.ones(len(ids), dtype=bool)
         buf.extend(json_member(c) for c, k in zip(contacts, keep, strict=True) if k)
         while len(buf) >= plan.size:
             yield "added", buf[: plan.size]
@@ -68,7 +69,7 @@ def batches(
     if buf or (plan.mode == "full" and not sent_any):  # an empty full delivery still says so
         yield "added", buf
     if only_new:
-        left = np.setdiff1d(previous, np.asarray(delivered, dtype=np.int64))
+        left = np.setdiff1d(before, np.asarray(delivered, dtype=np.int64))
         for i in range(0, len(left), plan.size):
             yield "removed", removed_members(engine, left[i : i + plan.size].tolist())
 

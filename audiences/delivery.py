@@ -23,6 +23,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import numpy as np
@@ -208,7 +209,7 @@ def _send_webhook(aud: Audiences, settings: Settings, audience: SavedAudience, d
 def _write_folder(aud: Audiences, audience: SavedAudience, dest: Destination, d: Delivery, ids: np.ndarray,
                   previous: np.ndarray | None) -> np.ndarray:  # fmt: skip
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    path = (dest.path or "") / file_name(audience.name, dest.format or "csv", stamp)
+    path = (dest.path or Path(".")) / file_name(audience.name, dest.format or "csv", stamp)
     kept: list[int] = []
     d.screening = export_members(
         aud.store.engine, ids, dest.format or "csv", path, needs_consent=dest.needs_consent, kept=kept

@@ -67,7 +67,7 @@ def _judged(
     else:
         screening.consent = f"the destination does not need consent ({column} not applied)"
     check_consent = column is not None and needs_consent
-    consent_col = f", {consent_sql(column)} AS consented" if check_consent else ""
+    consent_col = f", {consent_sql(column)} AS consented" if column is not None and needs_consent else ""
     sql = sa.text(
         f"SELECT c.customer_id, c.email, c.first_name, c.last_name, c.country{consent_col} "
         "FROM customers c WHERE c.customer_id = ANY(:ids)"

@@ -87,11 +87,11 @@ def add(engine: Engine, emails: Iterable[str], source: str = FROM_TERMINAL) -> i
     if not rows:
         return 0
     with engine.begin() as conn:
-        before = conn.execute(sa.text("SELECT count(*) FROM suppressed_emails")).scalar()
+        before = conn.execute(sa.text("SELECT count(*) FROM suppressed_emails")).scalar_one()
         conn.execute(
             sa.text("INSERT INTO suppressed_emails (email_sha256, source) VALUES (:h, :s) ON CONFLICT DO NOTHING"), rows
         )
-        return conn.execute(sa.text("SELECT count(*) FROM suppressed_emails")).scalar() - before
+        return int(conn.execute(sa.text("SELECT count(*) FROM suppressed_emails")).scalar_one()) - int(before)
 
 
 def remove(engine: Engine, emails: Iterable[str]) -> int:
@@ -108,7 +108,7 @@ def remove(engine: Engine, emails: Iterable[str]) -> int:
 def count(engine: Engine) -> int:
     ensure_table(engine)
     with engine.connect() as conn:
-        return conn.execute(sa.text("SELECT count(*) FROM suppressed_emails")).scalar()
+        return int(conn.execute(sa.text("SELECT count(*) FROM suppressed_emails")).scalar_one())
 
 
 def sync_file(engine: Engine, path: Path) -> int:

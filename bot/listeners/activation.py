@@ -67,12 +67,23 @@ def register(app: App) -> None:
     )
 
 
+def send_args(command: dict) -> tuple[str, str] | None:
+    """(audience, destination) of `/audience send <audience> to <destination>`, else None."""
+    found = SEND.match(text_of(command))
+    return (found.group(1).strip("“”\"'"), found.group(2)) if found else None
+
+
+def export_format(event: dict, bot_user_id: str | None) -> str | None:
+    found = EXPORT.match(strip_mention(event.get("text") or "", bot_user_id))
+    return found.group(1).lower() if found else None
+
+
 def asks_to_send(command: dict) -> bool:
-    return SEND.match(text_of(command)) is not None
+    return send_args(command) is not None
 
 
 def asks_to_export(event: dict, context: BoltContext) -> bool:
-    return EXPORT.match(strip_mention(event.get("text") or "", context.bot_user_id)) is not None
+    return export_format(event, context.bot_user_id) is not None
 
 
 def _audiences(bot: BotContext) -> Audiences:
@@ -85,7 +96,7 @@ def _audiences(bot: BotContext) -> Audiences:
 def on_export(event: dict, client: WebClient, context: BoltContext) -> None:
     bot, reply = bot_of(context), reply_of(context)
     thread_ts, _ = context["route"]
-    fmt = EXPORT.match(strip_mention(event.get("text") or "", context.bot_user_id)).group(1).lower()
+    fmt = export_format(event, context.bot_user_id) or "csv"
     bot.pool.submit(_guarded, client, reply, _export, bot, client, reply.channel, thread_ts, fmt)
 
 
@@ -124,8 +135,8 @@ def _export(bot: BotContext, client: WebClient, channel: str, thread_ts: str, fm
 
 def on_send(command: dict, client: WebClient, context: BoltContext) -> None:
     bot, reply = bot_of(context), reply_of(context)
-    name, dest_name = SEND.match(text_of(command)).groups()
-    bot.pool.submit(_guarded, client, reply, _send, bot, client, reply, name.strip("“”\"'"), dest_name)
+    name, dest_name = send_args(command) or ("", "")
+    bot.pool.submit(_guarded, client, reply, _send, bot, client, reply, name, dest_name)
 
 
 def _send(bot: BotContext, client: WebClient, reply: Reply, name: str, dest_name: str) -> None:
