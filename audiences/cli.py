@@ -1,4 +1,5 @@
 """python -m discovery audiences list | show NAME | refresh NAME | save NAME --question "…" | delete NAME [--json]
+                                 send NAME --to DEST [--full] | export NAME --format meta|google|csv|json --out FILE
 
 The terminal's view of saved audiences (the composition root discovery/__main__.py dispatches
 here). Customer ids only: no names, no e-mails.
@@ -11,9 +12,14 @@ import getpass
 import json
 import logging
 import sys
+from pathlib import Path
 from typing import Any
 
+from audiences import delivery
+from audiences import destinations as dests
 from audiences.errors import AudienceError
+from audiences.export import export_members
+from audiences.formats import FORMAT_NAMES
 from audiences.model import SavedAudience, recipe_from_result
 from audiences.refresh import Audiences, Outcome, refresh, save
 from audiences.store import Listing, RefreshRecord
@@ -171,6 +177,16 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--notify", choices=("changes", "always"), default="changes")
     s.add_argument("--overwrite", action="store_true", help="replace an audience of the same name")
     s.add_argument("--json", action="store_true")
+    s = sub.add_parser("send", help="deliver it now to a destination of DESTINATIONS_FILE")
+    s.add_argument("name")
+    s.add_argument("--to", required=True, metavar="DEST")
+    s.add_argument("--full", action="store_true", help="send the whole membership, not the delta")
+    s.add_argument("--json", action="store_true")
+    s = sub.add_parser("export", help="write its members (consent and suppression applied) to a file")
+    s.add_argument("name")
+    s.add_argument("--format", required=True, choices=FORMAT_NAMES)
+    s.add_argument("--out", required=True, type=Path)
+    s.add_argument("--json", action="store_true")
     return p
 
 
@@ -202,6 +218,20 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         _, o = save(aud, args.name, recipe, owner=owner, notify=args.notify, overwrite=args.overwrite)
         text = f"Saved “{o.audience.name}”: {recipe.describe()}.\n{render_outcome(o)}"
         _print(outcome_json(o), text, args.json)
+    elif args.command == "send":
+        dest = dests.get(dests.load(settings), args.to)
+        d = delivery.send(aud, settings, store.get(args.name), dest, trigger="cli", full=args.full)
+        _print(d.as_dict(), d.line(), args.json)
+        return 0 if d.status == "succeeded" else 1
+    elif args.command == "export":
+        a = store.get(args.name)
+        record, members = store.members(a.id)
+        if record is None:
+            raise AudienceError(f"“{a.name}” has no successful refresh yet: refresh it, then export it.")
+        s = export_members(store.engine, members, args.format, args.out)
+        doc = {"audience": a.name, "format": args.format, "file": str(args.out), "run_id": record.run_id,
+               **s.as_dict()}  # fmt: skip
+        _print(doc, f"“{a.name}” → {args.out} ({args.format}): {s.describe()}", args.json)
     return 0
 
 

@@ -21,7 +21,7 @@ from bot.access import Access, InFlight
 from bot.context import CONTEXT_KEY, BotContext
 from bot.files import chart_png
 from bot.ingestion import Ingestion
-from bot.listeners import actions, audience_commands, audiences, commands, events
+from bot.listeners import actions, activation, audience_commands, audiences, commands, events
 from bot.listeners.guards import on_error
 from bot.saved_audiences import SavedAudiences
 from bot.scheduler import IngestScheduler
@@ -103,6 +103,7 @@ def create_app(
         next()
 
     app.error(on_error)
+    activation.register(app)  # first: its export/send phrases would otherwise read as audience commands
     audiences.register(app)  # before commands and events: their last listeners take any text as a question
     audience_commands.register(app)
     home.register(app)

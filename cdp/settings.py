@@ -105,6 +105,16 @@ class Settings(BaseSettings):
         default=6 * 3600, ge=1, description="a nightly run this late (bot stopped or paused) still runs"
     )
     status_channel: str | None = None
+    suppression_csv: Path | None = Field(
+        default=None, description="e-mails never exported or delivered; re-read at the start of every ingestion"
+    )
+
+    # Activation (audiences/destinations.py, audiences/delivery.py)
+    destinations_file: Path | None = Field(default=None, description="the YAML file of delivery destinations")
+    delivery_batch_size: int = Field(default=1000, ge=1, le=1000, description="members per webhook request")
+    delivery_max_retries: int = Field(default=4, ge=0, description="retries of one webhook request")
+    delivery_backoff_s: float = Field(default=1.0, ge=0, description="first retry delay, doubled each retry")
+    delivery_timeout_s: float = Field(default=30.0, gt=0, description="one webhook request")
 
     # Bot
     bot_workers: int = Field(default=8, ge=1, description="questions answered in parallel")

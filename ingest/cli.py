@@ -1,4 +1,4 @@
-"""python -m ingest run | sample | status"""
+"""python -m ingest run | sample | status | suppress"""
 
 from __future__ import annotations
 
@@ -45,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     st = sub.add_parser("status", help="data freshness, counts, last runs")
     st.add_argument("--json", action="store_true")
     st.add_argument("--rejects", type=int, metavar="RUN_ID", help="list the rejected lines of a run")
+    su = sub.add_parser("suppress", help="add e-mails to the suppression list (stored hashed), or --remove them")
+    su.add_argument("--file", type=Path, required=True, help="a CSV with an email column (or e-mails in any cell)")
+    su.add_argument("--remove", action="store_true", help="lift the suppression of the file's e-mails")
     return p
 
 
@@ -61,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = get_settings()
         if args.command == "run":
             return _run(settings, args)
+        if args.command == "suppress":
+            return _suppress(settings, args)
         return _status(settings, args)
     except (IngestError, CDPError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -86,6 +91,26 @@ def _run(settings, args) -> int:
         print(json.dumps(record, indent=2, default=str))
     else:
         print(format_run(record))
+    return 0
+
+
+def _suppress(settings, args) -> int:
+    from cdp import suppression
+    from cdp.db import get_engine
+
+    engine = get_engine(settings)
+    try:
+        emails = suppression.read_emails(args.file)
+    except suppression.SuppressionFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if args.remove:
+        n = suppression.remove(engine, emails)
+        print(f"{n} of the file's {len(emails)} addresses were suppressed and no longer are")
+    else:
+        n = suppression.add(engine, emails)
+        print(f"{len(emails)} addresses read, {n} newly suppressed (stored as SHA-256 hashes only)")
+    print(f"the suppression list holds {suppression.count(engine)} addresses")
     return 0
 
 

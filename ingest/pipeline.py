@@ -19,6 +19,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from cdp import suppression
 from cdp.db import get_engine
 from cdp.embedder import embedder_for
 from cdp.schema import ensure_schema, live_tables_exist
@@ -136,6 +137,7 @@ def run(
     progress = progress or Progress()
     engine = get_engine(settings)
     ensure_schema(engine)
+    suppression.sync_file_quietly(engine, settings.suppression_csv)
     with ingestion_lock(engine):
         with engine.begin() as conn:
             conn.execute(
