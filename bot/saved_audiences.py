@@ -20,13 +20,16 @@ from pydantic import ValidationError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from audiences import delivery
+from audiences import destinations as dests
 from audiences.cli import show_json
 from audiences.model import Recipe, SavedAudience, recipe_from_result
 from audiences.refresh import Audiences, Outcome, pending, refresh_all
-from bot.files import csv_file, sizes_png, slug
+from bot.files import activatable, csv_file, sizes_png, slug
 from bot.slack_io import error_name, post
 from bot.store import BotStore, Card
 from bot.views.audiences import refresh_message
+from bot.views.text import message
 from cdp.settings import Settings
 from discovery.catalogue import load_catalogue
 from discovery.engine import DiscoveryEngine
@@ -119,9 +122,14 @@ class SavedAudiences:
             self._catch_up.join(timeout)
 
     def post_outcomes(self, outcomes: list[Outcome]) -> None:
+        """One notice per audience worth posting, then the deltas to its on_refresh destinations."""
         for o in outcomes:
             if o.worth_posting:
                 self.notify(o.audience, refresh_message(o))
+        try:
+            deliver_refreshed(self.settings, self.client, outcomes)
+        except Exception:  # a destination's failure is its own line; this guards the notices already posted
+            log.exception("on-refresh deliveries failed")
 
     def notify(self, a: SavedAudience, message: dict) -> str | None:
         """Post in the audience's thread (best effort: logged when Slack refuses)."""
@@ -169,6 +177,7 @@ class SavedAudiences:
         customers = self._customers(a, ids)
         base = f"audience-{slug(a.name)}-members-{datetime.now():%Y%m%d-%H%M}"
         doc = {"kind": "segment", "question": a.name, "customers": [c.contract() for c in customers]}
+        doc = activatable(doc, self.aud.store.engine)  # the suppressed (and without consent) never leave
         rows = json.dumps(doc["customers"], indent=2, ensure_ascii=False, default=str).encode("utf-8")
         _, csv_bytes = csv_file(doc)
         return [(base + ".json", rows), (base + ".csv", csv_bytes)]
@@ -180,3 +189,24 @@ class SavedAudiences:
         engine = DiscoveryEngine(d.settings, d.engine, d.qdrant, d.embedder, load_catalogue(d.engine))
         query = a.recipe.query if a.recipe else AudienceQuery()
         return engine.enrich(ids, query, datetime.now(), {}, [])
+
+
+def delivery_message(d: delivery.Delivery) -> dict:
+    icon = ":white_check_mark:" if d.status == "succeeded" else ":x:"
+    return message(f"{icon} {d.line()}")
+
+
+def deliver_refreshed(settings: Settings, client: WebClient, outcomes: list[Outcome]) -> list[delivery.Delivery]:
+    """After refresh_all: deltas to the on_refresh destinations, one line per delivery in each audience's
+    thread. A destinations file that does not parse is logged (once per call) and skipped."""
+    found, problem = dests.load_or_error(settings)
+    if problem:
+        log.error("on-refresh deliveries skipped: %s", problem)
+        return []
+    done = delivery.deliver_after_refresh(settings, outcomes, found)
+    threads: dict[str, SavedAudience] = {o.audience.name: o.audience for o in outcomes}
+    for d in done:
+        a = threads.get(d.audience)
+        if a is not None and a.channel and a.thread_ts:
+            post(client, a.channel, delivery_message(d), thread_ts=a.thread_ts)
+    return done

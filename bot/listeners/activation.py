@@ -6,10 +6,9 @@
 - `/audience send <audience> to <destination>` (the audience's owner or an admin) delivers it now to a
   destination of DESTINATIONS_FILE; one line per delivery goes in the audience's thread (and to the
   person who asked).
-- After the bot refreshes saved audiences (audiences.refresh.refresh_all), it calls
-  `deliver_refreshed(bot, client, outcomes)` here: every `on_refresh` destination an audience was
-  delivered to once gets the delta (audiences.delivery.deliver_after_refresh), one line per delivery
-  in the audience's thread.
+- After every refresh of saved audiences (after an ingestion, or the catch-up at start) the bot calls
+  `bot.saved_audiences.deliver_refreshed`: every `on_refresh` destination an audience was delivered to
+  once gets the delta (audiences.delivery.deliver_after_refresh), one line per delivery in its thread.
 
 The work runs in the bot's worker pool (a delivery may wait on retries); nothing here logs or posts
 an e-mail.
@@ -31,13 +30,13 @@ from audiences import delivery
 from audiences import destinations as dests
 from audiences.errors import AudienceError
 from audiences.export import export_members, file_name
-from audiences.model import SavedAudience
-from audiences.refresh import Audiences, Outcome
+from audiences.refresh import Audiences
 from bot.context import BotContext, bot_of
 from bot.listeners import strip_mention
 from bot.listeners.commands import COMMAND, command_keys, command_reply, text_of
 from bot.listeners.events import event_keys, mention_route, message_route, routed
 from bot.listeners.guards import Reply, acknowledge, allowed, once, reply_of
+from bot.saved_audiences import delivery_message
 from bot.slack_io import post, upload
 from bot.views import errors
 from bot.views.text import message
@@ -164,27 +163,6 @@ def _send(bot: BotContext, client: WebClient, reply: Reply, name: str, dest_name
     if audience.channel and audience.thread_ts:
         post(client, audience.channel, line, thread_ts=audience.thread_ts)
     reply.tell(client, line)
-
-
-def delivery_message(d: delivery.Delivery) -> dict:
-    icon = ":white_check_mark:" if d.status == "succeeded" else ":x:"
-    return message(f"{icon} {d.line()}")
-
-
-def deliver_refreshed(bot: BotContext, client: WebClient, outcomes: list[Outcome]) -> list[delivery.Delivery]:
-    """Call after refresh_all: deltas to the on_refresh destinations, one line per delivery in each
-    audience's thread. A destinations file that does not parse is logged (once per call) and skipped."""
-    found, problem = dests.load_or_error(bot.settings)
-    if problem:
-        log.error("on-refresh deliveries skipped: %s", problem)
-        return []
-    done = delivery.deliver_after_refresh(bot.settings, outcomes, found)
-    threads: dict[str, SavedAudience] = {o.audience.name: o.audience for o in outcomes}
-    for d in done:
-        a = threads.get(d.audience)
-        if a is not None and a.channel and a.thread_ts:
-            post(client, a.channel, delivery_message(d), thread_ts=a.thread_ts)
-    return done
 
 
 def _guarded(client: WebClient, reply: Reply, fn, *args) -> None:

@@ -11,7 +11,7 @@ import numpy as np
 from audiences.model import Recipe
 from audiences.refresh import Audiences, Outcome, save
 from bot.app import bot_context
-from bot.listeners.activation import deliver_refreshed
+from bot.saved_audiences import deliver_refreshed
 from cdp.db import get_engine
 from discovery.catalogue import load_catalogue
 from discovery.query import AudienceQuery, Behaviour
@@ -92,7 +92,7 @@ def test_send_an_audience_from_slack(slack, loaded, tmp_path, monkeypatch):  # n
 
             with aud.store.engine.begin() as conn:  # a refresh in which the first member left
                 aud.store.record(conn, a.id, run_id=o.run_id, trigger="test", members=np.asarray(members[1:]))
-            done = deliver_refreshed(bot_context(bot.app), bot.app.client, [Outcome(a, "succeeded")])
+            done = deliver_refreshed(bot_context(bot.app).settings, bot.app.client, [Outcome(a, "succeeded")])
             assert [(d.destination, d.added, d.removed) for d in done] == [("crm-hook", 0, 1)]
             assert _said(slack, "+0 −1 since the last delivery", channel="C8").thread_ts == root.ts
             assert [m["customer_id"] for m in receiver.accepted[-1]["removed"]] == members[:1]
