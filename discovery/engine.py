@@ -15,7 +15,7 @@ from datetime import datetime
 
 import numpy as np
 import sqlalchemy as sa
-from qdrant_client import QdrantClient, models
+from qdrant_client import QdrantClient
 from sqlalchemy.engine import Engine
 
 from cdp.db import read_only
@@ -26,24 +26,16 @@ from cdp.settings import Settings
 from discovery import compile as c
 from discovery.catalogue import Catalogue
 from discovery.query import AnalyticsQuery, AudienceQuery, Behaviour, CRMFilter, RefineMode
+from discovery.ranking import VectorRanking, by_score
 from discovery.reasons import why
 from discovery.refine import Cut, cut, explain
 from discovery.result import Customer, Funnel
-from discovery.vector_matrix import matrix_for
 
 log = logging.getLogger(__name__)
 
-# Qdrant local mode ranks a gate from the in-memory vector matrix (discovery.vector_matrix).
-# Otherwise gates up to this size are ranked exactly from vectors fetched by id; larger ones ask
-# Qdrant for the top matches restricted to the gate's point ids (HasIdCondition).
-EXACT_RANK_MAX = 50_000
-_FETCH_CHUNK = 2_000
 # A gate larger than Settings.gate_fetch_max is ranked from at most this many closest profiles
 # before it is fetched whole.
 CANDIDATES_MAX = 100_000
-# Without the in-memory matrix, the natural break of an intent's scores (discovery.refine) is taken
-# from this many profiles' vectors (the distribution of the population, not every score).
-POPULATION_SAMPLE = 5_000
 
 
 @dataclass
@@ -90,6 +82,7 @@ class DiscoveryEngine:
         self.qdrant = qdrant
         self.embedder = embedder
         self.catalogue = catalogue
+        self.vectors = VectorRanking(settings, qdrant, catalogue, self.collection)
 
     @property
     def collection(self) -> str:
@@ -199,15 +192,7 @@ class DiscoveryEngine:
         return kept, how.explanation
 
     def population_scores(self, qv: np.ndarray) -> dict[int, float]:
-        """Every customer's similarity to `qv` (the in-memory matrix), or POPULATION_SAMPLE of them."""
-        if (matrix := self._vector_matrix()) is not None:
-            sims = matrix.vectors @ qv.astype(np.float32)
-            return dict(zip(matrix.ids.tolist(), sims.tolist(), strict=True))
-        points, _ = self.qdrant.scroll(self.collection, limit=POPULATION_SAMPLE, with_vectors=True, with_payload=False)
-        if not points:
-            return {}
-        mat = np.asarray([p.vector for p in points], dtype=np.float32)
-        return dict(zip((int(p.id) for p in points), (mat @ qv).tolist(), strict=True))
+        return self.vectors.population_scores(qv)
 
     def gate(
         self, q: AudienceQuery, now: datetime, sql_where: str | None = None, recipe: list[str] | None = None
@@ -266,47 +251,16 @@ class DiscoveryEngine:
         return self.rank(ids, qv, top=q.limit)
 
     def top(self, qv: np.ndarray, k: int) -> dict[int, float]:
-        """The k profiles closest to `qv` over every customer."""
-        if (matrix := self._vector_matrix()) is not None:
-            return matrix.top(qv, k)
-        res = self.qdrant.query_points(self.collection, query=qv.tolist(), limit=k)
-        return {int(p.id): float(p.score) for p in res.points}
+        return self.vectors.top(qv, k)
 
     def rank(self, ids: list[int], qv: np.ndarray, top: int) -> tuple[list[int], dict[int, float]]:
-        """Rank exactly the gate's customers by cosine similarity to the intent's vector `qv`."""
-        alias = self.collection
-        scores: dict[int, float] = {}
-        if (matrix := self._vector_matrix()) is not None:
-            scores = matrix.scores(ids, qv)
-        elif len(ids) <= EXACT_RANK_MAX:
-            for i in range(0, len(ids), _FETCH_CHUNK):
-                points = self.qdrant.retrieve(alias, ids[i : i + _FETCH_CHUNK], with_vectors=True, with_payload=False)
-                if not points:
-                    continue
-                mat = np.asarray([p.vector for p in points], dtype=np.float32)
-                for p, s in zip(points, mat @ qv, strict=True):
-                    scores[int(p.id)] = float(s)
-        else:
-            res = self.qdrant.query_points(
-                alias,
-                query=qv.tolist(),
-                query_filter=models.Filter(must=[models.HasIdCondition(has_id=ids)]),
-                limit=max(top * 5, 100),
-            )
-            scores = {int(p.id): float(p.score) for p in res.points}
-        return by_score(scores), scores
+        return self.vectors.rank(ids, qv, top)
 
     def warm_up(self) -> None:
-        self._vector_matrix()
+        self.vectors.matrix()
 
     def _vector_matrix(self):
-        """Qdrant local mode only: the live collection's vectors in memory (see vector_matrix)."""
-        if self.settings.qdrant_url or not self.settings.vector_matrix_max_points:
-            return None
-        return matrix_for(
-            self.qdrant, str(self.settings.qdrant_dir), self.collection, (self.catalogue.run_id,),
-            self.settings.vector_matrix_max_points,
-        )  # fmt: skip
+        return self.vectors.matrix()
 
     def enrich(
         self, ids: list[int], q: AudienceQuery, now: datetime, scores: dict[int, float], sql: list[str]
@@ -414,8 +368,3 @@ def _cut(scores: dict[int, float], population: np.ndarray, q: AudienceQuery) -> 
     assert q.intent is not None
     kept, how = cut(scores, population, q.intent, q.refine)
     return kept, scores, how
-
-
-def by_score(scores: dict[int, float]) -> list[int]:
-    """Ids by descending similarity, ties by id (a stable order for equal profiles)."""
-    return sorted(scores, key=lambda k: (-scores[k], k))
