@@ -1,0 +1,92 @@
+"""Records of an export read through its mapping, in the canonical form the loader takes:
+[line_no, *the spec's columns, *the attributes' values], every value text, dates as ISO,
+numbers with a decimal point, country names as ISO codes. A custom attribute that does not
+read as its type is passed on empty and counted by reason (never a reject)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from ingest import values as val
+from ingest.errors import InputFileError
+from ingest.files import FileSpec
+from ingest.mapping import Attribute, FieldMap, FileMapping
+from ingest.readers import source_rows
+
+_NUMERIC = {"age", "total_spent", "price"}
+_DATES = {"created_at", "event_timestamp"}
+
+
+def canonical_value(column: str, fm: FieldMap, raw: str, decimal: str) -> str:
+    """The canonical text of a built-in field (left as it is when it does not read: the SQL
+    validation then rejects the row with its usual reason)."""
+    v = raw.strip()
+    if not v:
+        return v
+    if column in _DATES and fm.format:
+        parsed = val.parse_date(v, fm.format)
+        return val.iso(parsed) if parsed is not None else v
+    if column in _NUMERIC and decimal == ",":
+        number = val.parse_number(v, decimal)
+        return str(number) if number is not None else v
+    if fm.convert == "country_code":
+        return val.country_code(v) or v
+    return v
+
+
+def attribute_value(attr: Attribute, raw: str, decimal: str) -> tuple[str, str | None]:
+    """(canonical text, reason it was stored empty or None)."""
+    v = raw.strip()
+    if not v or attr.type in ("category", "text"):
+        return v, None
+    if attr.type == "boolean":
+        b = val.parse_bool(v)
+        return ("", "not a yes/no value") if b is None else ("true" if b else "false", None)
+    if attr.type == "integer":
+        i = val.parse_int(v, decimal)
+        return ("", "not an integer") if i is None else (str(i), None)
+    if attr.type == "number":
+        n = val.parse_number(v, decimal)
+        return ("", "not a number") if n is None else (str(n), None)
+    d = val.parse_date(v, attr.format or "")
+    return ("", f"not a date in the form {attr.format}") if d is None else (d.strftime("%Y-%m-%d"), None)
+
+
+def mapped_records(
+    path: Path,
+    spec: FileSpec,
+    fm: FileMapping,
+    on_reject: Callable[[int, str, str], None],
+    stored_empty: Counter,
+) -> Iterator[list]:
+    """[line_no, *canonical values, *attribute values] per well-formed record of `path`."""
+    with source_rows(path, fm, spec.kind) as (header, rows):
+        at = {h: i for i, h in enumerate(header)}
+        fields = [(c, fm.fields[c], at[fm.fields[c].column]) for c in spec.columns]
+        attrs = [(name, a, at[a.column]) for name, a in fm.attributes.items()]
+        width, sep = len(header), fm.delimiter
+        for line_no, row in rows:
+            if not row or row == [""]:
+                continue
+            if len(row) != width:
+                on_reject(line_no, f"expected {width} fields, found {len(row)}", sep.join(row))
+                continue
+            if any("\x00" in value for value in row):
+                on_reject(line_no, "contains a NUL byte", sep.join(row).replace("\x00", "\\0"))
+                continue
+            out: list = [line_no]
+            out += [canonical_value(c, f, row[i], fm.decimal) for c, f, i in fields]
+            for name, a, i in attrs:
+                value, reason = attribute_value(a, row[i], fm.decimal)
+                if reason:
+                    stored_empty[f"{name}: {reason} (stored empty)"] += 1
+                out.append(value)
+            yield out
+
+
+def check_columns(header: list[str], fm: FileMapping, kind: str, path: Path) -> None:
+    missing = [f.column for f in fm.fields.values() if f and f.column not in header]
+    if missing:
+        raise InputFileError(f"The {kind} file {path} lacks the mapped column(s) {', '.join(missing)}.")
