@@ -27,7 +27,10 @@ PERSONAL_COLUMNS = {"customers": ("first_name", "last_name", "email")}
 READER_SCHEMA = "audience_reader"
 # Every table of a data snapshot: the live tables and the gate's customer_facts (ingest/facts.py),
 # which model-written SQL does not see.
-SNAPSHOT_TABLES = (*LIVE_TABLES, "customer_facts")
+SNAPSHOT_TABLES = (*LIVE_TABLES, "customer_facts", "customer_attributes")
+# The custom attributes' definitions (ingest/attributes.py): `pii` ones are personal columns of
+# customer_attributes, `role = 'consent'` names the consent column (consent_column below).
+ATTRIBUTE_DEFS = "customer_attribute_defs"
 
 # The columns of the live tables, in one place: ingestion creates customers and events from
 # these; customer_profiles and event_vocabulary are made by CREATE TABLE AS in ingest (their
@@ -176,7 +179,7 @@ def publish_reader_views(conn: sa.Connection) -> None:
     for table in SNAPSHOT_TABLES:
         if not _exists(conn, table):
             continue
-        personal = PERSONAL_COLUMNS.get(table, ())
+        personal = personal_columns(conn, table)
         columns = [
             name
             for (name,) in conn.execute(
@@ -191,6 +194,23 @@ def publish_reader_views(conn: sa.Connection) -> None:
         listed = ", ".join(f'"{c}"' for c in columns)
         conn.execute(sa.text(f'CREATE VIEW {READER_SCHEMA}.{table} AS SELECT {listed} FROM "{schema}"."{table}"'))
         conn.execute(sa.text(f"GRANT SELECT ON {READER_SCHEMA}.{table} TO {READER_ROLE}"))
+
+
+def personal_columns(conn: sa.Connection, table: str) -> tuple[str, ...]:
+    """PERSONAL_COLUMNS of `table`, and for customer_attributes the attributes marked pii."""
+    if table != "customer_attributes":
+        return PERSONAL_COLUMNS.get(table, ())
+    if not _exists(conn, ATTRIBUTE_DEFS):
+        return ()
+    return tuple(r[0] for r in conn.execute(sa.text(f"SELECT name FROM {ATTRIBUTE_DEFS} WHERE pii")))
+
+
+def consent_column(conn: sa.Connection) -> str | None:
+    """The customer_attributes column marked `role: consent` in the mapping (a boolean: true =
+    opted in), or None when the live data has none."""
+    if not _exists(conn, ATTRIBUTE_DEFS):
+        return None
+    return conn.execute(sa.text(f"SELECT name FROM {ATTRIBUTE_DEFS} WHERE role = 'consent' LIMIT 1")).scalar()
 
 
 def _exists(conn: sa.Connection, table: str) -> bool:

@@ -17,6 +17,8 @@ PAIRS = (
     ("customer_profiles", "customer_profiles_new"),
     ("event_vocabulary", "event_vocabulary_new"),
     ("customer_facts", "customer_facts_new"),
+    ("customer_attributes", "customer_attributes_new"),
+    ("customer_attribute_defs", "customer_attribute_defs_new"),
 )
 
 
