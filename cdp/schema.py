@@ -200,15 +200,28 @@ def personal_columns(conn: sa.Connection, table: str) -> tuple[str, ...]:
     """PERSONAL_COLUMNS of `table`, and for customer_attributes the attributes marked pii."""
     if table != "customer_attributes":
         return PERSONAL_COLUMNS.get(table, ())
-    if not _exists(conn, ATTRIBUTE_DEFS):
+    if not attribute_defs_ready(conn):
         return ()
     return tuple(r[0] for r in conn.execute(sa.text(f"SELECT name FROM {ATTRIBUTE_DEFS} WHERE pii")))
+
+
+def attribute_defs_ready(conn: sa.Connection) -> bool:
+    """The live snapshot has the attribute definitions (a snapshot made before them has not)."""
+    return bool(
+        conn.execute(
+            sa.text(
+                "SELECT count(*) = 3 FROM information_schema.columns WHERE table_schema = current_schema() "
+                "AND table_name = :t AND column_name IN ('name', 'pii', 'role')"
+            ),
+            {"t": ATTRIBUTE_DEFS},
+        ).scalar()
+    )
 
 
 def consent_column(conn: sa.Connection) -> str | None:
     """The customer_attributes column marked `role: consent` in the mapping (a boolean: true =
     opted in), or None when the live data has none."""
-    if not _exists(conn, ATTRIBUTE_DEFS):
+    if not attribute_defs_ready(conn):
         return None
     return conn.execute(sa.text(f"SELECT name FROM {ATTRIBUTE_DEFS} WHERE role = 'consent' LIMIT 1")).scalar()
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from discovery.query import AnalyticsQuery, AudienceQuery, Behaviour, CRMFilter
+from discovery.query import AnalyticsQuery, AttributeCondition, AudienceQuery, Behaviour, CRMFilter
 
 
 @dataclass(frozen=True)
@@ -198,8 +198,39 @@ def crm_conditions(f: CRMFilter) -> tuple[list[str], dict]:
     return conds, params
 
 
+ATTRIBUTES_TABLE = "customer_attributes"  # ingest/attributes.py: one typed column per attribute
+
+
+def attribute_conditions(conditions: list[AttributeCondition], alias: str = "a") -> tuple[list[str], dict]:
+    """Typed conditions on customer_attributes; names are checked identifiers (the model's
+    pattern), quoted; values are bound parameters."""
+    conds, params = [], {}
+    for i, a in enumerate(conditions):
+        col = f'{alias}."{a.name}"'
+        if a.values:
+            params[f"attr{i}_values"] = list(a.values)
+            test = f"{col} = ANY(:attr{i}_values)"
+            conds.append(f"COALESCE(NOT ({test}), TRUE)" if a.exclude else test)
+        for op, sql_op in (("gt", ">"), ("gte", ">="), ("lt", "<"), ("lte", "<=")):
+            if (bound := getattr(a, op)) is not None:
+                params[f"attr{i}_{op}"] = bound
+                conds.append(f"{col} {sql_op} :attr{i}_{op}")
+    return conds, params
+
+
+def attributes_clause(conditions: list[AttributeCondition]) -> tuple[str, dict]:
+    """The customers whose attributes meet every condition: one semi-join on the side table
+    (its per-attribute indexes serve equals, in and ranges)."""
+    conds, params = attribute_conditions(conditions)
+    return f"c.customer_id IN (SELECT a.customer_id FROM {ATTRIBUTES_TABLE} a WHERE {' AND '.join(conds)})", params
+
+
 def audience_where(q: AudienceQuery, now: datetime, extra_where: str | None = None) -> tuple[str, dict]:
     conds, params = crm_conditions(q.crm)
+    if q.attributes:
+        clause, p = attributes_clause(q.attributes)
+        conds.append(clause)
+        params.update(p)
     for i, b in enumerate(q.behaviours):
         clause, p = behaviour_clause(b, i, now, extra_where if i == 0 else None)
         conds.append(clause)
@@ -325,6 +356,8 @@ def analytics_sql(a: AnalyticsQuery, now: datetime) -> CompiledSQL:
         where = " AND ".join([where, *econds])
     else:
         source = GATE_FROM
+    if a.group_attribute or a.field_attribute:
+        source += f" LEFT JOIN {ATTRIBUTES_TABLE} a ON a.customer_id = c.customer_id"
     value = {
         "customers": "c.customer_id",
         "total_spent": "c.total_spent",
@@ -333,6 +366,8 @@ def analytics_sql(a: AnalyticsQuery, now: datetime) -> CompiledSQL:
         "events": "e.event_id",
         "purchases": "c.purchases",
     }[a.field]
+    if a.field_attribute:
+        value = f'a."{a.field_attribute}"'
     if a.measure == "count":
         agg = (
             "count(DISTINCT c.customer_id)"
@@ -342,12 +377,15 @@ def analytics_sql(a: AnalyticsQuery, now: datetime) -> CompiledSQL:
         label = "customers" if a.field in ("customers", "total_spent", "age", "purchases") else a.field
     else:
         agg = f"round({a.measure}({value})::numeric, 2)"
-        label = f"{a.measure}_{a.field}"
-    if a.group_by is None:
+        label = f"{a.measure}_{a.field_attribute or a.field}"
+    if a.group_attribute:
+        key, group = f'a."{a.group_attribute}"', a.group_attribute
+    elif a.group_by is not None:
+        key, group = _GROUP_SQL[a.group_by], a.group_by
+    else:
         return CompiledSQL(f"SELECT {agg} AS {label} FROM {source} WHERE {where}", params)
-    key = _GROUP_SQL[a.group_by]
     sql = (
-        f"SELECT {key} AS {a.group_by}, {agg} AS {label} FROM {source} WHERE {where} "
+        f"SELECT {key} AS {group}, {agg} AS {label} FROM {source} WHERE {where} "
         f"GROUP BY 1 ORDER BY 2 {'DESC' if a.order == 'desc' else 'ASC'}, 1"
     )
     if a.top:

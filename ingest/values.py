@@ -26,6 +26,11 @@ DATE_FORMATS = (
 )  # fmt: skip
 
 _INT = re.compile(r"^[+-]?\d+$")
+# A number as written with its decimal mark: thousands grouped by threes, or not grouped at all.
+_NUMBER = {
+    ".": re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][+-]?\d+)?$"),
+    ",": re.compile(r"^[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?$"),
+}
 
 
 @lru_cache(maxsize=1)
@@ -54,6 +59,8 @@ def parse_bool(value: str) -> bool | None:
 
 def parse_number(value: str, decimal: str = ".") -> Decimal | None:
     v = value.strip().replace(" ", "").replace("\u00a0", "")
+    if not _NUMBER[decimal].match(v):
+        return None
     v = v.replace(".", "").replace(",", ".") if decimal == "," else v.replace(",", "")
     try:
         number = Decimal(v)

@@ -13,7 +13,7 @@ import pandas as pd
 
 CRM_HEADER = [
     "Kunden-ID", "Vorname", "Nachname", "E-Mail-Adresse", "Land", "Alter", "Umsatz", "Lieblingsfarbe",
-    "Anmeldedatum", "Loyalty Tier", "Stadt", "Signup Source", "E-Mail Opt-in", "Lifetime Orders", "Tags",
+    "Anmeldedatum", "Loyalty Tier", "Stadt", "Signup Source", "E-Mail Opt-in", "Lifetime Orders", "Tags", "Joined",
 ]  # fmt: skip
 EVENT_HEADER = ["Ereignis-ID", "Kunden-ID", "Ereignistyp", "Produkt", "Farbe", "Preis", "Zeitstempel", "Kanal"]
 TIERS = ("bronze", "silver", "gold", "platinum")
@@ -58,6 +58,7 @@ def make_export(folder: Path, customers: int = 120, seed: int = 7) -> Export:
             "E-Mail Opt-in": rnd.choice(["ja", "nein"]),
             "Lifetime Orders": str(rnd.randrange(0, 30)),
             "Tags": rnd.choice(["vip", "", "b2b", "vip b2b", "retoure", ""]),
+            "Joined": (start + timedelta(days=rnd.randrange(0, 500))).strftime("%d.%m.%Y"),
         }
         rows.append(row)
         for _ in range(rnd.randrange(1, 6)):

@@ -15,31 +15,8 @@ import sqlalchemy as sa
 
 from cdp.db import get_engine
 from ingest import InputFileError, run
-from ingest.inspect import propose
 from ingest.mapped_run import STORED_EMPTY
 from ingest.mapping import parse_mapping
-from tests.conftest import loaded_database
-from tests.owndata.export import make_export
-
-
-@pytest.fixture(scope="module")
-def export(tmp_path_factory):
-    return make_export(tmp_path_factory.mktemp("export"))
-
-
-@pytest.fixture(scope="module")
-def mapping_file(export, tmp_path_factory):
-    path = tmp_path_factory.mktemp("mapping") / "mapping.yml"
-    path.write_text(propose(export.crm, export.events), encoding="utf-8")
-    return path
-
-
-@pytest.fixture(scope="module")
-def loaded(pg_server_url, tmp_path_factory, export, mapping_file):
-    with loaded_database(
-        pg_server_url, tmp_path_factory.mktemp("data"), export.crm, export.events, ingest_mapping=mapping_file
-    ) as settings:
-        yield settings
 
 
 def _table(settings, sql: str) -> list[tuple]:
@@ -59,7 +36,7 @@ def test_the_proposed_mapping_loads_unedited_with_the_right_guesses(mapping_file
     types = {n: a.type for n, a in m.crm.attributes.items()}
     assert types == {
         "loyalty_tier": "category", "stadt": "category", "signup_source": "category",
-        "e_mail_opt_in": "boolean", "lifetime_orders": "integer", "tags": "category",
+        "e_mail_opt_in": "boolean", "lifetime_orders": "integer", "tags": "category", "joined": "date",
     }  # fmt: skip
     assert m.crm.attributes["e_mail_opt_in"].role == "consent"
     assert m.events.fields["event_timestamp"].format == "%d.%m.%Y %H:%M"
