@@ -62,6 +62,11 @@ class Catalogue:
         return next((a for a in self.attributes if a.name == name), None)
 
     @property
+    def shown_attributes(self) -> tuple[str, ...]:
+        """The attributes a customer's card and JSON carry (pii ones never)."""
+        return tuple(a.name for a in self.attributes if not a.pii)
+
+    @property
     def consent_attribute(self) -> str | None:
         """The attribute marked `role: consent` in the mapping (customer_attributes, boolean)."""
         return next((a.name for a in self.attributes if a.role == "consent"), None)

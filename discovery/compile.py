@@ -3,11 +3,12 @@ parameters, identifiers come from fixed tables below, never from the question.""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from discovery.query import AnalyticsQuery, AttributeCondition, AudienceQuery, Behaviour, CRMFilter
+from discovery.query import ATTRIBUTE_NAME, AnalyticsQuery, AttributeCondition, AudienceQuery, Behaviour, CRMFilter
 
 
 @dataclass(frozen=True)
@@ -199,6 +200,7 @@ def crm_conditions(f: CRMFilter) -> tuple[list[str], dict]:
 
 
 ATTRIBUTES_TABLE = "customer_attributes"  # ingest/attributes.py: one typed column per attribute
+ATTRIBUTE_NAME_RE = re.compile(ATTRIBUTE_NAME)
 
 
 def attribute_conditions(conditions: list[AttributeCondition], alias: str = "a") -> tuple[list[str], dict]:
@@ -309,9 +311,16 @@ ENRICH_COLUMNS = (
 )  # fmt: skip
 
 
-def enrich_sql(ids: list[int]) -> CompiledSQL:
+def enrich_sql(ids: list[int], attributes: tuple[str, ...] = ()) -> CompiledSQL:
+    """The customers' rows; with `attributes` (custom attribute names from the catalogue) an
+    `attributes` JSON object of those too."""
     cols = ", ".join(f"p.{c}" if c in _PROFILE_COLS else f"c.{c}" for c in ENRICH_COLUMNS)
-    return CompiledSQL(f"SELECT {cols} FROM {FROM_AUDIENCE} WHERE c.customer_id = ANY(:ids)", {"ids": list(ids)})
+    source = FROM_AUDIENCE
+    if attributes:
+        pairs = ", ".join(f"'{n}', a.\"{n}\"" for n in attributes if ATTRIBUTE_NAME_RE.match(n))
+        cols += f", jsonb_build_object({pairs}) AS attributes"
+        source += f" LEFT JOIN {ATTRIBUTES_TABLE} a ON a.customer_id = c.customer_id"
+    return CompiledSQL(f"SELECT {cols} FROM {source} WHERE c.customer_id = ANY(:ids)", {"ids": list(ids)})
 
 
 def behaviour_count_sql(b: Behaviour, i: int, now: datetime, ids: list[int]) -> CompiledSQL:

@@ -26,6 +26,7 @@ from cdp.schema import PERSONAL_COLUMNS
 from cdp.settings import Settings
 from cdp.vectors import alias_target
 from discovery import compile as c
+from discovery.attribute_view import attribute_reasons, attribute_values
 from discovery.catalogue import Catalogue
 from discovery.query import AnalyticsQuery, AudienceQuery, Behaviour, CRMFilter
 from discovery.result import Customer, Funnel
@@ -262,7 +263,7 @@ class DiscoveryEngine:
     ) -> list[Customer]:
         if not ids:
             return []
-        rows = {r.customer_id: r for r in self._run(c.enrich_sql(ids), sql)}
+        rows = {r.customer_id: r for r in self._run(c.enrich_sql(ids, self.catalogue.shown_attributes), sql)}
         counts = self.behaviour_counts(ids, q.behaviours, now, sql)
         out = []
         for cid in ids:
@@ -284,6 +285,7 @@ class DiscoveryEngine:
                     score=round(scores[cid], 4) if cid in scores else None,
                     why=why(r, q, scores.get(cid), [cnt.get(cid, 0) for cnt in counts]),
                     preferred_colors=list(r.preferred_colors or []),
+                    attributes=attribute_values(r),
                 )
             )
         return out
@@ -386,6 +388,7 @@ def why(r, q: AudienceQuery, score: float | None, counts: list[int]) -> str:
         parts.append(f"favourite color {r.favorite_color}")
     if f.likes_luxury:
         parts.append("likes luxury")
+    parts += attribute_reasons(attribute_values(r), q)
     if score is not None and q.intent:
         words = set(_WORD.findall(q.intent.lower()))
         facets = []

@@ -86,3 +86,17 @@ def test_the_catalogue_lists_attributes_with_values_and_ranges(loaded, df):
     joined = cat.attribute("joined")
     assert (joined.low, joined.high) == (min(df["joined"]), max(df["joined"]))
     assert consent_column(engine) == "e_mail_opt_in"
+
+
+def test_the_segment_json_and_the_why_carry_the_attributes(discovery, df):
+    result = discovery.answer("gold tier customers who opted in to e-mail", offline=True, now=NOW)
+    doc = result.to_json()
+    truth = df.set_index("id")
+    for c in doc["customers"]:
+        row = truth.loc[c["customer_id"]]
+        assert c["attributes"]["loyalty_tier"] == row["Loyalty Tier"] == "gold"
+        assert c["attributes"]["e_mail_opt_in"] is True
+        assert c["attributes"]["stadt"] == row["Stadt"]
+        assert c["attributes"]["lifetime_orders"] == row["orders"]
+        assert "loyalty tier gold" in c["why"] and "e mail opt in yes" in c["why"]
+        assert {"email", "favorite_color", "why"} <= set(c)  # the contract's keys stay

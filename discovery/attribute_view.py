@@ -1,0 +1,26 @@
+"""A customer's custom attributes as the card, the why and the segment JSON show them (pure)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from discovery.query import AudienceQuery
+
+
+def attribute_values(row: Any) -> dict[str, Any]:
+    """The `attributes` object of an enrich row (compile.enrich_sql), empty when it has none."""
+    values = getattr(row, "attributes", None)
+    return dict(values) if isinstance(values, dict) else {}
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if value is None:
+        return "unknown"
+    return str(value)
+
+
+def attribute_reasons(values: dict[str, Any], q: AudienceQuery) -> list[str]:
+    """One phrase per attribute the query filtered on: "loyalty tier gold", "lifetime orders 12"."""
+    return [f"{a.name.replace('_', ' ')} {_shown(values.get(a.name))}" for a in q.attributes if a.name in values]
