@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from discovery.catalogue import Catalogue
 from discovery.query import AudienceQuery
 
 
@@ -24,3 +25,19 @@ def _shown(value: Any) -> str:
 def attribute_reasons(values: dict[str, Any], q: AudienceQuery) -> list[str]:
     """One phrase per attribute the query filtered on: "loyalty tier gold", "lifetime orders 12"."""
     return [f"{a.name.replace('_', ' ')} {_shown(values.get(a.name))}" for a in q.attributes if a.name in values]
+
+
+def attributes_line(cat: Catalogue) -> str:
+    """The custom attributes for the agent's prompt (one line; empty when the data has none)."""
+    shown = [a.describe() for a in cat.attributes if a.filterable]
+    if not shown:
+        return ""
+    return "\nCustom attributes (hybrid_discovery `attributes`): " + "; ".join(shown) + "."
+
+
+def attributes_table_line(cat: Catalogue) -> str:
+    """customer_attributes for the text-to-SQL prompt (empty when the data has none)."""
+    cols = [f"{a.name} {a.type}" for a in cat.attributes if not a.pii]
+    if not cols:
+        return ""
+    return f"\ncustomer_attributes(customer_id bigint, {', '.join(cols)})  -- custom attributes, one row per customer"

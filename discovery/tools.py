@@ -25,10 +25,13 @@ import sqlalchemy as sa
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 from llama_index.core.tools import FunctionTool
 
+from cdp.schema import LIVE_TABLES
+from discovery.attribute_view import attributes_table_line
+from discovery.compile import ATTRIBUTES_TABLE
 from discovery.engine import DiscoveryEngine, Segment, Table
 from discovery.errors import DiscoveryError
 from discovery.limits import DEFAULT_LIMIT, clamp_limit
-from discovery.query import AudienceQuery, Behaviour, CRMFilter, OrderBy, TimeWindow
+from discovery.query import AttributeCondition, AudienceQuery, Behaviour, CRMFilter, OrderBy, TimeWindow
 from discovery.sql_guard import SQLGuardError, SQLRejected, check_where, database_failure, run_guarded
 from discovery.usage import MeteredOpenRouter
 
@@ -40,7 +43,7 @@ customers(customer_id bigint, first_name text, last_name text, email text, count
 events(event_id bigint, customer_id bigint, event_type text -- {event_types}, product text -- {products},
   color text -- {colors}, price numeric, event_timestamp timestamp)  -- {events} rows from {data_min} to {data_max}
 customer_profiles(customer_id bigint, interests text[] -- top 2 products, preferred_colors text[],
-  likes_luxury boolean, purchases bigint, events bigint, last_activity timestamp)
+  likes_luxury boolean, purchases bigint, events bigint, last_activity timestamp){attributes_table}
 Never select email. Use only these tables. Return only the SQL, no explanation, no code fence.
 Question: {question}
 SQL:"""
@@ -90,6 +93,7 @@ class ToolBox:
         order_by: OrderBy = "relevance",
         limit: int = DEFAULT_LIMIT,
         sql_where: str | None = None,
+        attributes: list[dict] | None = None,
     ) -> str:
         """Segments ("find/suggest/recommend customers who ..."): behaviour and CRM facts in the
         arguments, descriptive wishes ("fashion", "outdoor lifestyle") in intent. Gates in SQL, ranks
@@ -99,7 +103,8 @@ class ToolBox:
         exclude_countries: code lists; min_age, max_age; min_spent, max_spent; favorite_colors: list;
         likes_luxury: bool; intent: words; order_by: relevance|total_spent|recent_activity|purchases|age
         (youngest first)|age_desc; limit (20); sql_where: extra SQL condition on events (event_type,
-        product, color, price, event_timestamp)"""
+        product, color, price, event_timestamp); attributes: list of {name, values (equals/in), exclude (not
+        in), gt/gte/lt/lte (numbers, dates)} on the custom attributes listed above"""
         has_behaviour = (
             any([event_types, products, colors, last_days, since, until, min_price, max_price]) or min_events > 1
         )
@@ -139,8 +144,26 @@ class ToolBox:
             intent=intent or None,
             order_by=order_by,
             limit=clamp_limit(limit),
+            attributes=self._attribute_conditions(attributes or []),
         )
         return self.run_query(q, sql_where=sql_where)
+
+    def _attribute_conditions(self, given: list[dict]) -> list[AttributeCondition]:
+        """The model's attribute conditions, each on an attribute of the catalogue (ToolRetry otherwise)."""
+        cat = self.engine.catalogue
+        known = {a.name for a in cat.attributes if a.filterable}
+        out = []
+        for item in given:
+            name = item.get("name") if isinstance(item, dict) else None
+            if name not in known:
+                raise ToolRetry(
+                    f"Unknown attribute {name!r}: use one of {', '.join(sorted(known)) or 'none (the data has none)'}."
+                )
+            try:
+                out.append(AttributeCondition.model_validate(item))
+            except ValueError as exc:
+                raise ToolRetry(f"Attribute condition {item!r} is not valid: {exc}") from exc
+        return out
 
     def run_query(self, q: AudienceQuery, sql_where: str | None = None) -> str:
         where = None
@@ -206,6 +229,7 @@ class ToolBox:
         prompt = TEXT_TO_SQL_PROMPT.format(
             question=question, events=cat.events, data_min=iso_day(cat.data_min), data_max=iso_day(cat.data_max),
             event_types=", ".join(cat.event_types), products=", ".join(cat.products), colors=", ".join(cat.colors),
+            attributes_table=attributes_table_line(cat),
         )  # fmt: skip
         text = complete_sql(self.llm, prompt)
         log.info("tool sql_analytics question=%r sql=%r", question, text)
@@ -214,6 +238,7 @@ class ToolBox:
             res = run_guarded(
                 self.engine.engine, text,
                 timeout_ms=self.engine.settings.sql_statement_timeout_ms, row_limit=self.engine.settings.sql_row_limit,
+                allowed_tables=(*LIVE_TABLES, ATTRIBUTES_TABLE) if cat.attributes else LIVE_TABLES,
             )  # fmt: skip
         except SQLGuardError as exc:
             self.rejected.append(str(exc))
