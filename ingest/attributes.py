@@ -85,3 +85,26 @@ def index(conn: sa.Connection) -> None:
         if kind in INDEXED and not pii:
             conn.execute(sa.text(f'CREATE INDEX ON {TABLE}_new ("{name}")'))
     conn.execute(sa.text(f"ANALYZE {TABLE}_new"))
+
+
+def semantic_sql(conn: sa.Connection) -> tuple[str, str, dict]:
+    """(join, text[] expression, parameters) giving each customer's phrases of the attributes
+    marked `semantic: true` ("loyalty tier gold"; a yes/no attribute by its label when true),
+    for the profile text. No such attributes: no join and an empty array."""
+    if not conn.execute(sa.text(f"SELECT to_regclass('{DEFS}_new') IS NOT NULL")).scalar():
+        return "", "'{}'::text[]", {}
+    defs = conn.execute(
+        sa.text(f"SELECT name, type, label FROM {DEFS}_new WHERE semantic AND NOT pii ORDER BY position")
+    ).all()
+    if not defs:
+        return "", "'{}'::text[]", {}
+    parts, params = [], {}
+    for i, (name, kind, label) in enumerate(defs):
+        params[f"sem_label{i}"] = label
+        col = f'a."{name}"'
+        if kind == "boolean":
+            parts.append(f"CASE WHEN {col} THEN CAST(:sem_label{i} AS text) END")
+        else:
+            parts.append(f"CASE WHEN {col} IS NOT NULL THEN CAST(:sem_label{i} AS text) || ' ' || {col}::text END")
+    join = f"LEFT JOIN {TABLE}_new a USING (customer_id)"
+    return join, f"array_remove(ARRAY[{', '.join(parts)}], NULL)", params

@@ -51,7 +51,9 @@ def profile_text(
     interests: Sequence[str],
     preferred_colors: Sequence[str],
     likes_luxury: bool,
+    attributes: Sequence[str] = (),
 ) -> str:
+    """`attributes`: phrases of the custom attributes marked semantic ("loyalty tier gold")."""
     parts = [f"Customer from {country_name(country)}, aged {age_band(age)}.", f"Favourite color: {favorite_color}."]
     if interests:
         parts.append(f"Interested in {_and(interests)}.")
@@ -61,6 +63,9 @@ def profile_text(
         parts.append(f"Prefers {_and(preferred_colors)} items.")
     if likes_luxury:
         parts.append(LUXURY_SENTENCE)
+    if attributes:
+        text = ", ".join(attributes)
+        parts.append(text[:1].upper() + text[1:] + ".")
     return " ".join(parts)
 
 

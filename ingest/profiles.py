@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from cdp.settings import Settings
+from ingest import attributes
 from ingest.files import CopySource
 from ingest.profile_text import profile_text
 from ingest.progress import Progress
@@ -122,14 +123,16 @@ def build_texts(engine: Engine, progress: Progress) -> None:
 
     def rows():
         with engine.connect().execution_options(stream_results=True, max_row_buffer=20000) as conn:
+            join, phrases, params = attributes.semantic_sql(conn)
             result = conn.execute(
                 sa.text(
-                    """SELECT p.customer_id, c.country, c.age, c.favorite_color, p.interests,
-                              p.preferred_colors, p.likes_luxury
-                       FROM profile_core p JOIN customers_new c USING (customer_id)"""
-                )
+                    f"""SELECT p.customer_id, c.country, c.age, c.favorite_color, p.interests,
+                              p.preferred_colors, p.likes_luxury, {phrases}
+                       FROM profile_core p JOIN customers_new c USING (customer_id) {join}"""
+                ),
+                params,
             )
-            for cid, country, age, fav, interests, colors, lux in result:
+            for cid, country, age, fav, interests, colors, lux, extra in result:
                 text = profile_text(
                     country=country,
                     age=age,
@@ -137,6 +140,7 @@ def build_texts(engine: Engine, progress: Progress) -> None:
                     interests=interests,
                     preferred_colors=colors,
                     likes_luxury=lux,
+                    attributes=extra,
                 )
                 yield [cid, text, text_hash(text)]
 

@@ -128,3 +128,22 @@ def test_an_attribute_value_that_does_not_read_is_stored_empty_and_counted(setti
     assert record["reject_reasons"][STORED_EMPTY] == {"lifetime_orders: not an integer (stored empty)": 1}
     cid = int(cells[0].removeprefix("ï»¿"))
     assert _table(settings, f"SELECT lifetime_orders FROM customer_attributes WHERE customer_id = {cid}") == [(None,)]
+
+
+def test_semantic_attributes_join_the_profile_text_and_re_embed_incrementally(settings, export, mapping_file, tmp_path):
+    first = run(settings, export.crm, export.events, mapping=mapping_file)
+    cid = int(export.customers.iloc[0]["Kunden-ID"])
+    tier = export.customers.iloc[0]["Loyalty Tier"]
+    (text,) = _table(settings, f"SELECT profile_text FROM customer_profiles WHERE customer_id = {cid}")[0]
+    assert f"Loyalty tier {tier}" in text and "stadt " in text
+    new_tier = "platinum" if tier != "platinum" else "bronze"
+    crm = tmp_path / "crm.csv"
+    raw = export.crm.read_bytes().decode("cp1252").splitlines()
+    cells = raw[1].split(";")
+    cells[9] = new_tier
+    raw[1] = ";".join(cells)
+    crm.write_bytes(("\r\n".join(raw) + "\r\n").encode("cp1252"))
+    second = run(settings, crm, export.events, mapping=mapping_file)
+    assert first["embeddings_computed"] == len(export.customers)
+    assert (second["profiles_changed"], second["embeddings_computed"]) == (1, 1)
+    assert _table(settings, f"SELECT loyalty_tier FROM customer_attributes WHERE customer_id = {cid}") == [(new_tier,)]
