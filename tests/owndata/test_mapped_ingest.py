@@ -5,15 +5,21 @@ gzip / Parquet copies of it give identical tables."""
 from __future__ import annotations
 
 import gzip
+import os
 import shutil
+import subprocess
+import sys
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pandas as pd
 import pytest
 import sqlalchemy as sa
 
 from cdp.db import get_engine
+from cdp.reader import reader_engine
+from discovery.service import Discovery
 from ingest import InputFileError, run
 from ingest.mapped_run import STORED_EMPTY
 from ingest.mapping import parse_mapping
@@ -147,3 +153,35 @@ def test_semantic_attributes_join_the_profile_text_and_re_embed_incrementally(se
     assert first["embeddings_computed"] == len(export.customers)
     assert (second["profiles_changed"], second["embeddings_computed"]) == (1, 1)
     assert _table(settings, f"SELECT loyalty_tier FROM customer_attributes WHERE customer_id = {cid}") == [(new_tier,)]
+
+
+def test_a_pii_attribute_is_hidden_from_the_models_role_and_the_json(settings, export, mapping_file, tmp_path):
+    text = mapping_file.read_text(encoding="utf-8")
+    old = '      column: "Stadt"\n'
+    assert old in text
+    marked = tmp_path / "pii.yml"
+    marked.write_text(text.replace(old, old + "      pii: true\n", 1), encoding="utf-8")
+    run(settings, export.crm, export.events, mapping=marked)
+    reader = reader_engine(settings)
+    with reader.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(loyalty_tier) FROM customer_attributes")).scalar() == len(
+            export.customers
+        )
+        with pytest.raises(sa.exc.ProgrammingError):
+            conn.execute(sa.text("SELECT stadt FROM customer_attributes"))
+        conn.rollback()
+        with pytest.raises(sa.exc.ProgrammingError):
+            conn.execute(sa.text("SELECT to_jsonb(a) FROM public.customer_attributes a"))
+    result = Discovery.from_settings(settings).answer("gold tier customers", offline=True)
+    assert result.customers and all("stadt" not in c.contract()["attributes"] for c in result.customers)
+    assert all("loyalty_tier" in c.contract()["attributes"] for c in result.customers)
+
+
+def test_inspect_prints_only_yaml_on_stdout(export, tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
+    cmd = [sys.executable, "-m", "ingest", "inspect", "--crm", str(export.crm), "--events", str(export.events)]
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120, check=True)
+    assert parse_mapping(done.stdout).mapping.crm.fields["email"].column == "E-Mail-Adresse"
+    out = tmp_path / "m.yml"
+    subprocess.run([*cmd, "--out", str(out)], capture_output=True, text=True, env=env, timeout=120, check=True)
+    assert out.read_text(encoding="utf-8") == done.stdout
