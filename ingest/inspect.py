@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ingest import values as val
 from ingest.files import CRM, EVENTS, FileSpec
-from ingest.mapping import REQUIRED, RESERVED, FileMapping
+from ingest.mapping import NULLABLE, REQUIRED, RESERVED, FileMapping
 from ingest.readers import is_parquet, sample
 
 HEAD_BYTES = 1 << 20
@@ -164,7 +164,8 @@ def file_section(kind: str, path: Path, header: list[str], rows: list[dict[str, 
     for name in spec.columns:
         column = matched.get(name)
         if column is None:
-            need = "REQUIRED" if name in REQUIRED[kind] or kind == "crm" else "optional"
+            required = name in REQUIRED[kind] or (kind == "crm" and name not in NULLABLE[kind])
+            need = "REQUIRED" if required else "optional"
             lines.append(f"    {name}:   # {need}: no column matched; write the column holding it")
             continue
         values = [r.get(column, "") for r in rows]

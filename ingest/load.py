@@ -30,7 +30,7 @@ from ingest import validate_sql as v
 from ingest.errors import TooManyRejects
 from ingest.files import CRM, EVENTS, CopySource, FileSpec, header_is_canonical, records
 from ingest.mapped import mapped_records
-from ingest.mapping import FileMapping
+from ingest.mapping import NULLABLE, FileMapping, nullable_ddl
 from ingest.progress import Progress
 
 log = logging.getLogger(__name__)
@@ -320,11 +320,12 @@ def _check_text(
     """Careful path: typed rows from the text staging table; every bad value quarantined."""
     target = TARGET[spec.kind]
     conn.execute(sa.text(f"DROP TABLE IF EXISTS {target}"))
-    conn.execute(sa.text(DDL[spec.kind].format(name=target).replace(" PRIMARY KEY", "")))
+    nullable = NULLABLE[spec.kind] if item.mapping is not None else ()
+    conn.execute(sa.text(nullable_ddl(DDL[spec.kind].format(name=target).replace(" PRIMARY KEY", ""), nullable)))
     ts_column = "created_at" if spec.kind == "crm" else "event_timestamp"
     order = dates.column_order(conn, f"stg_{spec.kind}", ts_column, spec.kind, date_order)
-    source = v.crm_source(order) if spec.kind == "crm" else v.events_source(order)
-    typed = v.crm_typed(order) if spec.kind == "crm" else v.events_typed(order)
+    source = v.crm_source(order, nullable) if spec.kind == "crm" else v.events_source(order)
+    typed = v.crm_typed(order, nullable) if spec.kind == "crm" else v.events_typed(order)
     conn.execute(sa.text(f"CREATE UNLOGGED TABLE chk_{spec.kind} AS {source}"))
     loaded = conn.execute(
         sa.text(f"INSERT INTO {target} SELECT {typed} FROM chk_{spec.kind} WHERE reason IS NULL")

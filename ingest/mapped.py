@@ -10,24 +10,32 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ingest import values as val
-from ingest.errors import InputFileError
 from ingest.files import FileSpec
-from ingest.mapping import Attribute, FieldMap, FileMapping
+from ingest.mapping import NULLABLE, Attribute, FieldMap, FileMapping
 from ingest.readers import source_rows
 
 _NUMERIC = {"age", "total_spent", "price"}
 _DATES = {"created_at", "event_timestamp"}
 
 
-def canonical_value(column: str, fm: FieldMap, raw: str, decimal: str) -> str:
-    """The canonical text of a built-in field (left as it is when it does not read: the SQL
-    validation then rejects the row with its usual reason)."""
+def canonical_value(
+    column: str, fm: FieldMap, raw: str, decimal: str, nullable: bool = False
+) -> tuple[str, str | None]:
+    """The canonical text of a built-in field, and the reason it was stored empty (a `nullable`
+    field that does not read). Otherwise a value that does not read is left as it is: the SQL
+    validation rejects the row with its usual reason."""
     v = raw.strip()
     if not v:
-        return v
+        return v, None
     if column in _DATES and fm.format:
         parsed = val.parse_date(v, fm.format)
-        return val.iso(parsed) if parsed is not None else v
+        if parsed is None and nullable:
+            return "", f"not a date in the form {fm.format}"
+        return (val.iso(parsed) if parsed is not None else v), None
+    return _plain(column, fm, v, decimal), None
+
+
+def _plain(column: str, fm: FieldMap, v: str, decimal: str) -> str:
     if column in _NUMERIC and decimal == ",":
         number = val.parse_number(v, decimal)
         return str(number) if number is not None else v
@@ -64,7 +72,8 @@ def mapped_records(
     """[line_no, *canonical values, *attribute values] per well-formed record of `path`."""
     with source_rows(path, fm, spec.kind) as (header, rows):
         at = {h: i for i, h in enumerate(header)}
-        fields = [(c, fm.fields[c], at[fm.fields[c].column]) for c in spec.columns]
+        fields = [(c, fm.fields.get(c), at[fm.fields[c].column] if fm.fields.get(c) else None) for c in spec.columns]
+        nullable = set(NULLABLE[spec.kind])
         attrs = [(name, a, at[a.column]) for name, a in fm.attributes.items()]
         width, sep = len(header), fm.delimiter
         for line_no, row in rows:
@@ -77,16 +86,17 @@ def mapped_records(
                 on_reject(line_no, "contains a NUL byte", sep.join(row).replace("\x00", "\\0"))
                 continue
             out: list = [line_no]
-            out += [canonical_value(c, f, row[i], fm.decimal) for c, f, i in fields]
+            for c, f, i in fields:
+                if f is None:  # a nullable field the mapping leaves out
+                    out.append("")
+                    continue
+                value, reason = canonical_value(c, f, row[i], fm.decimal, c in nullable)
+                if reason:
+                    stored_empty[f"{c}: {reason} (stored empty)"] += 1
+                out.append(value)
             for name, a, i in attrs:
                 value, reason = attribute_value(a, row[i], fm.decimal)
                 if reason:
                     stored_empty[f"{name}: {reason} (stored empty)"] += 1
                 out.append(value)
             yield out
-
-
-def check_columns(header: list[str], fm: FileMapping, kind: str, path: Path) -> None:
-    missing = [f.column for f in fm.fields.values() if f and f.column not in header]
-    if missing:
-        raise InputFileError(f"The {kind} file {path} lacks the mapped column(s) {', '.join(missing)}.")

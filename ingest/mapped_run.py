@@ -11,7 +11,7 @@ from ingest.files import CRM, EVENTS
 from ingest.mapping import FileMapping, Located, check_against, load_mapping
 from ingest.readers import sample
 
-STORED_EMPTY = "crm attributes stored empty"  # the run record's reject_reasons key for them
+STORED_EMPTY = "crm stored empty"  # the run record's reject_reasons key: optional values that did not read
 
 
 def load_and_check(path: Path | None, crm: Path, events: Path) -> Located | None:

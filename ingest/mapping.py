@@ -26,6 +26,16 @@ RESERVED = frozenset(
      "score", "why", "attributes", "calculated_interests"}
 )  # fmt: skip
 REQUIRED = {"crm": ("customer_id",), "events": ("event_id", "customer_id", "event_timestamp")}
+# Built-in fields a mapped export may leave out or hold unreadable values in: stored empty (NULL),
+# counted in the run record, the customer kept (nothing downstream needs them).
+NULLABLE = {"crm": ("created_at",), "events": ()}
+
+
+def nullable_ddl(ddl: str, nullable: tuple[str, ...]) -> str:
+    """A table's DDL with the NOT NULL of `nullable` columns dropped."""
+    for col in nullable:
+        ddl = re.sub(rf"(\n\s*{col}\s+[^,\n]*?) NOT NULL", r"\1", ddl)
+    return ddl
 
 
 class _Model(BaseModel):
@@ -167,7 +177,7 @@ def _check_static(loc: Located) -> None:
                     f"the required field {kind}.fields.{name} names no column",
                     f"Write `{name}: <the column holding it>`.",
                 )
-            if fm.fields.get(name) is None and kind == "crm":
+            if fm.fields.get(name) is None and kind == "crm" and name not in NULLABLE[kind]:
                 raise loc.refuse(
                     (kind, "fields", name),
                     f"crm.fields.{name} names no column (the customer table needs every built-in field)",

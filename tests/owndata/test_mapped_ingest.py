@@ -185,3 +185,18 @@ def test_inspect_prints_only_yaml_on_stdout(export, tmp_path):
     out = tmp_path / "m.yml"
     subprocess.run([*cmd, "--out", str(out)], capture_output=True, text=True, env=env, timeout=120, check=True)
     assert out.read_text(encoding="utf-8") == done.stdout
+
+
+def test_an_unreadable_signup_date_keeps_the_customer_and_their_events(settings, export, mapping_file, tmp_path):
+    crm = tmp_path / "crm.csv"
+    raw = export.crm.read_bytes().decode("cp1252").splitlines()
+    cells = raw[1].split(";")
+    cells[8] = "25/01/2025"  # Anmeldedatum, not in the mapping's dd.mm.yyyy
+    raw[1] = ";".join(cells)
+    crm.write_bytes(("\r\n".join(raw) + "\r\n").encode("cp1252"))
+    record = run(settings, crm, export.events, mapping=mapping_file)
+    assert (record["crm_loaded"], record["crm_rejected"]) == (len(export.customers), 0)
+    assert (record["events_loaded"], record["events_rejected"]) == (export.event_rows, 0)
+    assert record["reject_reasons"][STORED_EMPTY] == {"created_at: not a date in the form %d.%m.%Y (stored empty)": 1}
+    cid = int(cells[0].removeprefix("ï»¿"))
+    assert _table(settings, f"SELECT created_at FROM customers WHERE customer_id = {cid}") == [(None,)]
