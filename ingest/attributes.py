@@ -55,19 +55,21 @@ def build(conn: sa.Connection, attributes: dict[str, Attribute], checked: str) -
     )
     conn.execute(sa.text(f"ALTER TABLE {TABLE}_new ADD PRIMARY KEY (customer_id)"))
     conn.execute(sa.text(_DEFS_DDL))
-    conn.execute(
-        sa.text(
-            f"INSERT INTO {DEFS}_new (name, source_column, type, role, pii, semantic, label, position) "
-            "VALUES (:name, :col, :type, :role, :pii, :semantic, :label, :pos)"
-        ),
-        [
-            {
-                "name": name, "col": a.column, "type": a.type, "role": a.role, "pii": a.pii,
-                "semantic": a.semantic, "label": a.label or name.replace("_", " "), "pos": i,
-            }
-            for i, (name, a) in enumerate(attributes.items())
-        ] or [],
-    )  # fmt: skip
+    rows = [
+        {
+            "name": name, "col": a.column, "type": a.type, "role": a.role, "pii": a.pii,
+            "semantic": a.semantic, "label": a.label or name.replace("_", " "), "pos": i,
+        }
+        for i, (name, a) in enumerate(attributes.items())
+    ]  # fmt: skip
+    if rows:
+        conn.execute(
+            sa.text(
+                f"INSERT INTO {DEFS}_new (name, source_column, type, role, pii, semantic, label, position) "
+                "VALUES (:name, :col, :type, :role, :pii, :semantic, :label, :pos)"
+            ),
+            rows,
+        )
 
 
 def ensure_empty(conn: sa.Connection) -> None:
