@@ -33,7 +33,7 @@ def detect_encoding(head: bytes) -> str:
         head.decode("utf-8")
         return "utf-8-sig" if bom else "utf-8"
     except UnicodeDecodeError as exc:
-        if exc.start >= len(head) - 3:  # a character cut by the sample's end
+        if exc.reason == "unexpected end of data":  # a character cut by the sample's end
             return "utf-8-sig" if bom else "utf-8"
     try:
         head.decode("cp1252")
