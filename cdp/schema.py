@@ -197,12 +197,16 @@ def publish_reader_views(conn: sa.Connection) -> None:
 
 
 def personal_columns(conn: sa.Connection, table: str) -> tuple[str, ...]:
-    """PERSONAL_COLUMNS of `table`, and for customer_attributes the attributes marked pii."""
-    if table != "customer_attributes":
-        return PERSONAL_COLUMNS.get(table, ())
-    if not attribute_defs_ready(conn):
-        return ()
-    return tuple(r[0] for r in conn.execute(sa.text(f"SELECT name FROM {ATTRIBUTE_DEFS} WHERE pii")))
+    """PERSONAL_COLUMNS of `table`, and the custom attributes marked pii (customer_attributes:
+    the customer ones; events: the event ones)."""
+    fixed = PERSONAL_COLUMNS.get(table, ())
+    scope = {"customer_attributes": "customer", "events": "event"}.get(table)
+    if scope is None or not attribute_defs_ready(conn):
+        return fixed
+    names = conn.execute(
+        sa.text(f"SELECT name FROM {ATTRIBUTE_DEFS} WHERE pii AND coalesce(scope, 'customer') = :s"), {"s": scope}
+    )
+    return (*fixed, *(r[0] for r in names))
 
 
 def attribute_defs_ready(conn: sa.Connection) -> bool:
@@ -210,8 +214,8 @@ def attribute_defs_ready(conn: sa.Connection) -> bool:
     return bool(
         conn.execute(
             sa.text(
-                "SELECT count(*) = 3 FROM information_schema.columns WHERE table_schema = current_schema() "
-                "AND table_name = :t AND column_name IN ('name', 'pii', 'role')"
+                "SELECT count(*) = 4 FROM information_schema.columns WHERE table_schema = current_schema() "
+                "AND table_name = :t AND column_name IN ('name', 'pii', 'role', 'scope')"
             ),
             {"t": ATTRIBUTE_DEFS},
         ).scalar()
@@ -223,7 +227,9 @@ def consent_column(conn: sa.Connection) -> str | None:
     opted in), or None when the live data has none."""
     if not attribute_defs_ready(conn):
         return None
-    return conn.execute(sa.text(f"SELECT name FROM {ATTRIBUTE_DEFS} WHERE role = 'consent' LIMIT 1")).scalar()
+    return conn.execute(
+        sa.text(f"SELECT name FROM {ATTRIBUTE_DEFS} WHERE role = 'consent' AND scope = 'customer' LIMIT 1")
+    ).scalar()
 
 
 def _exists(conn: sa.Connection, table: str) -> bool:

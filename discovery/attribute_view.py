@@ -29,15 +29,23 @@ def attribute_reasons(values: dict[str, Any], q: AudienceQuery) -> list[str]:
 
 def attributes_line(cat: Catalogue) -> str:
     """The custom attributes for the agent's prompt (one line; empty when the data has none)."""
-    shown = [a.describe() for a in cat.attributes if a.filterable]
-    if not shown:
-        return ""
-    return "\nCustom attributes (hybrid_discovery `attributes`): " + "; ".join(shown) + "."
+    lines = ""
+    for scope, argument in (("customer", "attributes"), ("event", "event_attributes")):
+        shown = [a.describe() for a in cat.attributes if a.filterable and a.scope == scope]
+        if shown:
+            lines += f"\nCustom {scope} attributes (hybrid_discovery `{argument}`): " + "; ".join(shown) + "."
+    return lines
 
 
 def attributes_table_line(cat: Catalogue) -> str:
     """customer_attributes for the text-to-SQL prompt (empty when the data has none)."""
-    cols = [f"{a.name} {a.type}" for a in cat.attributes if not a.pii]
-    if not cols:
-        return ""
-    return f"\ncustomer_attributes(customer_id bigint, {', '.join(cols)})  -- custom attributes, one row per customer"
+    cols = [f"{a.name} {a.type}" for a in cat.attributes if not a.pii and a.scope == "customer"]
+    events = [f"{a.name} {a.type}" for a in cat.attributes if not a.pii and a.scope == "event"]
+    out = ""
+    if cols:
+        out += (
+            f"\ncustomer_attributes(customer_id bigint, {', '.join(cols)})  -- custom attributes, one row per customer"
+        )
+    if events:
+        out += f"\nevents also has: {', '.join(events)}"
+    return out

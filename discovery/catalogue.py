@@ -30,6 +30,7 @@ class AttributeInfo:
     values: tuple = ()
     low: object = None
     high: object = None
+    scope: str = "customer"  # customer: customer_attributes; event: a column of events (behaviour conditions)
 
     @property
     def filterable(self) -> bool:
@@ -64,12 +65,12 @@ class Catalogue:
     @property
     def shown_attributes(self) -> tuple[str, ...]:
         """The attributes a customer's card and JSON carry (pii ones never)."""
-        return tuple(a.name for a in self.attributes if not a.pii)
+        return tuple(a.name for a in self.attributes if not a.pii and a.scope == "customer")
 
     @property
     def consent_attribute(self) -> str | None:
         """The attribute marked `role: consent` in the mapping (customer_attributes, boolean)."""
-        return next((a.name for a in self.attributes if a.role == "consent"), None)
+        return next((a.name for a in self.attributes if a.role == "consent" and a.scope == "customer"), None)
 
     @property
     def empty(self) -> bool:
@@ -126,10 +127,11 @@ def _attributes(conn) -> tuple[AttributeInfo, ...]:
     if not attribute_defs_ready(conn):
         return ()
     defs = conn.execute(
-        sa.text(f"SELECT name, type, label, role, pii, semantic FROM {ATTRIBUTE_DEFS} ORDER BY position")
+        sa.text(f"SELECT name, type, label, role, pii, semantic, scope FROM {ATTRIBUTE_DEFS} ORDER BY scope, position")
     ).all()
     out = []
-    for name, kind, label, role, pii, semantic in defs:
+    for name, kind, label, role, pii, semantic, scope in defs:
+        table = "events" if scope == "event" else "customer_attributes"
         values, low, high = (), None, None
         col = f'"{name}"'  # a name ingest/mapping.py checked: lower-case letters, digits, _
         if pii or kind == "text":
@@ -139,14 +141,15 @@ def _attributes(conn) -> tuple[AttributeInfo, ...]:
                 r[0]
                 for r in conn.execute(
                     sa.text(
-                        f"SELECT {col} FROM customer_attributes WHERE {col} IS NOT NULL "
+                        f"SELECT {col} FROM {table} WHERE {col} IS NOT NULL "
                         f"GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT {MAX_LISTED_VALUES}"
                     )
                 )
             )
         else:
-            low, high = conn.execute(sa.text(f"SELECT min({col}), max({col}) FROM customer_attributes")).one()
-        out.append(AttributeInfo(name, kind, label or name.replace("_", " "), role, pii, semantic, values, low, high))
+            low, high = conn.execute(sa.text(f"SELECT min({col}), max({col}) FROM {table}")).one()
+        label = label or name.replace("_", " ")
+        out.append(AttributeInfo(name, kind, label, role, pii, semantic, values, low, high, scope))
     return tuple(out)
 
 

@@ -63,6 +63,10 @@ def event_conditions(b: Behaviour, i: int, now: datetime, alias: str = "e") -> t
     if b.max_price is not None:
         conds.append(f"{alias}.price <= :b{i}_max_price")
         params[f"b{i}_max_price"] = b.max_price
+    if b.attributes:
+        attr_conds, attr_params = attribute_conditions(b.attributes, alias, prefix=f"b{i}_attr")
+        conds += attr_conds
+        params.update(attr_params)
     if b.window is not None:
         since, until = b.window.bounds(now)
         if since is not None:
@@ -83,7 +87,7 @@ def facts_kind(b: Behaviour, extra_where: str | None = None) -> str | None:
     "count": at least N (1 or more) events of the named types, ever (the count per type).
     Price ranges, repeat counts on products or colors, windows with an end date and raw SQL
     need the events themselves."""
-    if extra_where or b.min_price is not None or b.max_price is not None:
+    if extra_where or b.min_price is not None or b.max_price is not None or b.attributes:
         return None
     if b.window is not None and (b.window.last is not None or b.window.start is not None):
         if b.window.end is not None or b.products or b.colors or b.min_events > 1:
@@ -203,20 +207,22 @@ ATTRIBUTES_TABLE = "customer_attributes"  # ingest/attributes.py: one typed colu
 ATTRIBUTE_NAME_RE = re.compile(ATTRIBUTE_NAME)
 
 
-def attribute_conditions(conditions: list[AttributeCondition], alias: str = "a") -> tuple[list[str], dict]:
+def attribute_conditions(
+    conditions: list[AttributeCondition], alias: str = "a", prefix: str = "attr"
+) -> tuple[list[str], dict]:
     """Typed conditions on customer_attributes; names are checked identifiers (the model's
     pattern), quoted; values are bound parameters."""
     conds, params = [], {}
     for i, a in enumerate(conditions):
         col = f'{alias}."{a.name}"'
         if a.values:
-            params[f"attr{i}_values"] = list(a.values)
-            test = f"{col} = ANY(:attr{i}_values)"
+            params[f"{prefix}{i}_values"] = list(a.values)
+            test = f"{col} = ANY(:{prefix}{i}_values)"
             conds.append(f"COALESCE(NOT ({test}), TRUE)" if a.exclude else test)
         for op, sql_op in (("gt", ">"), ("gte", ">="), ("lt", "<"), ("lte", "<=")):
             if (bound := getattr(a, op)) is not None:
-                params[f"attr{i}_{op}"] = bound
-                conds.append(f"{col} {sql_op} :attr{i}_{op}")
+                params[f"{prefix}{i}_{op}"] = bound
+                conds.append(f"{col} {sql_op} :{prefix}{i}_{op}")
     return conds, params
 
 

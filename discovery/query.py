@@ -62,50 +62,6 @@ class TimeWindow(_Model):
         return f"since {self.start}" if self.start else f"until {self.end}"
 
 
-class Behaviour(_Model):
-    """A condition on a customer's events. Empty lists mean 'any'."""
-
-    event_types: list[str] = Field(
-        default_factory=list, description="e.g. ['purchase']; as stored in events.event_type"
-    )
-    products: list[str] = Field(default_factory=list, description="as stored in events.product")
-    colors: list[str] = Field(default_factory=list, description="as stored in events.color")
-    min_price: float | None = Field(default=None, ge=0)
-    max_price: float | None = Field(default=None, ge=0)
-    window: TimeWindow | None = None
-    min_events: int = Field(default=1, ge=1, description="at least this many matching events")
-    negate: bool = Field(default=False, description="customers with NO such events ('never bought X')")
-
-    def describe(self) -> str:
-        verb = "/".join(t.replace("_", " ") for t in self.event_types) or "any event"
-        what = " ".join(x for x in (" or ".join(self.colors), " or ".join(self.products)) if x) or "anything"
-        parts = [f"{'no ' if self.negate else ''}{verb} of {what}"]
-        if self.min_events > 1:
-            parts.append(f"at least {self.min_events} times")
-        if self.min_price is not None:
-            parts.append(f"price ≥ {self.min_price:g}")
-        if self.max_price is not None:
-            parts.append(f"price ≤ {self.max_price:g}")
-        if self.window:
-            parts.append(self.window.describe())
-        return " ".join(parts)
-
-
-class CRMFilter(_Model):
-    countries: list[str] = Field(default_factory=list, description="country codes as stored, e.g. ['DE']")
-    exclude_countries: list[str] = Field(default_factory=list)
-    min_age: int | None = Field(default=None, ge=0)
-    max_age: int | None = Field(default=None, ge=0)
-    min_spent: float | None = Field(default=None, description="total_spent strictly greater than this")
-    max_spent: float | None = Field(default=None, description="total_spent strictly less than this")
-    favorite_colors: list[str] = Field(default_factory=list)
-    likes_luxury: bool | None = None
-    customer_ids: list[int] = Field(default_factory=list, description="restrict to these customers (refinements)")
-
-    def is_empty(self) -> bool:
-        return self == CRMFilter()
-
-
 ATTRIBUTE_NAME = r"^[a-z][a-z0-9_]{0,47}$"  # as ingest/mapping.py allows; quoted in the SQL
 
 
@@ -137,6 +93,54 @@ class AttributeCondition(_Model):
             if getattr(self, op) is not None:
                 parts.append(f"{label} {v} {getattr(self, op)}")
         return ", ".join(parts)
+
+
+class Behaviour(_Model):
+    """A condition on a customer's events. Empty lists mean 'any'."""
+
+    event_types: list[str] = Field(
+        default_factory=list, description="e.g. ['purchase']; as stored in events.event_type"
+    )
+    products: list[str] = Field(default_factory=list, description="as stored in events.product")
+    colors: list[str] = Field(default_factory=list, description="as stored in events.color")
+    min_price: float | None = Field(default=None, ge=0)
+    max_price: float | None = Field(default=None, ge=0)
+    window: TimeWindow | None = None
+    min_events: int = Field(default=1, ge=1, description="at least this many matching events")
+    negate: bool = Field(default=False, description="customers with NO such events ('never bought X')")
+    attributes: list[AttributeCondition] = Field(
+        default_factory=list, description="conditions on the events' custom attributes (channel, category, …)"
+    )
+
+    def describe(self) -> str:
+        verb = "/".join(t.replace("_", " ") for t in self.event_types) or "any event"
+        what = " ".join(x for x in (" or ".join(self.colors), " or ".join(self.products)) if x) or "anything"
+        parts = [f"{'no ' if self.negate else ''}{verb} of {what}"]
+        if self.min_events > 1:
+            parts.append(f"at least {self.min_events} times")
+        if self.min_price is not None:
+            parts.append(f"price ≥ {self.min_price:g}")
+        if self.max_price is not None:
+            parts.append(f"price ≤ {self.max_price:g}")
+        if self.window:
+            parts.append(self.window.describe())
+        parts += [a.describe() for a in self.attributes]
+        return " ".join(parts)
+
+
+class CRMFilter(_Model):
+    countries: list[str] = Field(default_factory=list, description="country codes as stored, e.g. ['DE']")
+    exclude_countries: list[str] = Field(default_factory=list)
+    min_age: int | None = Field(default=None, ge=0)
+    max_age: int | None = Field(default=None, ge=0)
+    min_spent: float | None = Field(default=None, description="total_spent strictly greater than this")
+    max_spent: float | None = Field(default=None, description="total_spent strictly less than this")
+    favorite_colors: list[str] = Field(default_factory=list)
+    likes_luxury: bool | None = None
+    customer_ids: list[int] = Field(default_factory=list, description="restrict to these customers (refinements)")
+
+    def is_empty(self) -> bool:
+        return self == CRMFilter()
 
 
 OrderBy = Literal["relevance", "total_spent", "recent_activity", "purchases", "age", "age_desc"]  # age: youngest first

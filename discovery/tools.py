@@ -94,6 +94,7 @@ class ToolBox:
         limit: int = DEFAULT_LIMIT,
         sql_where: str | None = None,
         attributes: list[dict] | None = None,
+        event_attributes: list[dict] | None = None,
     ) -> str:
         """Segments ("find/suggest/recommend customers who ..."): behaviour and CRM facts in the
         arguments, descriptive wishes ("fashion", "outdoor lifestyle") in intent. Gates in SQL, ranks
@@ -104,9 +105,11 @@ class ToolBox:
         likes_luxury: bool; intent: words; order_by: relevance|total_spent|recent_activity|purchases|age
         (youngest first)|age_desc; limit (20); sql_where: extra SQL condition on events (event_type,
         product, color, price, event_timestamp); attributes: list of {name, values (equals/in), exclude (not
-        in), gt/gte/lt/lte (numbers, dates)} on the custom attributes listed above"""
+        in), gt/gte/lt/lte (numbers, dates)} on the custom attributes listed above; event_attributes: the same on
+        the events' attributes (joins the behaviour)"""
         has_behaviour = (
-            any([event_types, products, colors, last_days, since, until, min_price, max_price]) or min_events > 1
+            any([event_types, products, colors, last_days, since, until, min_price, max_price, event_attributes])
+            or min_events > 1
         )
         window = None
         if last_days:
@@ -127,6 +130,7 @@ class ToolBox:
                     window=window,
                     min_events=max(1, min_events),
                     negate=never,
+                    attributes=self._attribute_conditions(event_attributes or [], "event"),
                 )  # fmt: skip
             )
         q = AudienceQuery(
@@ -148,10 +152,10 @@ class ToolBox:
         )
         return self.run_query(q, sql_where=sql_where)
 
-    def _attribute_conditions(self, given: list[dict]) -> list[AttributeCondition]:
+    def _attribute_conditions(self, given: list[dict], scope: str = "customer") -> list[AttributeCondition]:
         """The model's attribute conditions, each on an attribute of the catalogue (ToolRetry otherwise)."""
         cat = self.engine.catalogue
-        known = {a.name for a in cat.attributes if a.filterable}
+        known = {a.name for a in cat.attributes if a.filterable and a.scope == scope}
         out = []
         for item in given:
             name = item.get("name") if isinstance(item, dict) else None

@@ -31,7 +31,7 @@ STAGED_PREFIX = "attr_"
 _DEFS_DDL = f"""CREATE TABLE {DEFS}_new (
     name text PRIMARY KEY, source_column text NOT NULL, type text NOT NULL, role text,
     pii boolean NOT NULL DEFAULT false, semantic boolean NOT NULL DEFAULT false, label text,
-    position int NOT NULL)"""
+    position int NOT NULL, scope text NOT NULL DEFAULT 'customer')"""
 
 
 def staged_columns(attributes: dict[str, Attribute]) -> list[str]:
@@ -55,18 +55,25 @@ def build(conn: sa.Connection, attributes: dict[str, Attribute], checked: str) -
     )
     conn.execute(sa.text(f"ALTER TABLE {TABLE}_new ADD PRIMARY KEY (customer_id)"))
     conn.execute(sa.text(_DEFS_DDL))
+    define(conn, attributes, "customer")
+
+
+def define(conn: sa.Connection, attributes: dict[str, Attribute], scope: str) -> None:
+    """Rows of customer_attribute_defs_new for `attributes` of `scope` (customer | event)."""
+    if not conn.execute(sa.text(f"SELECT to_regclass('{DEFS}_new') IS NOT NULL")).scalar():
+        conn.execute(sa.text(_DEFS_DDL))
     rows = [
         {
             "name": name, "col": a.column, "type": a.type, "role": a.role, "pii": a.pii,
-            "semantic": a.semantic, "label": a.label or name.replace("_", " "), "pos": i,
+            "semantic": a.semantic, "label": a.label or name.replace("_", " "), "pos": i, "scope": scope,
         }
         for i, (name, a) in enumerate(attributes.items())
     ]  # fmt: skip
     if rows:
         conn.execute(
             sa.text(
-                f"INSERT INTO {DEFS}_new (name, source_column, type, role, pii, semantic, label, position) "
-                "VALUES (:name, :col, :type, :role, :pii, :semantic, :label, :pos)"
+                f"INSERT INTO {DEFS}_new (name, source_column, type, role, pii, semantic, label, position, scope) "
+                "VALUES (:name, :col, :type, :role, :pii, :semantic, :label, :pos, :scope)"
             ),
             rows,
         )
@@ -81,9 +88,22 @@ def ensure_empty(conn: sa.Connection) -> None:
         conn.execute(sa.text(_DEFS_DDL))
 
 
+def event_columns(conn: sa.Connection, attributes: dict[str, Attribute], target: str) -> tuple[str, str]:
+    """Event attributes as typed columns of `target` (events_new): added to it, and returned as
+    (column list, SELECT expressions over the checked staging table) for its INSERT."""
+    for name, a in attributes.items():
+        conn.execute(sa.text(f'ALTER TABLE {target} ADD COLUMN "{name}" {PG_TYPE[a.type]}'))
+    define(conn, attributes, "event")
+    names = "".join(f', "{name}"' for name in attributes)
+    values = "".join(f", NULLIF(btrim({STAGED_PREFIX}{name}), '')::{PG_TYPE[a.type]}" for name, a in attributes.items())
+    return names, values
+
+
 def index(conn: sa.Connection) -> None:
     """An index per filterable attribute (not pii ones: nothing filters on them), then ANALYZE."""
-    for name, kind, pii in conn.execute(sa.text(f"SELECT name, type, pii FROM {DEFS}_new ORDER BY position")).all():
+    for name, kind, pii in conn.execute(
+        sa.text(f"SELECT name, type, pii FROM {DEFS}_new WHERE scope = 'customer' ORDER BY position")
+    ).all():
         if kind in INDEXED and not pii:
             conn.execute(sa.text(f'CREATE INDEX ON {TABLE}_new ("{name}")'))
     conn.execute(sa.text(f"ANALYZE {TABLE}_new"))
@@ -96,7 +116,10 @@ def semantic_sql(conn: sa.Connection) -> tuple[str, str, dict]:
     if not conn.execute(sa.text(f"SELECT to_regclass('{DEFS}_new') IS NOT NULL")).scalar():
         return "", "'{}'::text[]", {}
     defs = conn.execute(
-        sa.text(f"SELECT name, type, label FROM {DEFS}_new WHERE semantic AND NOT pii ORDER BY position")
+        sa.text(
+            f"SELECT name, type, label FROM {DEFS}_new WHERE semantic AND NOT pii AND scope = 'customer' "
+            "ORDER BY position"
+        )
     ).all()
     if not defs:
         return "", "'{}'::text[]", {}

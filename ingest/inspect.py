@@ -184,14 +184,10 @@ def file_section(kind: str, path: Path, header: list[str], rows: list[dict[str, 
     others = [c for c in header if c not in matched.values()]
     if not others:
         return lines
-    section = "attributes" if kind == "crm" else "unused"
-    lines.append(f"  {section}:")
+    lines.append("  attributes:")
     taken: set[str] = set()
     for column in others:
         guess = guess_type([r.get(column, "") for r in rows], decimal)
-        if kind != "crm":
-            lines.append(f"    {_q(column)}: {guess.type}")
-            continue
         name = slug(column)
         if name in RESERVED:
             name = f"{name}_attr"
@@ -203,10 +199,10 @@ def file_section(kind: str, path: Path, header: list[str], rows: list[dict[str, 
         lines.append(f"      type: {guess.type}")
         if guess.format:
             lines.append(f"      format: {_q(guess.format)}")
-        if guess.type == "boolean" and _is_consent(column):
+        if guess.type == "boolean" and kind == "crm" and _is_consent(column):
             lines.append("      role: consent")
         lines.append(f"      label: {_q(column.strip().lower().replace('_', ' '))}")
-        if guess.type == "category":
+        if guess.type == "category" and kind == "crm":
             lines.append("      semantic: true")
             lines.append(f"      values: {_q(guess.values)}")
     return lines

@@ -327,8 +327,14 @@ def _check_text(
     source = v.crm_source(order, nullable) if spec.kind == "crm" else v.events_source(order)
     typed = v.crm_typed(order, nullable) if spec.kind == "crm" else v.events_typed(order)
     conn.execute(sa.text(f"CREATE UNLOGGED TABLE chk_{spec.kind} AS {source}"))
+    names = values = ""
+    if spec is EVENTS and item.mapping is not None and item.mapping.attributes:
+        names, values = attributes.event_columns(conn, item.mapping.attributes, target)
     loaded = conn.execute(
-        sa.text(f"INSERT INTO {target} SELECT {typed} FROM chk_{spec.kind} WHERE reason IS NULL")
+        sa.text(
+            f"INSERT INTO {target} ({', '.join(spec.columns)}{names}) "
+            f"SELECT {typed}{values} FROM chk_{spec.kind} WHERE reason IS NULL"
+        )
     ).rowcount
     conn.execute(
         sa.text(

@@ -15,6 +15,7 @@ from ingest.mapping import NULLABLE, Attribute, FieldMap, FileMapping
 from ingest.readers import source_rows
 
 _NUMERIC = {"age", "total_spent", "price"}
+MEMO_MAX = 100_000  # distinct values remembered per attribute (categories, dates, small counts repeat)
 _DATES = {"created_at", "event_timestamp"}
 
 
@@ -76,6 +77,7 @@ def mapped_records(
         nullable = set(NULLABLE[spec.kind])
         attrs = [(name, a, at[a.column]) for name, a in fm.attributes.items()]
         width, sep = len(header), fm.delimiter
+        memos: list[dict[str, tuple[str, str | None]]] = [{} for _ in attrs]  # repeated values read once
         for line_no, row in rows:
             if not row or row == [""]:
                 continue
@@ -94,8 +96,13 @@ def mapped_records(
                 if reason:
                     stored_empty[f"{c}: {reason} (stored empty)"] += 1
                 out.append(value)
-            for name, a, i in attrs:
-                value, reason = attribute_value(a, row[i], fm.decimal)
+            for (name, a, i), memo in zip(attrs, memos, strict=True):
+                raw = row[i]
+                if (got := memo.get(raw)) is None:
+                    got = attribute_value(a, raw, fm.decimal)
+                    if len(memo) < MEMO_MAX:
+                        memo[raw] = got
+                value, reason = got
                 if reason:
                     stored_empty[f"{name}: {reason} (stored empty)"] += 1
                 out.append(value)

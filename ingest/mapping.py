@@ -183,12 +183,6 @@ def _check_static(loc: Located) -> None:
                     f"crm.fields.{name} names no column (the customer table needs every built-in field)",
                     f"Write `{name}: <the column holding it>`.",
                 )
-        if kind == "events" and fm.attributes:
-            raise loc.refuse(
-                (kind, "attributes"),
-                "event attributes are not supported yet",
-                "Move these columns under `unused:` (they are not loaded).",
-            )
         for name, attr in fm.attributes.items():
             if not NAME.match(name):
                 raise loc.refuse(
@@ -214,6 +208,13 @@ def _check_static(loc: Located) -> None:
                     f"the consent attribute {name!r} is of type {attr.type}",
                     "A consent column must be `type: boolean`.",
                 )
+        if kind == "events" and (same := set(fm.attributes) & set(loc.mapping.crm.attributes)):
+            name = sorted(same)[0]
+            raise loc.refuse(
+                (kind, "attributes", name),
+                f"the event attribute {name!r} has the name of a CRM attribute",
+                f"Rename one of them, e.g. `event_{name}:`.",
+            )
         used: dict[str, tuple] = {}
         entries = [(("fields", n), f.column) for n, f in fm.fields.items() if f is not None]
         entries += [(("attributes", n), a.column) for n, a in fm.attributes.items()]

@@ -26,10 +26,12 @@ from datetime import date, timedelta
 from discovery.catalogue import AttributeInfo, Catalogue
 from discovery.offline.doc import Doc
 from discovery.offline.lexicon import MONTHS, word_set
+from discovery.offline.parsed import Parsed
 from discovery.offline.patterns import TOKEN_RE
-from discovery.query import AttributeCondition
+from discovery.query import AttributeCondition, Behaviour
 
 NEGATIONS = word_set("not no never without excluding except exclude non didn't didn don't haven't hasn't")
+LEADS = word_set("the a an through via in on from with using at")  # words that lead up to a value
 _NUM = r"(?P<n>\d+(?:[.,]\d+)?)"
 _OPS = {
     "more than": "gt", "over": "gt", "above": "gt", "greater than": "gt", "at least": "gte", "minimum": "gte",
@@ -155,7 +157,7 @@ def find_attribute_labels(doc: Doc, catalogue: Catalogue) -> tuple[list[Attribut
     """Groupings, yes/no, number and date attributes said by their labels (before windows and counts)."""
     conditions: list[AttributeCondition] = []
     group = None
-    for a in (a for a in catalogue.attributes if not a.pii):
+    for a in (a for a in catalogue.attributes if not a.pii and a.scope == "customer"):
         span = _label_span(doc, a, _forms(doc))
         if span is None:
             continue
@@ -206,8 +208,9 @@ def _value_index(catalogue: Catalogue) -> list[tuple[tuple[str, ...], AttributeI
     return sorted(out, key=lambda x: -len(x[0]))  # longest values first ("vip b2b" before "vip")
 
 
-def find_attribute_values(doc: Doc, catalogue: Catalogue) -> list[AttributeCondition]:
-    """Category values said in the question (after the catalogue's vocabulary took its words)."""
+def find_attribute_values(doc: Doc, catalogue: Catalogue) -> tuple[list[AttributeCondition], list[AttributeCondition]]:
+    """Category values said in the question (after the catalogue's vocabulary took its words):
+    the conditions on customer attributes, and those on event attributes (for the behaviours)."""
     found: list[tuple[int, int, AttributeInfo, object, bool]] = []
     toks = doc.tokens
     for words, a, value in _value_index(catalogue):
@@ -217,18 +220,25 @@ def find_attribute_values(doc: Doc, catalogue: Catalogue) -> list[AttributeCondi
             if any(t.tag for t in span) or tuple(stem(t.text) for t in span) != words:
                 continue
             found.append((i, i + n - 1, a, value, _negated(doc, i)))
-            doc.consume(span[0].start, span[-1].end, "attribute")
+            lead = i
+            while lead > 0 and i - lead < 2 and doc.tokens[lead - 1].tag is None and doc.tokens[lead - 1].text in LEADS:
+                lead -= 1  # "through the app", "via instagram": understood with the value
+            doc.consume(doc.tokens[lead].start, span[-1].end, "attribute")
             _label_words(doc, a, i, i + n - 1)
-    by_name: dict[tuple[str, bool], list] = {}
+    by_name: dict[tuple[str, str, bool], list] = {}
     found.sort(key=lambda f: f[0])
     for k, (_, _, a, value, neg) in enumerate(found):
         if not neg and k and found[k - 1][2] is a and _JOIN_GAP.match(_gap(doc, found[k - 1], found[k])):
             neg = found[k - 1][4]  # "not gold or platinum"
-        by_name.setdefault((a.name, neg), []).append(value)
-    return [
-        AttributeCondition(name=name, values=list(dict.fromkeys(vals)), exclude=neg)
-        for (name, neg), vals in by_name.items()
-    ]
+        by_name.setdefault((a.scope, a.name, neg), []).append(value)
+    conditions = {
+        key: AttributeCondition(name=key[1], values=list(dict.fromkeys(vals)), exclude=key[2])
+        for key, vals in by_name.items()
+    }
+    return (
+        [c for key, c in conditions.items() if key[0] == "customer"],
+        [c for key, c in conditions.items() if key[0] == "event"],
+    )
 
 
 def _gap(doc: Doc, a: tuple, b: tuple) -> str:
@@ -243,3 +253,18 @@ def _label_words(doc: Doc, a: AttributeInfo, first: int, last: int) -> None:
         near = last < f.first <= last + 2 or first - 3 <= f.last < first
         if near and f.stem in stems:
             doc.consume(doc.tokens[f.first].start, doc.tokens[f.last].end, "attribute")
+
+
+def attach_event_attributes(p: Parsed, conditions: list[AttributeCondition]) -> None:
+    """Event attribute values ("through the app", "in the outdoor category") hold on the events of
+    every positive behaviour; without one, any event with them ("customers in the outdoor category")."""
+    if not conditions:
+        return
+    targets = [b for b in p.behaviours if not b.negate]
+    if not targets:
+        targets = [Behaviour()]
+        p.behaviours.append(targets[0])
+        p.verbless.append(True)
+    for b in targets:
+        b.attributes = [*b.attributes, *conditions]
+    p.notes.append("event attributes: " + "; ".join(c.describe() for c in conditions))

@@ -19,7 +19,7 @@ from typing import Any
 from discovery.catalogue import Catalogue
 from discovery.limits import MAX_LIMIT
 from discovery.offline.analytics import find_analytics
-from discovery.offline.attributes import find_attribute_labels, find_attribute_values
+from discovery.offline.attributes import attach_event_attributes, find_attribute_labels, find_attribute_values
 from discovery.offline.dates import find_windows
 from discovery.offline.doc import Doc, Mention, base_word
 from discovery.offline.lexicon import EVALUATIVE, NOT_INTENT, REQUESTS, SPEND_WORDS, SUBJECTS
@@ -64,12 +64,14 @@ def parse(question: str, catalogue: Catalogue, today: date) -> Parsed:
     mentions = [Mention("window", s, e, w) for s, e, w in find_windows(doc, today, p.problems)]
     mentions += find_counts(doc)
     mentions += [Mention(h.kind, h.start, h.end, h.value) for h in find_vocabulary(doc, catalogue)]
-    p.attributes += find_attribute_values(doc, catalogue)
+    customer_values, event_values = find_attribute_values(doc, catalogue)
+    p.attributes += customer_values
     mentions += _numbers(p)
     mentions += find_words(doc)
     p.has_verb = bool(p.analytics) or any(m.kind in ("event", "interest") for m in mentions) or bool(words & REQUESTS)
     p.concepts = {m.value for m in mentions if m.kind == "event"}
     walk(sorted(mentions, key=lambda m: m.start), p, catalogue)
+    attach_event_attributes(p, event_values)
     if p.loose_repeat:
         p.repeat_types = event_types("purchase", catalogue, p)
     if prediction:

@@ -15,7 +15,9 @@ CRM_HEADER = [
     "Kunden-ID", "Vorname", "Nachname", "E-Mail-Adresse", "Land", "Alter", "Umsatz", "Lieblingsfarbe",
     "Anmeldedatum", "Loyalty Tier", "Stadt", "Signup Source", "E-Mail Opt-in", "Lifetime Orders", "Tags", "Joined",
 ]  # fmt: skip
-EVENT_HEADER = ["Ereignis-ID", "Kunden-ID", "Ereignistyp", "Produkt", "Farbe", "Preis", "Zeitstempel", "Kanal"]
+EVENT_HEADER = [
+    "Ereignis-ID", "Kunden-ID", "Ereignistyp", "Produkt", "Farbe", "Preis", "Zeitstempel", "Kanal", "Kategorie",
+]  # fmt: skip
 TIERS = ("bronze", "silver", "gold", "platinum")
 CITIES = ("München", "Köln", "Düsseldorf", "Nürnberg", "Berlin", "Hamburg", "Zürich", "Wien")
 SOURCES = ("instagram", "newsletter", "google", "referral", "tiktok")
@@ -30,6 +32,7 @@ class Export:
     crm: Path
     events: Path
     customers: pd.DataFrame  # the values as written, typed by pandas (the independent truth)
+    events_frame: pd.DataFrame
     event_rows: int
 
 
@@ -69,6 +72,7 @@ def make_export(folder: Path, customers: int = 120, seed: int = 7) -> Export:
                 "Produkt": rnd.choice(PRODUCTS), "Farbe": rnd.choice(COLORS),
                 "Preis": f"{rnd.randrange(500, 90000) / 100:.2f}".replace(".", ","),
                 "Zeitstempel": ts.strftime("%d.%m.%Y %H:%M"), "Kanal": rnd.choice(["app", "web"]),
+                "Kategorie": rnd.choice(["outdoor", "indoor", "sale"]),
             })  # fmt: skip
     crm = folder / "export.csv"
     with open(crm, "w", encoding="cp1252", newline="") as f:
@@ -84,4 +88,4 @@ def make_export(folder: Path, customers: int = 120, seed: int = 7) -> Export:
             f.write(";".join(r[h] for h in EVENT_HEADER) + "\n")
     frame = pd.read_csv(crm, sep=";", encoding="cp1252", dtype=str, keep_default_na=False)
     frame.columns = [c.lstrip("\ufeff").lstrip("ï»¿") for c in frame.columns]
-    return Export(crm, ev, frame, len(events))
+    return Export(crm, ev, frame, pd.read_csv(ev, sep=";", dtype=str, keep_default_na=False), len(events))

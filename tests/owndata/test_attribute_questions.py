@@ -100,3 +100,19 @@ def test_the_segment_json_and_the_why_carry_the_attributes(discovery, df):
         assert c["attributes"]["lifetime_orders"] == row["orders"]
         assert "loyalty tier gold" in c["why"] and "e mail opt in yes" in c["why"]
         assert {"email", "favorite_color", "why"} <= set(c)  # the contract's keys stay
+
+
+EVENT_SEGMENTS = [
+    ("customers who bought through the app", "purchase", "Kanal", "app"),
+    ("customers who viewed anything in the outdoor category", "view", "Kategorie", "outdoor"),
+]
+
+
+@pytest.mark.parametrize(("question", "kind", "column", "value"), EVENT_SEGMENTS, ids=[q[0] for q in EVENT_SEGMENTS])
+def test_event_attributes_in_behaviours_equal_pandas(discovery, export, question, kind, column, value):
+    ev = export.events_frame
+    expected = set(ev[(ev["Ereignistyp"] == kind) & (ev[column] == value)]["Kunden-ID"].astype(int))
+    result = discovery.answer(question, offline=True, now=NOW)
+    assert result.kind == "segment", (result.answer, result.notes)
+    assert result.funnel.after_gate == len(expected), (result.recipe.query, result.notes)
+    assert {c.customer_id for c in result.customers} <= expected
