@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ingest import values as val
 from ingest.files import CRM, EVENTS, FileSpec
-from ingest.mapping import NULLABLE, REQUIRED, RESERVED, FileMapping
+from ingest.mapping import NULLABLE, RESERVED, FileMapping
 from ingest.readers import is_parquet, sample
 
 HEAD_BYTES = 1 << 20
@@ -164,8 +164,7 @@ def file_section(kind: str, path: Path, header: list[str], rows: list[dict[str, 
     for name in spec.columns:
         column = matched.get(name)
         if column is None:
-            required = name in REQUIRED[kind] or (kind == "crm" and name not in NULLABLE[kind])
-            need = "REQUIRED" if required else "optional"
+            need = "optional" if name in NULLABLE[kind] else "REQUIRED"
             lines.append(f"    {name}:   # {need}: no column matched; write the column holding it")
             continue
         values = [r.get(column, "") for r in rows]

@@ -177,10 +177,10 @@ def _check_static(loc: Located) -> None:
                     f"the required field {kind}.fields.{name} names no column",
                     f"Write `{name}: <the column holding it>`.",
                 )
-            if fm.fields.get(name) is None and kind == "crm" and name not in NULLABLE[kind]:
+            if fm.fields.get(name) is None and name not in NULLABLE[kind]:
                 raise loc.refuse(
                     (kind, "fields", name),
-                    f"crm.fields.{name} names no column (the customer table needs every built-in field)",
+                    f"{kind}.fields.{name} names no column (the {kind} table needs this built-in field)",
                     f"Write `{name}: <the column holding it>`.",
                 )
         for name, attr in fm.attributes.items():
@@ -268,6 +268,19 @@ def check_against(loc: Located, kind: str, header: list[str], sample: list[dict[
                 (kind, *path, "column"),
                 f"{kind}.{'.'.join(path)} names the column {column!r}, which the file lacks",
                 hint,
+            )
+    for name, f in fm.fields.items():
+        if f is None or not f.format:
+            continue
+        seen = [r[f.column].strip() for r in sample if r.get(f.column, "").strip()]
+        bad = [v for v in seen if val.parse_date(v, f.format) is None]
+        if seen and len(bad) > MAX_MISFIT * len(seen):
+            better = val.date_format_of(seen[:500])
+            raise loc.refuse(
+                (kind, "fields", name, "format"),
+                f"{len(bad)} of {len(seen)} sampled values of {f.column!r} are not dates in the form {f.format} "
+                f"(e.g. {bad[0]!r})",
+                f"Write `format: '{better}'`." if better else "Write the strptime form of its dates.",
             )
     for name, attr in fm.attributes.items():
         seen = [r[attr.column] for r in sample if r.get(attr.column, "").strip()]

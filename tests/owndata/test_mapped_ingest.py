@@ -104,6 +104,11 @@ BAD_MAPPINGS = [
     ("      type: integer", "      type: boolean", "Write `type: integer`"),
     ('    last_name: "Nachname"', '    last_name: "Vorname"', "both read the column"),
     ("    loyalty_tier:", "    country:", "collides with a built-in field"),
+    (
+        '    event_timestamp: {column: "Zeitstempel", format: "%d.%m.%Y %H:%M"}',
+        '    event_timestamp: {column: "Zeitstempel", format: "%m/%d/%Y %H:%M"}',
+        "Write `format: '%d.%m.%Y %H:%M'`",
+    ),
 ]
 
 
