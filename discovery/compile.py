@@ -3,12 +3,12 @@ parameters, identifiers come from fixed tables below, never from the question.""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from discovery.query import ATTRIBUTE_NAME, AnalyticsQuery, AttributeCondition, AudienceQuery, Behaviour, CRMFilter
+from discovery.compile_attributes import ATTRIBUTE_NAME_RE, ATTRIBUTES_TABLE, attribute_conditions, attributes_clause
+from discovery.query import AnalyticsQuery, AudienceQuery, Behaviour, CRMFilter
 
 
 @dataclass(frozen=True)
@@ -201,36 +201,6 @@ def crm_conditions(f: CRMFilter) -> tuple[list[str], dict]:
         conds.append("c.customer_id = ANY(:customer_ids)")
         params["customer_ids"] = list(f.customer_ids)
     return conds, params
-
-
-ATTRIBUTES_TABLE = "customer_attributes"  # ingest/attributes.py: one typed column per attribute
-ATTRIBUTE_NAME_RE = re.compile(ATTRIBUTE_NAME)
-
-
-def attribute_conditions(
-    conditions: list[AttributeCondition], alias: str = "a", prefix: str = "attr"
-) -> tuple[list[str], dict]:
-    """Typed conditions on customer_attributes; names are checked identifiers (the model's
-    pattern), quoted; values are bound parameters."""
-    conds, params = [], {}
-    for i, a in enumerate(conditions):
-        col = f'{alias}."{a.name}"'
-        if a.values:
-            params[f"{prefix}{i}_values"] = list(a.values)
-            test = f"{col} = ANY(:{prefix}{i}_values)"
-            conds.append(f"COALESCE(NOT ({test}), TRUE)" if a.exclude else test)
-        for op, sql_op in (("gt", ">"), ("gte", ">="), ("lt", "<"), ("lte", "<=")):
-            if (bound := getattr(a, op)) is not None:
-                params[f"{prefix}{i}_{op}"] = bound
-                conds.append(f"{col} {sql_op} :{prefix}{i}_{op}")
-    return conds, params
-
-
-def attributes_clause(conditions: list[AttributeCondition]) -> tuple[str, dict]:
-    """The customers whose attributes meet every condition: one semi-join on the side table
-    (its per-attribute indexes serve equals, in and ranges)."""
-    conds, params = attribute_conditions(conditions)
-    return f"c.customer_id IN (SELECT a.customer_id FROM {ATTRIBUTES_TABLE} a WHERE {' AND '.join(conds)})", params
 
 
 def audience_where(q: AudienceQuery, now: datetime, extra_where: str | None = None) -> tuple[str, dict]:

@@ -27,7 +27,7 @@ from llama_index.core.tools import FunctionTool
 
 from cdp.schema import LIVE_TABLES
 from discovery.attribute_view import attributes_table_line
-from discovery.compile import ATTRIBUTES_TABLE
+from discovery.compile_attributes import ATTRIBUTES_TABLE
 from discovery.engine import DiscoveryEngine, Segment, Table
 from discovery.errors import DiscoveryError
 from discovery.limits import DEFAULT_LIMIT, clamp_limit
