@@ -16,7 +16,7 @@ from typing import Any
 from discovery.catalogue import Catalogue
 from discovery.offline.doc import Doc
 from discovery.offline.lexicon import CONCEPT_LABELS, CONCEPT_WORDS
-from discovery.query import Behaviour, OrderBy, TimeWindow
+from discovery.query import AttributeCondition, Behaviour, OrderBy, TimeWindow
 
 
 @dataclass
@@ -30,6 +30,7 @@ class Analytics:
     order: str = "desc"
     events_of: str | None = None  # counting events: purchase | view | add_to_cart | any
     counts_customers: bool = False  # "how many customers ...", "number of users ..."
+    group_attribute: str | None = None  # "per loyalty tier": a custom attribute (discovery.offline.attributes)
 
 
 @dataclass
@@ -60,9 +61,11 @@ class Parsed:
     back_refs: set[int] = field(default_factory=set)  # ids of behaviours whose verb points back ("never bought one")
     today: date | None = None
     taste: bool = False  # a taste the profiles carry (luxury): the semantic refinement reaches it (issue 16)
+    attributes: list[AttributeCondition] = field(default_factory=list)  # custom attributes said
 
     def understood(self) -> bool:
         said = (self.behaviours, self.crm, self.intent, self.analytics, self.loose_window, self.loose_count)
+        said += (self.attributes,)
         return any(said) or bool(self.loose_price or self.order_by or self.limit)
 
 
