@@ -48,7 +48,8 @@ def _literal(value: Any) -> str:
 
 
 def event_conditions(b: Behaviour, i: int, now: datetime, alias: str = "e") -> tuple[list[str], dict]:
-    conds, params = [], {}
+    conds: list[str] = []
+    params: dict[str, Any] = {}
     if b.event_types:
         conds.append(f"{alias}.event_type = ANY(:b{i}_types)")
         params[f"b{i}_types"] = list(b.event_types)
@@ -109,7 +110,8 @@ def facts_kind(b: Behaviour, extra_where: str | None = None) -> str | None:
 
 
 def _vocabulary_items(b: Behaviour, i: int) -> tuple[str, dict]:
-    conds, params = [], {}
+    conds: list[str] = []
+    params: dict[str, Any] = {}
     for field_, col in (("event_types", "event_type"), ("products", "product"), ("colors", "color")):
         if getattr(b, field_):
             conds.append(f"v.{col} = ANY(:b{i}_{field_})")
@@ -154,6 +156,7 @@ def facts_clause(b: Behaviour, i: int, now: datetime, kind: str) -> tuple[str, d
         params[f"b{i}_min_events"] = b.min_events
         total = " + ".join(f"COALESCE({s}, 0)" for s in slots)
         return f"{'NOT ' if b.negate else ''}({total} >= :b{i}_min_events)", params
+    assert b.window is not None  # facts_kind gives "recent" only to a behaviour with a window
     since, _ = b.window.bounds(now)
     slots, params = _type_slots(b, i, "type_last")
     params[f"b{i}_since"] = since
@@ -180,7 +183,8 @@ def behaviour_clause(b: Behaviour, i: int, now: datetime, extra_where: str | Non
 
 
 def crm_conditions(f: CRMFilter) -> tuple[list[str], dict]:
-    conds, params = [], {}
+    conds: list[str] = []
+    params: dict[str, Any] = {}
     if f.countries:
         conds.append("c.country = ANY(:countries)")
         params["countries"] = list(f.countries)
@@ -367,7 +371,7 @@ def analytics_sql(a: AnalyticsQuery, now: datetime) -> CompiledSQL:
             if a.field in ("customers", "total_spent", "age", "purchases")
             else "count(*)"
         )
-        label = "customers" if a.field in ("customers", "total_spent", "age", "purchases") else a.field
+        label: str = "customers" if a.field in ("customers", "total_spent", "age", "purchases") else a.field
     else:
         agg = f"round({a.measure}({value})::numeric, 2)"
         label = f"{a.measure}_{a.field_attribute or a.field}"

@@ -298,7 +298,7 @@ class DiscoveryEngine:
     def behaviour_counts(
         self, ids: list[int], behaviours: list[Behaviour], now: datetime, sql: list[str]
     ) -> list[dict[int, int]]:
-        out = []
+        out: list[dict[int, int]] = []
         for i, b in enumerate(behaviours):
             if b.negate:
                 out.append({})

@@ -130,8 +130,8 @@ def _date_bounds(m: re.Match[str]) -> tuple[date, date]:
         d = date.fromisoformat("-".join(p.zfill(2) for p in m.group("iso").split("-")))
         return d, d
     if m.group("dmy"):
-        d, mo, y = (int(x) for x in m.group("dmy").split("."))
-        return date(y, mo, d), date(y, mo, d)
+        day, mo, y = (int(x) for x in m.group("dmy").split("."))
+        return date(y, mo, day), date(y, mo, day)
     if m.group("month"):
         y, mo = int(m.group("year")), MONTHS[m.group("month")]
         if m.group("day"):

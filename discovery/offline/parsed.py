@@ -65,8 +65,7 @@ class Parsed:
 
     def understood(self) -> bool:
         said = (self.behaviours, self.crm, self.intent, self.analytics, self.loose_window, self.loose_count)
-        said += (self.attributes,)
-        return any(said) or bool(self.loose_price or self.order_by or self.limit)
+        return any(said) or bool(self.attributes or self.loose_price or self.order_by or self.limit)
 
 
 def event_types(concept: str, catalogue: Catalogue, p: Parsed) -> list[str]:
