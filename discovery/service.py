@@ -8,6 +8,7 @@ import gc
 import logging
 import time
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -23,6 +24,8 @@ from cdp.vectors import get_qdrant
 from discovery import offline as planner
 from discovery.catalogue import Catalogue, load_catalogue
 from discovery.engine import DiscoveryEngine, Segment, Table
+from discovery.errors import DiscoveryError
+from discovery.lookalike import lookalike
 from discovery.query import AudienceQuery, CRMFilter
 from discovery.result import Funnel, Reason, Recipe, Result, Usage
 
@@ -31,11 +34,21 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+
+class SeedsUnknown(DiscoveryError):
+    """A lookalike whose seeds cannot be found (no segment yet, no such saved audience): the message says what to do."""
+
+
 NO_DATA = (  # the answer when there is no data; test Result.reason is Reason.NO_DATA, not this text
     "There is no customer data yet. Load your CRM and clickstream exports with "
     "`python -m ingest run --crm FILE --events FILE` (or `make demo` for sample data); "
     "Slack admins can run `/audience ingest`."
 )
+
+
+# Resolves a saved audience's name to its members' customer ids (None: no audience of that name). The caller
+# that knows saved audiences (the bot, the CLI) injects it into Discovery; discovery never imports them.
+SeedResolver = Callable[[str], Sequence[int] | None]
 
 
 def new_request_id() -> str:
@@ -45,10 +58,12 @@ def new_request_id() -> str:
 
 @dataclass
 class Conversation:
-    """What a thread remembers: past turns, and the last plan (whose query a follow-up refines)."""
+    """What a thread remembers: past turns, the last plan (whose query a follow-up refines) and the customer
+    ids of the last segment (the seeds of "more like these"; ids only, never e-mails)."""
 
     turns: list[tuple[str, str]] = field(default_factory=list)
     last_plan: planner.Plan | None = None
+    segment_ids: list[int] = field(default_factory=list)
 
     @property
     def last_query(self) -> AudienceQuery | None:
@@ -58,29 +73,42 @@ class Conversation:
         self.turns.append((question, result.answer))
         if plan is not None and plan.kind in ("segment", "analytics", "clarify"):
             self.last_plan = plan
+        if result.kind == "segment" and result.explain_customer is None and result.customers:
+            self.segment_ids = [c.customer_id for c in result.customers]
 
     def to_dict(self) -> dict:
-        return {
+        data: dict = {
             "turns": [list(t) for t in self.turns[-20:]],
             "last_plan": self.last_plan.to_dict() if self.last_plan else None,
         }
+        if self.segment_ids:
+            data["segment_ids"] = list(self.segment_ids)
+        return data
 
     @classmethod
     def from_dict(cls, d: dict | None) -> Conversation:
         if not d:
             return cls()
         plan = planner.Plan.from_dict(d["last_plan"]) if d.get("last_plan") else None
-        return cls([tuple(t) for t in d.get("turns", [])], plan)
+        return cls([tuple(t) for t in d.get("turns", [])], plan, [int(i) for i in d.get("segment_ids") or []])
 
 
 class Discovery:
     """Ready clients for answering questions; build once per process (entry points)."""
 
-    def __init__(self, settings: Settings, engine: Engine, qdrant: QdrantClient, embedder: Embedder):
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        qdrant: QdrantClient,
+        embedder: Embedder,
+        seed_resolver: SeedResolver | None = None,
+    ):
         self.settings, self.engine, self.qdrant, self.embedder = settings, engine, qdrant, embedder
+        self.seed_resolver = seed_resolver  # saved audience name -> member ids (see SeedResolver)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Discovery:
+    def from_settings(cls, settings: Settings, seed_resolver: SeedResolver | None = None) -> Discovery:
         engine = get_engine(settings)
         ensure_schema(engine)
         return cls(
@@ -88,6 +116,7 @@ class Discovery:
             engine,
             get_qdrant(settings),
             embedder_for(settings),
+            seed_resolver,
         )
 
     def warm_up(self) -> None:
@@ -172,7 +201,9 @@ class Discovery:
         p = planner.plan(question, de.catalogue, conv.last_plan, today=now.date())
         log.info("offline plan: %s %s", p.kind, p.message)
         base = dict(question=question, mode="offline", mode_reason=reason, wants_json=p.wants_json)
-        if p.kind == "segment" and p.query is not None:
+        if p.kind == "segment" and p.query is not None and p.query.like is not None:
+            result = self._lookalike(de, p, conv, now, progress, base)
+        elif p.kind == "segment" and p.query is not None:
             seg = de.hybrid(p.query, now=now, progress=progress)
             result = segment_result(seg, p.query, answer=describe_segment(seg, p.query), **base)
         elif p.kind == "analytics" and p.analytics is not None:
@@ -188,6 +219,45 @@ class Discovery:
         else:
             result = Result(kind="clarify", answer=p.message, **base)
         return result, p
+
+    def _lookalike(self, de: DiscoveryEngine, p: planner.Plan, conv: Conversation, now: datetime, progress, base: dict):
+        """A lookalike plan: its seeds resolved (the plan keeps the thread's seed ids for follow-ups), then ranked."""
+        assert p.query is not None
+        try:
+            q, seeds = self.seeded(p.query, conv.segment_ids)
+        except SeedsUnknown as exc:
+            return Result(kind="clarify", answer=str(exc), **base)
+        p.query = q
+        seg = lookalike(de, q, seeds, now=now, progress=progress)
+        return segment_result(seg, q, answer=describe_segment(seg, q), **base)
+
+    def seeded(self, q: AudienceQuery, last_segment: Sequence[int]) -> tuple[AudienceQuery, list[int]]:
+        """`q` with the seeds it names resolved: its own seed ids, a saved audience's members (through the
+        injected resolver; not written into the query, so a saved lookalike follows the audience), or the
+        thread's last segment (written into the query). Raises SeedsUnknown saying what to do."""
+        like = q.like
+        assert like is not None
+        if like.seed_audience:
+            if self.seed_resolver is None:
+                raise SeedsUnknown(
+                    f"Saved audiences are not available here, so I can't find customers like “{like.seed_audience}”. "
+                    "Ask for the segment itself, then reply “find more like these” in its thread."
+                )
+            members = self.seed_resolver(like.seed_audience)
+            if members is None:
+                raise SeedsUnknown(f"There is no saved audience named “{like.seed_audience}”. Check its name.")
+            if not members:
+                raise SeedsUnknown(f"The saved audience “{like.seed_audience}” has no members to start from.")
+            return q, [int(i) for i in members]
+        if like.seed_ids:
+            return q, list(like.seed_ids)
+        if not last_segment:
+            raise SeedsUnknown(
+                "There is no segment in this conversation to find more like: ask for a segment first, "
+                "then “find 200 more like these”."
+            )
+        seeds = [int(i) for i in last_segment]
+        return q.model_copy(update={"like": like.model_copy(update={"seed_ids": seeds})}), seeds
 
     def _explain(self, de: DiscoveryEngine, cid: int, conv: Conversation, now: datetime, base: dict) -> Result:
         q = conv.last_query
@@ -268,6 +338,13 @@ def describe_segment(seg: Segment, q: AudienceQuery) -> str:
     f = seg.funnel
     if not seg.customers:
         return "No customers found: " + "; ".join(seg.notes) + "."
+    if q.like is not None:
+        gate = q.model_copy(update={"like": None, "intent": None})
+        where = "" if gate.describe() == "all customers" else f" among the {f.after_gate:,} who match {gate.describe()}"
+        return (
+            f"The {f.returned} customers most {q.like.describe()}{where}, of {f.after_semantic:,} candidates "
+            "(the seeds themselves left out)."
+        )
     text = f"{f.after_gate:,} of {f.population:,} customers match {q.describe()}"
     if q.intent:
         text += f"; ranked by similarity to “{q.intent}”"

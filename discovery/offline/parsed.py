@@ -16,7 +16,7 @@ from typing import Any
 from discovery.catalogue import Catalogue
 from discovery.offline.doc import Doc
 from discovery.offline.lexicon import CONCEPT_LABELS, CONCEPT_WORDS
-from discovery.query import Behaviour, TimeWindow
+from discovery.query import Behaviour, Lookalike, TimeWindow
 
 
 @dataclass
@@ -59,6 +59,7 @@ class Parsed:
     vague: list[str] = field(default_factory=list)  # evaluative words ("the right people"): not in the intent
     back_refs: set[int] = field(default_factory=set)  # ids of behaviours whose verb points back ("never bought one")
     today: date | None = None
+    like: Lookalike | None = None  # a lookalike request (discovery.offline.lookalikes): its seeds
 
     def understood(self) -> bool:
         said = (self.behaviours, self.crm, self.intent, self.analytics, self.loose_window, self.loose_count)
