@@ -2,7 +2,7 @@
 
 DiscoveryError                base; its message says what went wrong and what to try
 ├── ToolRetry                 an agent tool call gave the user nothing (discovery.tools)
-└── SeedsUnknown              a lookalike whose seeds cannot be found (discovery.service)
+└── SeedsUnknown              a lookalike whose seeds cannot be found (discovery.lookalike)
 """
 
 

@@ -30,6 +30,7 @@ from qdrant_client import models
 
 from discovery import compile as c
 from discovery.engine import DiscoveryEngine, Gate, Segment, by_score
+from discovery.errors import DiscoveryError
 from discovery.query import AudienceQuery
 from discovery.result import Customer, Funnel
 from discovery.vector_matrix import VectorMatrix
@@ -42,6 +43,11 @@ MAX_SEEDS_QDRANT = 10_000  # seed ids sent to a Qdrant server in one recommendat
 NEAREST = 2  # seeds named in each customer's why
 _CHUNK = 4_096
 _AGED = re.compile(r"\baged ([^.]+)\.")  # the age band as the profile text (what was embedded) says it
+# Resolves a saved audience's name to its members' customer ids (None: no audience of that name). The caller
+# that knows saved audiences (the bot, the CLI) injects it into discovery.service.Discovery; discovery never
+# imports the audiences package.
+SeedResolver = Callable[[str], Sequence[int] | None]
+
 _QDRANT_STRATEGY = {"average": models.RecommendStrategy.AVERAGE_VECTOR, "best": models.RecommendStrategy.BEST_SCORE}
 
 
@@ -286,3 +292,38 @@ def explain(de: DiscoveryEngine, ranker: Ranker, customers: list[Customer], sql:
         text = f"like seed customer{'s' if len(pairs) > 1 else ''} {closest}"
         text += f": shares {', '.join(facets)}" if facets else ""
         cust.why = text if cust.why == "matches all customers" else f"{text}; {cust.why}"
+
+
+class SeedsUnknown(DiscoveryError):
+    """A lookalike whose seeds cannot be found (no segment yet, no such saved audience): the message says what to do."""
+
+
+def resolve_seeds(
+    q: AudienceQuery, last_segment: Sequence[int], resolver: SeedResolver | None
+) -> tuple[AudienceQuery, list[int]]:
+    """`q` with the seeds it names resolved: its own seed ids, a saved audience's members (through `resolver`;
+    not written into the query, so a saved lookalike follows the audience), or the thread's last segment
+    (written into the query, so that follow-ups keep them). Raises SeedsUnknown saying what to do."""
+    like = q.like
+    assert like is not None
+    if like.seed_audience:
+        if resolver is None:
+            raise SeedsUnknown(
+                f"Saved audiences are not available here, so I can't find customers like “{like.seed_audience}”. "
+                "Ask for the segment itself, then reply “find more like these” in its thread."
+            )
+        members = resolver(like.seed_audience)
+        if members is None:
+            raise SeedsUnknown(f"There is no saved audience named “{like.seed_audience}”. Check its name.")
+        if not len(members):
+            raise SeedsUnknown(f"The saved audience “{like.seed_audience}” has no members to start from.")
+        return q, [int(i) for i in members]
+    if like.seed_ids:
+        return q, list(like.seed_ids)
+    if not last_segment:
+        raise SeedsUnknown(
+            "There is no segment in this conversation to find more like: ask for a segment first, "
+            "then “find 200 more like these”."
+        )
+    seeds = [int(i) for i in last_segment]
+    return q.model_copy(update={"like": like.model_copy(update={"seed_ids": seeds})}), seeds

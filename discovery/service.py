@@ -8,7 +8,6 @@ import gc
 import logging
 import time
 import uuid
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -24,8 +23,7 @@ from cdp.vectors import get_qdrant
 from discovery import offline as planner
 from discovery.catalogue import Catalogue, load_catalogue
 from discovery.engine import DiscoveryEngine, Segment, Table
-from discovery.errors import DiscoveryError
-from discovery.lookalike import lookalike
+from discovery.lookalike import SeedResolver, SeedsUnknown, lookalike, resolve_seeds
 from discovery.query import AudienceQuery, CRMFilter
 from discovery.result import Funnel, Reason, Recipe, Result, Usage
 
@@ -35,20 +33,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class SeedsUnknown(DiscoveryError):
-    """A lookalike whose seeds cannot be found (no segment yet, no such saved audience): the message says what to do."""
-
-
 NO_DATA = (  # the answer when there is no data; test Result.reason is Reason.NO_DATA, not this text
     "There is no customer data yet. Load your CRM and clickstream exports with "
     "`python -m ingest run --crm FILE --events FILE` (or `make demo` for sample data); "
     "Slack admins can run `/audience ingest`."
 )
-
-
-# Resolves a saved audience's name to its members' customer ids (None: no audience of that name). The caller
-# that knows saved audiences (the bot, the CLI) injects it into Discovery; discovery never imports them.
-SeedResolver = Callable[[str], Sequence[int] | None]
 
 
 def new_request_id() -> str:
@@ -224,40 +213,12 @@ class Discovery:
         """A lookalike plan: its seeds resolved (the plan keeps the thread's seed ids for follow-ups), then ranked."""
         assert p.query is not None
         try:
-            q, seeds = self.seeded(p.query, conv.segment_ids)
+            q, seeds = resolve_seeds(p.query, conv.segment_ids, self.seed_resolver)
         except SeedsUnknown as exc:
             return Result(kind="clarify", answer=str(exc), **base)
         p.query = q
         seg = lookalike(de, q, seeds, now=now, progress=progress)
         return segment_result(seg, q, answer=describe_segment(seg, q), **base)
-
-    def seeded(self, q: AudienceQuery, last_segment: Sequence[int]) -> tuple[AudienceQuery, list[int]]:
-        """`q` with the seeds it names resolved: its own seed ids, a saved audience's members (through the
-        injected resolver; not written into the query, so a saved lookalike follows the audience), or the
-        thread's last segment (written into the query). Raises SeedsUnknown saying what to do."""
-        like = q.like
-        assert like is not None
-        if like.seed_audience:
-            if self.seed_resolver is None:
-                raise SeedsUnknown(
-                    f"Saved audiences are not available here, so I can't find customers like “{like.seed_audience}”. "
-                    "Ask for the segment itself, then reply “find more like these” in its thread."
-                )
-            members = self.seed_resolver(like.seed_audience)
-            if members is None:
-                raise SeedsUnknown(f"There is no saved audience named “{like.seed_audience}”. Check its name.")
-            if not members:
-                raise SeedsUnknown(f"The saved audience “{like.seed_audience}” has no members to start from.")
-            return q, [int(i) for i in members]
-        if like.seed_ids:
-            return q, list(like.seed_ids)
-        if not last_segment:
-            raise SeedsUnknown(
-                "There is no segment in this conversation to find more like: ask for a segment first, "
-                "then “find 200 more like these”."
-            )
-        seeds = [int(i) for i in last_segment]
-        return q.model_copy(update={"like": like.model_copy(update={"seed_ids": seeds})}), seeds
 
     def _explain(self, de: DiscoveryEngine, cid: int, conv: Conversation, now: datetime, base: dict) -> Result:
         q = conv.last_query
@@ -281,7 +242,10 @@ class Discovery:
         from discovery.agent import run_agent  # not at the top: LlamaIndex's agent costs ~5 s to import
 
         t0 = time.perf_counter()
-        out = run_agent(de, question, conv.turns, self.settings, now=now, progress=progress)
+        out = run_agent(
+            de, question, conv.turns, self.settings, now=now, progress=progress,
+            last_segment=conv.segment_ids, seed_resolver=self.seed_resolver,
+        )  # fmt: skip
         base = dict(
             question=question,
             mode="agent",

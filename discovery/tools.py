@@ -1,9 +1,10 @@
-"""The agent's four tools, collected in a ToolBox beside the conversation.
+"""The agent's tools, collected in a ToolBox beside the conversation: four, and `lookalike` when the thread
+has a segment or saved audiences can be resolved.
 
 Tools hand the model compact summaries (counts, ids, interests; never emails); the full segments and
 tables stay in the ToolBox, so the customer list of the answer always comes from a tool, never from
 the model's text. Each tool is described to the model once, by its docstring (purpose, then one line
-of arguments), never as a JSON schema. A successful hybrid_discovery, semantic_search or
+of arguments), never as a JSON schema. A successful hybrid_discovery, semantic_search, lookalike or
 sql_analytics ends the run (return_direct). When such a call gives the user nothing (an empty
 segment, SQL refused), the tool raises ToolRetry: LlamaIndex shows the message to the model as an
 error observation (return_direct does not apply to errors) and the model tries again or answers.
@@ -28,7 +29,8 @@ from llama_index.core.tools import FunctionTool
 from discovery.engine import DiscoveryEngine, Segment, Table
 from discovery.errors import DiscoveryError
 from discovery.limits import DEFAULT_LIMIT, clamp_limit
-from discovery.query import AudienceQuery, Behaviour, CRMFilter, OrderBy, TimeWindow
+from discovery.lookalike import SeedResolver, SeedsUnknown, lookalike, resolve_seeds
+from discovery.query import AudienceQuery, Behaviour, CRMFilter, Lookalike, OrderBy, TimeWindow
 from discovery.sql_guard import SQLGuardError, SQLRejected, check_where, database_failure, run_guarded
 from discovery.usage import MeteredOpenRouter
 
@@ -64,6 +66,8 @@ class ToolBox:
     calls: list[dict] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
     answered: Literal["segment", "table"] | None = None  # set when a return_direct tool ended the run
+    last_segment: list[int] = field(default_factory=list)  # the thread's last segment: lookalike seeds
+    seed_resolver: SeedResolver | None = None  # saved audience name -> member ids (discovery.lookalike)
 
     # -- tools -------------------------------------------------------------------------------
     def hybrid_discovery(
@@ -100,47 +104,8 @@ class ToolBox:
         likes_luxury: bool; intent: words; order_by: relevance|total_spent|recent_activity|purchases|age
         (youngest first)|age_desc; limit (20); sql_where: extra SQL condition on events (event_type,
         product, color, price, event_timestamp)"""
-        has_behaviour = (
-            any([event_types, products, colors, last_days, since, until, min_price, max_price]) or min_events > 1
-        )
-        window = None
-        if last_days:
-            window = TimeWindow(last=last_days, unit="days")
-        elif since or until:
-            window = TimeWindow(
-                start=date.fromisoformat(since) if since else None, end=date.fromisoformat(until) if until else None
-            )
-        behaviours = []
-        if has_behaviour or never:
-            behaviours.append(
-                Behaviour(
-                    event_types=event_types or [],
-                    products=products or [],
-                    colors=colors or [],
-                    min_price=min_price,
-                    max_price=max_price,
-                    window=window,
-                    min_events=max(1, min_events),
-                    negate=never,
-                )  # fmt: skip
-            )
-        q = AudienceQuery(
-            behaviours=behaviours,
-            crm=CRMFilter(
-                countries=countries or [],
-                exclude_countries=exclude_countries or [],
-                min_age=min_age,
-                max_age=max_age,
-                min_spent=min_spent,
-                max_spent=max_spent,
-                favorite_colors=favorite_colors or [],
-                likes_luxury=likes_luxury,
-            ),  # fmt: skip
-            intent=intent or None,
-            order_by=order_by,
-            limit=clamp_limit(limit),
-        )
-        return self.run_query(q, sql_where=sql_where)
+        args = {k: v for k, v in locals().items() if k not in ("self", "sql_where")}
+        return self.run_query(typed_query(**args), sql_where=sql_where)
 
     def run_query(self, q: AudienceQuery, sql_where: str | None = None) -> str:
         where = None
@@ -177,6 +142,33 @@ class ToolBox:
             )
         self.answered = "segment"
         return summarize(seg)
+
+    def lookalike(
+        self,
+        audience: str | None = None,
+        countries: list[str] | None = None,
+        event_types: list[str] | None = None,
+        products: list[str] | None = None,
+        never: bool = False,
+        min_age: int | None = None,
+        max_age: int | None = None,
+        min_spent: float | None = None,
+        likes_luxury: bool | None = None,
+        limit: int = DEFAULT_LIMIT,
+    ) -> str:
+        """Customers like the last segment ("more like these") or a saved audience, seeds left out.
+        Args: audience: saved audience name (omit: the last segment); countries; event_types, products,
+        never: as hybrid_discovery; min_age, max_age, min_spent; likes_luxury; limit (20)"""
+        args = {k: v for k, v in locals().items() if k not in ("self", "audience")}
+        q = typed_query(**args)
+        q = q.model_copy(update={"like": Lookalike(seed_audience=audience or None)})
+        try:
+            q, seeds = resolve_seeds(q, self.last_segment, self.seed_resolver)
+        except SeedsUnknown as exc:
+            raise ToolRetry(f"{exc} Or Answer why.") from exc
+        self.calls.append({"tool": "lookalike", "query": q.model_dump(mode="json", exclude_defaults=True)})
+        log.info("tool lookalike seeds=%d audience=%r", len(seeds), audience)
+        return self._segment(q, lookalike(self.engine, q, seeds, now=self.now, progress=self.progress))
 
     def semantic_search(
         self,
@@ -239,13 +231,83 @@ class ToolBox:
     def tools(self) -> list[FunctionTool]:
         """The tools as the agent gets them: described by their docstrings alone (no signature, no JSON
         schema); the segment and analytics tools end the run when they succeed."""
-        direct = (self.hybrid_discovery, self.semantic_search, self.sql_analytics)
+        direct = (self.hybrid_discovery, self.semantic_search, self.sql_analytics, self.lookalike)
+        offered = [self.hybrid_discovery, self.semantic_search, self.sql_analytics, self.sql_data_retriever]
+        if self.last_segment or self.seed_resolver is not None:  # lookalikes need seeds
+            offered.insert(3, self.lookalike)
         return [
             FunctionTool.from_defaults(
                 fn=fn, name=fn.__name__, description=tool_description(fn), return_direct=fn in direct
             )
-            for fn in (self.hybrid_discovery, self.semantic_search, self.sql_analytics, self.sql_data_retriever)
+            for fn in offered
         ]
+
+
+def typed_query(
+    event_types: list[str] | None = None,
+    products: list[str] | None = None,
+    colors: list[str] | None = None,
+    last_days: int | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    min_events: int = 1,
+    never: bool = False,
+    min_price: float | None = None,
+    max_price: float | None = None,
+    countries: list[str] | None = None,
+    exclude_countries: list[str] | None = None,
+    min_age: int | None = None,
+    max_age: int | None = None,
+    min_spent: float | None = None,
+    max_spent: float | None = None,
+    favorite_colors: list[str] | None = None,
+    likes_luxury: bool | None = None,
+    intent: str | None = None,
+    order_by: OrderBy = "relevance",
+    limit: int = DEFAULT_LIMIT,
+) -> AudienceQuery:
+    """The typed query of a segment tool's arguments."""
+    has_behaviour = (
+        any([event_types, products, colors, last_days, since, until, min_price, max_price]) or min_events > 1
+    )
+    window = None
+    if last_days:
+        window = TimeWindow(last=last_days, unit="days")
+    elif since or until:
+        window = TimeWindow(
+            start=date.fromisoformat(since) if since else None, end=date.fromisoformat(until) if until else None
+        )
+    behaviours = []
+    if has_behaviour or never:
+        behaviours.append(
+            Behaviour(
+                event_types=event_types or [],
+                products=products or [],
+                colors=colors or [],
+                min_price=min_price,
+                max_price=max_price,
+                window=window,
+                min_events=max(1, min_events),
+                negate=never,
+            )  # fmt: skip
+        )
+    q = AudienceQuery(
+        behaviours=behaviours,
+        crm=CRMFilter(
+            countries=countries or [],
+            exclude_countries=exclude_countries or [],
+            min_age=min_age,
+            max_age=max_age,
+            min_spent=min_spent,
+            max_spent=max_spent,
+            favorite_colors=favorite_colors or [],
+            likes_luxury=likes_luxury,
+        ),  # fmt: skip
+        intent=intent or None,
+        order_by=order_by,
+        limit=clamp_limit(limit),
+    )
+    return q
 
 
 def tool_description(fn) -> str:
