@@ -1,8 +1,8 @@
 """Lookalike expansion: quality on a planted cohort and latency (part of `python -m bench tools`).
 
 Quality (the ranking itself, on the exact matrix path of Qdrant local mode): the sample has a hidden
-cohort sharing one facet combination (ingest.sample, cohort=N). A random 20 % of it are the seeds; the top k of the lookalikes (everyone else ranked, no gate) are
-compared with the rest of the cohort: precision and recall at k = the rest of the cohort (the most that
+cohort sharing one facet combination (ingest.sample, cohort=N). A random 20 % of it are the seeds;
+the top k of the lookalikes (everyone else ranked, no gate) are compared with the rest of the cohort: precision and recall at k = the rest of the cohort (the most that
 can be right), precision at k = the whole cohort's size (at most 0.8 by construction: only 80 % of
 the cohort is left to find), and the lift over a random pick of k of the candidates. Both strategies
 (average vector, best score) are measured; discovery.lookalike.DEFAULT_STRATEGY is the better one.
