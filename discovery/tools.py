@@ -105,7 +105,7 @@ class ToolBox:
         (youngest first)|age_desc; limit (20); sql_where: extra SQL condition on events (event_type,
         product, color, price, event_timestamp)"""
         args = {k: v for k, v in locals().items() if k not in ("self", "sql_where")}
-        return self.run_query(typed_query(**args), sql_where=sql_where)
+        return self.run_query(typed_query(args), sql_where=sql_where)
 
     def run_query(self, q: AudienceQuery, sql_where: str | None = None) -> str:
         where = None
@@ -146,21 +146,21 @@ class ToolBox:
     def lookalike(
         self,
         audience: str | None = None,
+        limit: int = DEFAULT_LIMIT,
         countries: list[str] | None = None,
         event_types: list[str] | None = None,
         products: list[str] | None = None,
         never: bool = False,
+        min_spent: float | None = None,
         min_age: int | None = None,
         max_age: int | None = None,
-        min_spent: float | None = None,
         likes_luxury: bool | None = None,
-        limit: int = DEFAULT_LIMIT,
     ) -> str:
         """Customers like the last segment ("more like these") or a saved audience, seeds left out.
-        Args: audience: saved audience name (omit: the last segment); countries; event_types, products,
-        never: as hybrid_discovery; min_age, max_age, min_spent; likes_luxury; limit (20)"""
+        Args: audience: saved audience name (omit: the last segment); limit (20); countries; event_types,
+        products, never: as hybrid_discovery; min_spent; min_age, max_age; likes_luxury"""
         args = {k: v for k, v in locals().items() if k not in ("self", "audience")}
-        q = typed_query(**args)
+        q = typed_query(args)
         q = q.model_copy(update={"like": Lookalike(seed_audience=audience or None)})
         try:
             q, seeds = resolve_seeds(q, self.last_segment, self.seed_resolver)
@@ -243,30 +243,12 @@ class ToolBox:
         ]
 
 
-def typed_query(
-    event_types: list[str] | None = None,
-    products: list[str] | None = None,
-    colors: list[str] | None = None,
-    last_days: int | None = None,
-    since: str | None = None,
-    until: str | None = None,
-    min_events: int = 1,
-    never: bool = False,
-    min_price: float | None = None,
-    max_price: float | None = None,
-    countries: list[str] | None = None,
-    exclude_countries: list[str] | None = None,
-    min_age: int | None = None,
-    max_age: int | None = None,
-    min_spent: float | None = None,
-    max_spent: float | None = None,
-    favorite_colors: list[str] | None = None,
-    likes_luxury: bool | None = None,
-    intent: str | None = None,
-    order_by: OrderBy = "relevance",
-    limit: int = DEFAULT_LIMIT,
-) -> AudienceQuery:
-    """The typed query of a segment tool's arguments."""
+def typed_query(args: dict) -> AudienceQuery:
+    """The typed query of a segment tool's arguments (hybrid_discovery's names; an absent one: its default)."""
+    get = args.get
+    event_types, products, colors = get("event_types"), get("products"), get("colors")
+    last_days, since, until, never = get("last_days"), get("since"), get("until"), get("never", False)
+    min_price, max_price, min_events = get("min_price"), get("max_price"), get("min_events", 1)
     has_behaviour = (
         any([event_types, products, colors, last_days, since, until, min_price, max_price]) or min_events > 1
     )
@@ -291,23 +273,22 @@ def typed_query(
                 negate=never,
             )  # fmt: skip
         )
-    q = AudienceQuery(
+    return AudienceQuery(
         behaviours=behaviours,
         crm=CRMFilter(
-            countries=countries or [],
-            exclude_countries=exclude_countries or [],
-            min_age=min_age,
-            max_age=max_age,
-            min_spent=min_spent,
-            max_spent=max_spent,
-            favorite_colors=favorite_colors or [],
-            likes_luxury=likes_luxury,
+            countries=get("countries") or [],
+            exclude_countries=get("exclude_countries") or [],
+            min_age=get("min_age"),
+            max_age=get("max_age"),
+            min_spent=get("min_spent"),
+            max_spent=get("max_spent"),
+            favorite_colors=get("favorite_colors") or [],
+            likes_luxury=get("likes_luxury"),
         ),  # fmt: skip
-        intent=intent or None,
-        order_by=order_by,
-        limit=clamp_limit(limit),
+        intent=get("intent") or None,
+        order_by=get("order_by", "relevance"),
+        limit=clamp_limit(get("limit", DEFAULT_LIMIT)),
     )
-    return q
 
 
 def tool_description(fn) -> str:
