@@ -227,7 +227,14 @@ class Discovery:
                 kind="clarify", answer="Ask for a segment first; then I can explain why a customer is in it.", **base
             )
         probe = q.model_copy(update={"crm": q.crm.model_copy(update={"customer_ids": [cid]}), "limit": 1})
-        seg = de.hybrid(probe, now=now)
+        if probe.like is None:
+            seg = de.hybrid(probe, now=now)
+        else:  # a lookalike: ranked against the same seeds (a seed itself is never in)
+            try:
+                probe, seeds = resolve_seeds(probe, conv.segment_ids, self.seed_resolver)
+            except SeedsUnknown as exc:
+                return Result(kind="clarify", answer=str(exc), **base)
+            seg = lookalike(de, probe, seeds, now=now)
         if seg.customers:
             c = seg.customers[0]
             text = f"Customer {cid} is in the segment: {c.why}."

@@ -109,6 +109,10 @@ def test_more_like_these_in_a_thread(disc):
     assert more.funnel.stage == "lookalike" and more.to_json()["funnel"]["stage"] == "lookalike"
     assert more.recipe.query["like"]["seed_ids"] == seeds
     assert "most like 20 seed customers" in more.answer
+    why = disc.answer(f"why is customer {ids[3]} in?", conv, offline=True, now=SAMPLE_END)
+    assert why.explain_customer == ids[3] and f"Customer {ids[3]} is in the segment: like seed customer" in why.answer
+    seed = disc.answer(f"why is customer {seeds[0]} in?", conv, offline=True, now=SAMPLE_END)
+    assert "does not match" in seed.answer  # a seed is never one of its lookalikes
     de_only = disc.answer("only Germany", conv, offline=True, now=SAMPLE_END)
     assert de_only.query.like.seed_ids == seeds  # the same seeds, now inside a gate
     assert de_only.customers and all(c.country == "DE" for c in de_only.customers)
