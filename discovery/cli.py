@@ -14,11 +14,15 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cdp.errors import CDPError
 from cdp.settings import get_settings
 from discovery.errors import DiscoveryError
 from discovery.result import Result
+
+if TYPE_CHECKING:
+    from discovery.lookalike import SeedResolver
 
 EXAMPLES = (
     "How many customers are in the database?",
@@ -94,7 +98,8 @@ def save_conversation(path: Path, data: dict) -> None:
         raise
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, seed_resolver: SeedResolver | None = None) -> int:
+    """`seed_resolver`: saved audience name -> member ids, from the composition root (discovery.__main__)."""
     p = argparse.ArgumentParser(prog="python -m discovery", description="Ask the audience discovery engine.")
     p.add_argument("--offline", action="store_true", help="force the offline planner (no LLM)")
     p.add_argument("--debug", action="store_true", help="print every tool call and SQL statement")
@@ -118,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     from discovery.service import Conversation, Discovery
 
     try:
-        disc = Discovery.from_settings(get_settings())
+        disc = Discovery.from_settings(get_settings(), seed_resolver)
         if args.command == "ask":
             path = args.conversation
             conv = Conversation.from_dict(load_conversation(path)) if path else None
