@@ -39,7 +39,7 @@ Strategy = Literal["average", "best"]
 STRATEGIES: tuple[Strategy, ...] = ("average", "best")
 DEFAULT_STRATEGY: Strategy = "average"
 MAX_SEEDS_BEST = 2_000  # "best" scores every candidate against every seed: more seeds are sampled evenly
-MAX_SEEDS_QDRANT = 10_000  # seed ids sent to a Qdrant server in one recommendation
+MAX_SEEDS_QDRANT = 10_000  # seeds a Qdrant server recommends from (sampled evenly; all are excluded)
 NEAREST = 2  # seeds named in each customer's why
 _CHUNK = 4_096
 _AGED = re.compile(r"\baged ([^.]+)\.")  # the age band as the profile text (what was embedded) says it
@@ -121,7 +121,7 @@ class QdrantRanker(Ranker):
 
     def __init__(self, de: DiscoveryEngine, seeds: list[int], strategy: Strategy):
         self.de, self.alias = de, de.settings.qdrant_collection
-        found, _ = self._fetch(evenly(seeds, MAX_SEEDS_QDRANT), with_vectors=False)
+        found, _ = self._fetch(seeds, with_vectors=False)  # all excluded; at most MAX_SEEDS_QDRANT recommend
         super().__init__(found, strategy)
 
     def _fetch(self, ids: list[int], *, with_vectors: bool = True) -> tuple[list[int], np.ndarray]:
@@ -140,7 +140,9 @@ class QdrantRanker(Ranker):
             return {}
         must = [models.HasIdCondition(has_id=within)] if within is not None else None
         query = models.RecommendQuery(
-            recommend=models.RecommendInput(positive=self.seeds, strategy=_QDRANT_STRATEGY[self.strategy])
+            recommend=models.RecommendInput(
+                positive=evenly(self.seeds, MAX_SEEDS_QDRANT), strategy=_QDRANT_STRATEGY[self.strategy]
+            )
         )
         res = self.de.qdrant.query_points(
             self.alias, query=query, limit=k, with_payload=False,
