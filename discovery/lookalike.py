@@ -63,15 +63,16 @@ def unit(v: np.ndarray) -> np.ndarray:
     return v / norm if norm else v
 
 
-def strategy_scores(candidates: np.ndarray, seeds: np.ndarray, strategy: Strategy) -> np.ndarray:
-    """Each candidate row's score against the seed rows (all normalized vectors)."""
-    if not len(candidates):
+def strategy_scores(matrix: np.ndarray, rows: np.ndarray, seeds: np.ndarray, strategy: Strategy) -> np.ndarray:
+    """The score of each of `rows` of `matrix` against the seed vectors (all normalized). No copy of the
+    candidates' rows for "average" (one product over the whole matrix); "best" copies them in chunks."""
+    if not len(rows):
         return np.zeros(0, dtype=np.float32)
-    if strategy == "average":
-        return candidates @ unit(seeds.mean(axis=0)).astype(np.float32)
-    out = np.empty(len(candidates), dtype=np.float32)
-    for i in range(0, len(candidates), _CHUNK):
-        out[i : i + _CHUNK] = (candidates[i : i + _CHUNK] @ seeds.T).max(axis=1)
+    if strategy == "average":  # einsum, not BLAS: ~5x faster on a busy 2-core machine (no thread oversubscription)
+        return np.einsum("ij,j->i", matrix, unit(seeds.mean(axis=0)).astype(np.float32))[rows]
+    out = np.empty(len(rows), dtype=np.float32)
+    for i in range(0, len(rows), _CHUNK):
+        out[i : i + _CHUNK] = (matrix[rows[i : i + _CHUNK]] @ seeds.T).max(axis=1)
     return out
 
 
@@ -102,9 +103,11 @@ class MatrixRanker(Ranker):
     def top(self, k: int, within: list[int] | None) -> dict[int, float]:
         if not len(self.seed_rows):
             return {}
-        rows = np.arange(len(self.matrix.ids)) if within is None else self.matrix.rows(within)
-        rows = rows[~np.isin(rows, self.seed_rows)]
-        sims = strategy_scores(self.matrix.vectors[rows], self.seed_matrix, self.strategy)
+        candidate = np.ones(len(self.matrix.ids), dtype=bool)
+        candidate[self.seed_rows] = False
+        rows = np.flatnonzero(candidate) if within is None else self.matrix.rows(within)
+        rows = rows[candidate[rows]]
+        sims = strategy_scores(self.matrix.vectors, rows, self.seed_matrix, self.strategy)
         k = min(k, len(sims))
         if k <= 0:
             return {}
@@ -126,27 +129,31 @@ class QdrantRanker(Ranker):
 
     def _fetch(self, ids: list[int], *, with_vectors: bool = True) -> tuple[list[int], np.ndarray]:
         found: list[int] = []
-        vecs: list[list[float]] = []
+        chunks: list[np.ndarray] = []
         for i in range(0, len(ids), 2_000):
             points = self.de.qdrant.retrieve(
                 self.alias, ids[i : i + 2_000], with_vectors=with_vectors, with_payload=False
             )
             found += [int(p.id) for p in points]
-            vecs += [p.vector for p in points] if with_vectors else []
-        return found, np.asarray(vecs, dtype=np.float32)
+            if with_vectors and points:
+                chunks.append(np.asarray([p.vector for p in points], dtype=np.float32))
+        return found, np.concatenate(chunks) if chunks else np.zeros((0, 0), dtype=np.float32)
 
     def top(self, k: int, within: list[int] | None) -> dict[int, float]:
         if not self.seeds:
             return {}
-        must = [models.HasIdCondition(has_id=within)] if within is not None else None
+        seeds: list[models.ExtendedPointId] = list(self.seeds)
+        positive: list[models.VectorInput] = list(evenly(self.seeds, MAX_SEEDS_QDRANT))
+        must: list[models.Condition] = []
+        if within is not None:
+            gate: list[models.ExtendedPointId] = list(within)
+            must.append(models.HasIdCondition(has_id=gate))
         query = models.RecommendQuery(
-            recommend=models.RecommendInput(
-                positive=evenly(self.seeds, MAX_SEEDS_QDRANT), strategy=_QDRANT_STRATEGY[self.strategy]
-            )
+            recommend=models.RecommendInput(positive=positive, strategy=_QDRANT_STRATEGY[self.strategy])
         )
         res = self.de.qdrant.query_points(
             self.alias, query=query, limit=k, with_payload=False,
-            query_filter=models.Filter(must=must, must_not=[models.HasIdCondition(has_id=self.seeds)]),
+            query_filter=models.Filter(must=must or None, must_not=[models.HasIdCondition(has_id=seeds)]),
         )  # fmt: skip
         return {int(p.id): float(p.score) for p in res.points}
 
@@ -252,45 +259,56 @@ def nearest_seeds(
 
 
 def age_band(r) -> str | None:
+    """The age band a seed's profile text (what was embedded) states, e.g. "35-44"."""
     m = _AGED.search(r.profile_text or "")
     return m.group(1) if m else None
 
 
-def shared_facets(r, seeds: list) -> list[str]:
-    """The profile facets (as the vectors encode them) that customer row `r` shares with every one of `seeds`."""
+def in_band(band: str, age: int) -> bool:
+    """Whether `age` lies in a band as the profile texts word it ("18-24", "under 18", "65 or older")."""
+    numbers = [int(n) for n in re.findall(r"\d+", band)]
+    if len(numbers) == 2:
+        return numbers[0] <= age <= numbers[1]
+    if numbers and band.startswith("under"):
+        return age < numbers[0]
+    return bool(numbers) and age >= numbers[0]
+
+
+def shared_facets(cust: Customer, seeds: list) -> list[str]:
+    """The profile facets (as the vectors encode them) that `cust` shares with every one of the seed rows."""
     if not seeds:
         return []
     facets = []
-    if all(s.country == r.country for s in seeds):
-        facets.append(f"country {r.country}")
-    if (band := age_band(r)) and all(age_band(s) == band for s in seeds):
+    if all(s.country == cust.country for s in seeds):
+        facets.append(f"country {cust.country}")
+    bands = {age_band(s) for s in seeds}
+    if len(bands) == 1 and (band := bands.pop()) and in_band(band, cust.age):
         facets.append(f"age {band}")
-    if all(s.favorite_color == r.favorite_color for s in seeds):
-        facets.append(f"favourite color {r.favorite_color}")
-    facets += [f"interested in {i}" for i in (r.interests or []) if all(i in (s.interests or []) for s in seeds)]
-    facets += [
-        f"prefers {x}" for x in (r.preferred_colors or []) if all(x in (s.preferred_colors or []) for s in seeds)
-    ]
-    if r.likes_luxury and all(s.likes_luxury for s in seeds):
+    if all(s.favorite_color == cust.favorite_color for s in seeds):
+        facets.append(f"favourite color {cust.favorite_color}")
+    facets += [f"interested in {i}" for i in cust.calculated_interests if all(i in (s.interests or []) for s in seeds)]
+    facets += [f"prefers {x}" for x in cust.preferred_colors if all(x in (s.preferred_colors or []) for s in seeds)]
+    if cust.likes_luxury and all(s.likes_luxury for s in seeds):
         facets.append("likes luxury")
     return facets
 
 
 def explain(de: DiscoveryEngine, ranker: Ranker, customers: list[Customer], sql: list[str]) -> None:
-    """Prefix each customer's why with the seeds it is closest to and the facets it shares with them."""
+    """Prefix each customer's why with the seeds it is closest to and the facets it shares with them
+    (one statement: the profiles of those seeds)."""
     if not customers:
         return
     seed_ids, seed_vecs = ranker.vectors(evenly(ranker.seeds, MAX_SEEDS_BEST))
     cand_ids, cand_vecs = ranker.vectors([x.customer_id for x in customers])
     near = dict(zip(cand_ids, nearest_seeds(cand_vecs, seed_ids, seed_vecs), strict=True))
-    wanted = sorted({s for pairs in near.values() for s, _ in pairs} | set(cand_ids))
+    wanted = sorted({s for pairs in near.values() for s, _ in pairs})
     rows = {r.customer_id: r for r in de._run(c.enrich_sql(wanted), sql)} if wanted else {}
     for cust in customers:
         pairs = near.get(cust.customer_id, [])
-        if not pairs or cust.customer_id not in rows:
+        if not pairs:
             continue
         closest = ", ".join(f"{s} ({sim:.2f})" for s, sim in pairs)
-        facets = shared_facets(rows[cust.customer_id], [rows[s] for s, _ in pairs if s in rows])
+        facets = shared_facets(cust, [rows[s] for s, _ in pairs if s in rows])
         text = f"like seed customer{'s' if len(pairs) > 1 else ''} {closest}"
         text += f": shares {', '.join(facets)}" if facets else ""
         cust.why = text if cust.why == "matches all customers" else f"{text}; {cust.why}"
