@@ -40,60 +40,83 @@ def main(argv: list[str] | None = None) -> int:
     m = sub.add_parser("embed", help="embedding backends: texts/s per batch size, cosine to torch")
     m.add_argument("--texts", type=int, default=2000)
     m.add_argument("--speed-texts", type=int, default=512)
+    au = sub.add_parser("audiences", help="refreshing saved audiences after an ingestion")
+    au.add_argument("--customers", type=int, default=100_000)
+    au.add_argument("--events-per-customer", type=float, default=20)
+    au.add_argument("--audiences", type=int, default=50)
+    sub.add_parser("trust", help="the trust table: attacks, faults and bad inputs the tests try")
+    r = sub.add_parser("refine", help="semantic cut methods: precision / recall on generated data")
+    r.add_argument("--customers", type=int, default=2000)
+    r.add_argument("--events-per-customer", type=float, default=10)
+    ac = sub.add_parser("activation", help="exporting and delivering a large audience to a local webhook")
+    ac.add_argument("--members", type=int, default=100_000)
     sub.add_parser("llm-calls", help="LLM calls and prompt tokens per question: ours vs the original design")
     sub.add_parser("all", help="the quick benchmarks (make bench)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    from bench import ingest_bench
+    command = "-m bench " + " ".join(sys.argv[1:] if argv is None else argv)
+    print(run(args, command))
+    return 0
 
-    if args.bench == "tools":
+
+def run(args: argparse.Namespace, command: str) -> str:
+    """The chosen benchmark's Markdown (imports are per benchmark: each loads only what it measures)."""
+    name = args.bench
+    if name == "tools":
         from bench.tools_bench import tools
 
-        print(tools(args.customers, args.events_per_customer))
-        return 0
-    if args.bench == "eval":
+        return tools(args.customers, args.events_per_customer)
+    if name == "eval":
         from bench.eval.runner import main as eval_main
 
-        command = "-m bench " + " ".join(sys.argv[1:] if argv is None else argv)
-        print(
-            eval_main(
-                args.customers,
-                args.events_per_customer,
-                offline=args.offline,
-                limit=args.limit,
-                results=None if args.no_write else args.results,
-                command=command,
-            )
+        results = None if args.no_write else args.results
+        return eval_main(
+            args.customers,
+            args.events_per_customer,
+            offline=args.offline,
+            limit=args.limit,
+            results=results,
+            command=command,
         )
-        return 0
-    if args.bench == "gate":
+    if name == "gate":
         from bench.gate_bench import gate
 
-        print(gate(args.customers, args.events_per_customer, args.repeats, args.keep))
-        return 0
-    if args.bench == "embed":
+        return gate(args.customers, args.events_per_customer, args.repeats, args.keep)
+    if name == "embed":
         from bench.embed_bench import embed
 
-        print(embed(args.texts, args.speed_texts))
-        return 0
-    if args.bench == "llm-calls":
+        return embed(args.texts, args.speed_texts)
+    if name == "audiences":
+        from bench.audiences_bench import refresh_bench
+
+        return refresh_bench(args.customers, args.events_per_customer, args.audiences)
+    if name == "trust":
+        from bench.trust import trust
+
+        return trust()
+    if name == "refine":
+        from bench.refine_bench import refine
+
+        return refine(args.customers, args.events_per_customer)
+    if name == "activation":
+        from bench.activation_bench import activation_bench
+
+        return activation_bench(args.members)
+    if name == "llm-calls":
         from bench.llm_calls import llm_calls
 
-        print(llm_calls())
-        return 0
-    if args.bench == "bot-burst":
+        return llm_calls()
+    if name == "bot-burst":
         from bench.bot_burst import burst
 
-        print(burst(args.n, bursts=args.bursts))
-        return 0
-    if args.bench == "ingest-build":
-        print(ingest_bench.build(args.customers, args.events_per_customer))
-    elif args.bench == "ingest-scale":
-        print(ingest_bench.scale(args.customers, args.events_per_customer))
-    else:
-        print(ingest_bench.build(5000, 10))
-        print(ingest_bench.scale(100_000, 20))
-    return 0
+        return burst(args.n, bursts=args.bursts)
+    from bench import ingest_bench
+
+    if name == "ingest-build":
+        return ingest_bench.build(args.customers, args.events_per_customer)
+    if name == "ingest-scale":
+        return ingest_bench.scale(args.customers, args.events_per_customer)
+    return ingest_bench.build(5000, 10) + "\n" + ingest_bench.scale(100_000, 20)  # all: the quick ones
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ from discovery import compile as c
 from discovery.catalogue import load_catalogue
 from discovery.engine import DiscoveryEngine
 from discovery.query import AudienceQuery, Behaviour, CRMFilter, TimeWindow
-from ingest import load, profiles, runs
+from ingest import facts, load, profiles, runs
 from ingest.files import CRM, EVENTS, file_digest
 from ingest.pipeline import index_and_facts, ingestion_lock
 from ingest.progress import Progress
@@ -80,10 +80,11 @@ def build_live(settings: Settings, crm: Path, events: Path) -> dict[str, float]:
         )  # fmt: skip
         stage("validate", load.validate, engine, run_id, loaded, settings.max_reject_ratio)
         stage("profiles", profiles.build_core, engine, settings)
-        with ThreadPoolExecutor(max_workers=1) as pool:  # as the pipeline: index, facts ‖ profile texts
+        with ThreadPoolExecutor(max_workers=1) as pool:  # as the pipeline: index, facts ‖ texts, pair times
             t0 = time.perf_counter()
             indexing = pool.submit(index_and_facts, engine, settings)
             stage("texts", profiles.build_texts, engine, progress)
+            stage("pair times", facts.build_pair_times, engine)
             secs["index"], secs["facts"] = indexing.result()
             secs["texts ‖ index"] = time.perf_counter() - t0
         with engine.begin() as conn:
@@ -198,7 +199,11 @@ def _server_settings(settings: Settings) -> str:
     with get_engine(settings).connect() as conn:
         vals = [f"{k} {conn.execute(sa.text(f'SHOW {k}')).scalar()}" for k in ("shared_buffers", "work_mem", "jit")]
         ver = conn.execute(sa.text("SHOW server_version")).scalar()
-    return f"PostgreSQL {ver}, " + ", ".join(vals)
+        sizes = [
+            f"{t} {conn.execute(sa.text('SELECT pg_total_relation_size(CAST(:t AS regclass))'), {'t': t}).scalar() / 2**20:,.0f} MB"
+            for t in ("customer_facts", "customer_pair_times")
+        ]
+    return f"PostgreSQL {ver}, " + ", ".join(vals) + "; gate tables: " + ", ".join(sizes)
 
 
 def gate(customers: int, per: float, repeats: int = 5, keep: Path | None = None) -> str:

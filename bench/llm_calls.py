@@ -29,7 +29,8 @@ from typing import Any
 from pydantic import SecretStr
 
 from bench.llm_scenarios import NOW, SCENARIOS, Scenario, script
-from bench.original_design import DESIGNS, ask, reader_engine
+from bench.original_design import DESIGNS, ask
+from cdp.reader import reader_engine
 
 SEED = Path(__file__).resolve().parents[1] / "tests" / "data" / "seed"
 
@@ -162,7 +163,7 @@ def run_scenarios(settings, scenarios: list[Scenario], server) -> list[Row]:
         update={"openrouter_api_key": SecretStr("bench"), "llm_api_base": server.base_url, "llm_max_retries": 0}
     )
     disc = Discovery.from_settings(llm_settings)
-    reader = reader_engine(disc.engine.url)
+    reader = reader_engine(disc.settings)  # the product's read-only login: views without e-mails or names
 
     def played(replies: list[str], fn, *args) -> tuple[Tally, Any]:
         for r in replies:

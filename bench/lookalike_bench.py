@@ -18,9 +18,10 @@ import time
 from collections.abc import Sequence
 
 from bench.stats import percentile
-from discovery.engine import DiscoveryEngine, by_score
+from discovery.engine import DiscoveryEngine
 from discovery.lookalike import DEFAULT_STRATEGY, STRATEGIES, lookalike, ranker_for
 from discovery.query import AudienceQuery, CRMFilter, Lookalike
+from discovery.ranking import by_score
 
 SEED_SHARE = 0.2
 LATENCY_SEEDS = 1_000

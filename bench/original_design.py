@@ -11,8 +11,8 @@ text-to-SQL, SQL synthesis and question answering over retrieved nodes:
   vector query engine (one synthesis call), and a raw SELECT retriever for details / JSON.
 
 The system prompts and tool descriptions are short paraphrases of our own (the demo's own system
-message was larger: see bench/RESULTS.md). All SQL the model writes here runs on `reader_engine`:
-read-only transactions as the SELECT-only role, with a statement timeout — never a writable
+message was larger: see bench/RESULTS.md). All SQL the model writes here runs on the product's `cdp.reader.reader_engine`:
+a login as the read-only role (views without e-mails or names), with a statement timeout — never a writable
 connection (NLSQL runs its SQL inside a committing transaction).
 """
 
@@ -22,8 +22,6 @@ import asyncio
 import json
 
 import sqlalchemy as sa
-
-from cdp.db import READER_ROLE
 
 QE_SYSTEM = (
     "You are an audience discovery assistant for a customer data platform. Always use the tools: "
@@ -62,12 +60,6 @@ HYBRID_DESCRIPTIONS = {
 }
 
 
-def reader_engine(url: sa.engine.URL, timeout_ms: int = 5000) -> sa.Engine:
-    """Connections on which every transaction is read-only, as the SELECT-only role."""
-    opts = f"-c default_transaction_read_only=on -c statement_timeout={timeout_ms} -c role={READER_ROLE}"
-    return sa.create_engine(url, connect_args={"options": opts}, poolclass=sa.pool.NullPool)
-
-
 def _parts(settings, qdrant, embedder, llm, reader):
     from llama_index.core import SQLDatabase, VectorStoreIndex
     from llama_index.core.query_engine import NLSQLTableQueryEngine
@@ -85,7 +77,10 @@ def _parts(settings, qdrant, embedder, llm, reader):
     embed = ProductEmbedding(embedder)  # the demo set its embedder globally (Settings.embed_model)
     tables = ["customers", "events"]
     nlsql = NLSQLTableQueryEngine(
-        sql_database=SQLDatabase(reader, include_tables=tables), tables=tables, llm=llm, embed_model=embed
+        sql_database=SQLDatabase(reader, include_tables=tables, view_support=True),
+        tables=tables,
+        llm=llm,
+        embed_model=embed,
     )
     store = LocalModeQdrantVectorStore(client=qdrant, collection_name=settings.qdrant_collection)
     index = VectorStoreIndex.from_vector_store(store, embed_model=embed)

@@ -9,6 +9,7 @@ import threading
 
 from bot import BotError, MissingSlackConfig
 from cdp.settings import Settings
+from discovery.llm_health import check_model
 
 log = logging.getLogger("bot")
 
@@ -101,6 +102,8 @@ def run(settings: Settings, app_token: str) -> int:
         print(f"Cannot connect to Slack in Socket Mode: {exc}. Check SLACK_APP_TOKEN.", file=sys.stderr)
         shutdown(app, wait=False)
         return 2
+    if problem := check_model(settings):  # the bot runs on; `/audience status` shows the problem
+        log.warning("%s. Until then the offline planner answers.", problem)
     mode = f"LLM {settings.llm_model}" if discovery.llm_configured else "offline planner (no OPENROUTER_API_KEY)"
     log.info("Audience bot connected (Socket Mode); answers from the %s; %d workers", mode, settings.bot_workers)
     stop.wait()

@@ -16,12 +16,14 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
+from bot import home
 from bot.access import Access, InFlight
 from bot.context import CONTEXT_KEY, BotContext
 from bot.files import chart_png
 from bot.ingestion import Ingestion
-from bot.listeners import actions, commands, events
+from bot.listeners import actions, activation, audience_commands, audiences, commands, events
 from bot.listeners.guards import on_error
+from bot.saved_audiences import SavedAudiences
 from bot.scheduler import IngestScheduler
 from bot.store import BotStore
 from cdp.settings import Settings
@@ -29,6 +31,7 @@ from discovery.service import Discovery
 
 LISTENER_THREADS_MIN = 16
 RATE_LIMIT_RETRIES = 3
+CATCH_UP_WAIT_S = 120
 
 
 _contexts: weakref.WeakKeyDictionary[App, BotContext] = weakref.WeakKeyDictionary()
@@ -58,10 +61,13 @@ def create_app(
     """Build the Bolt app. `client`: a ready WebClient (default: from settings; 429 retries are added
     either way). `executor`: the worker pool answering questions (default: settings.bot_workers
     threads, owned and shut down by `shutdown(app)`; a given executor stays the caller's).
-    The ingestion scheduler (INGEST_CRON; `/audience ingest`) starts here unless `start_scheduler`
-    is False; an invalid INGEST_CRON / INGEST_TIMEZONE raises ScheduleError before anything starts."""
+    The ingestion scheduler (INGEST_CRON; `/audience ingest`) and the saved audiences' catch-up (in the
+    background) start here unless `start_scheduler` is False; an invalid INGEST_CRON / INGEST_TIMEZONE raises ScheduleError before anything starts."""
     client = client or make_client(settings)
-    ingestion = Ingestion(settings, client, discovery.engine, on_new_data=discovery.warm_up)
+    saved = SavedAudiences(settings, discovery, client)
+    ingestion = Ingestion(
+        settings, client, discovery.engine, on_new_data=discovery.warm_up, on_success=saved.after_ingestion
+    )
     scheduler = IngestScheduler(settings, discovery.engine, ingestion)
     add_retry_handlers(client)  # retries on 429 (Retry-After) and connection errors
     store = BotStore(discovery.engine, dedupe_ttl_s=settings.event_dedupe_ttl_s)
@@ -87,6 +93,7 @@ def create_app(
         owns_pool=executor is None,
         listener_executor=listener_executor,
         scheduler=scheduler,
+        audiences=saved,
     )
     _contexts[app] = bot
 
@@ -96,11 +103,16 @@ def create_app(
         next()
 
     app.error(on_error)
+    activation.register(app)  # first: its export/send phrases would otherwise read as audience commands
+    audiences.register(app)  # before commands and events: their last listeners take any text as a question
+    audience_commands.register(app)
+    home.register(app)
     commands.register(app)
     events.register(app)
     actions.register(app)
     if start_scheduler:
         scheduler.start()
+        saved.catch_up_in_background()  # audiences behind the live snapshot (an ingestion while stopped)
     return app
 
 
@@ -121,6 +133,8 @@ def shutdown(app: App, *, wait: bool = True) -> None:
     if bot is None:
         return
     bot.scheduler.shutdown(wait=wait)
+    if wait:
+        bot.audiences.wait(CATCH_UP_WAIT_S)
     bot.listener_executor.shutdown(wait=wait)
     if bot.owns_pool and isinstance(bot.pool, ThreadPoolExecutor):
         bot.pool.shutdown(wait=wait)

@@ -1,5 +1,5 @@
 """`BotContext`: what every listener gets as `context["audience"]` (settings, discovery, the bot's tables,
-access rules, the per-user limit, the worker pools, the ingestion scheduler)."""
+access rules, the per-user limit, the worker pools, the ingestion scheduler, saved audiences)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from slack_bolt import BoltContext
 
 from bot.access import Access, InFlight
+from bot.saved_audiences import SavedAudiences
 from bot.scheduler import IngestScheduler
 from bot.store import BotStore
 from cdp.settings import Settings
@@ -30,6 +31,7 @@ class BotContext:
     owns_pool: bool
     listener_executor: ThreadPoolExecutor
     scheduler: IngestScheduler
+    audiences: SavedAudiences
     _thread_locks: weakref.WeakValueDictionary = field(default_factory=weakref.WeakValueDictionary)
     _locks_guard: threading.Lock = field(default_factory=threading.Lock)
 

@@ -1,5 +1,7 @@
 """What the bot uploads: the segment JSON (the contract document), the CSV of a card, the bar
-chart of a breakdown. Pure functions from documents to (filename, bytes)."""
+chart of a breakdown. Pure functions from documents to (filename, bytes), and `activatable`, which
+leaves out of a segment document the customers who may not leave the system (suppressed; without
+consent when the data has a consent column), as every export does."""
 
 from __future__ import annotations
 
@@ -10,6 +12,9 @@ import re
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.engine import Engine
+
+from audiences.screen import blocked_ids
 from bot.views.text import hide_emails
 
 _SLUG_WORDS = """a an the of with in and or for to from on at by as is are who whom which what that this these those
@@ -35,6 +40,18 @@ def base_name(doc: dict) -> str:
     except ValueError:
         when = datetime.now()
     return f"{kind}-{slug(doc.get('question') or '')}-{when:%Y%m%d-%H%M}"
+
+
+def activatable(doc: dict, engine: Engine) -> dict:
+    """The segment document without the customers who may not leave (its other keys unchanged; an
+    analytics document or a segment without customers is returned as it is)."""
+    customers = doc.get("customers") or []
+    if doc.get("kind") == "analytics" or not customers:
+        return doc
+    blocked, _ = blocked_ids(engine, [c["customer_id"] for c in customers])
+    if not blocked:
+        return doc
+    return {**doc, "customers": [c for c in customers if c["customer_id"] not in blocked]}
 
 
 def json_file(doc: dict) -> tuple[str, bytes]:
@@ -117,3 +134,24 @@ def chart_file(doc: dict) -> tuple[str, bytes]:
     return base_name(doc) + ".png", chart_png(
         doc.get("columns") or [], doc.get("rows") or [], doc.get("question") or ""
     )
+
+
+def sizes_png(labels: list[str], sizes: list[int], title: str) -> bytes:
+    """A small line chart of an audience's size at each refresh (oldest first)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6, 2.6), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(111)
+    xs = list(range(len(sizes)))
+    ax.plot(xs, sizes, marker="o", color="#4A90D9")
+    ax.set_xticks(xs, labels, rotation=30, ha="right", fontsize=7)
+    ax.set_ylabel("members")
+    ax.set_ylim(bottom=0)
+    ax.set_title(title[:80] + ("…" if len(title) > 80 else ""), fontsize=10)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()

@@ -3,7 +3,7 @@
 `Ingestion.run()` runs ingest.pipeline.run on the calling thread (a scheduler worker) and keeps the
 status channel informed: a start message once the run holds the lock, updated at each stage and
 replaced by the outcome, the rejected rows as a CSV in its thread, "already running since …" when
-another run holds the lock. Slack failures never fail a run; a run's failure never stops the bot.
+another run holds the lock. After a successful run `on_success(run_id)` refreshes the saved audiences. Slack failures never fail a run; a run's failure never stops the bot.
 """
 
 from __future__ import annotations
@@ -38,9 +38,10 @@ class IngestRequest:
 class Ingestion:
     """One ingestion at a time per database (the pipeline's advisory lock), reported in Slack."""
 
-    def __init__(self, settings: Settings, client: WebClient, engine: Engine, *, on_new_data=None):
+    def __init__(self, settings: Settings, client: WebClient, engine: Engine, *, on_new_data=None, on_success=None):
         self.settings = settings
         self.on_new_data = on_new_data  # () -> None after a run made new data live (the bot warms up)
+        self.on_success = on_success  # (run_id) -> None after the outcome is posted (saved audiences refresh)
         self.client = client
         self.engine = engine
         self.next_run = lambda: None  # () -> datetime | None, the scheduler's next nightly run (set by it)
@@ -121,6 +122,11 @@ class Ingestion:
             except Exception:
                 log.exception("warming up after ingestion run %s failed", record["id"])
         self._report(channel, state["ts"], record, previous)
+        if record["status"] == "succeeded" and self.on_success is not None:
+            try:  # the saved audiences: refreshed on the new snapshot, each posting in its own thread
+                self.on_success(record["id"])
+            except Exception:
+                log.exception("after ingestion run %s: refreshing the saved audiences failed", record["id"])
         return record
 
     def report_missed(self, scheduled_for: datetime) -> None:

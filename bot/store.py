@@ -211,6 +211,18 @@ class BotStore:
             ).first()
         return Card(*row) if row else None
 
+    def thread_cards(self, channel: str, thread_ts: str, limit: int = 50) -> list[Card]:
+        """The cards posted in a thread, newest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.text(
+                    "SELECT card_id, channel, thread_ts, message_ts, user_id, question, document FROM bot_cards "
+                    "WHERE channel = :c AND thread_ts = :t ORDER BY created_at DESC, message_ts DESC LIMIT :n"
+                ),
+                {"c": channel, "t": thread_ts, "n": limit},
+            )
+            return [Card(*r) for r in rows]
+
     # -- feedback ---------------------------------------------------------------------------
     def record_feedback(self, card: Card, user_id: str, rating: int) -> None:
         doc = card.document

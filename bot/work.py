@@ -184,7 +184,7 @@ def _answer(bot: BotContext, client: WebClient, ask: Ask, target: Target) -> Non
     deliver(client, target, message)
     if target.via_response_url or result.kind == "clarify" or explanation:
         return
-    uploads = [files.json_file(doc)]
+    uploads = [files.json_file(files.activatable(doc, bot.discovery.engine))]
     if is_breakdown(result):
         uploads.append(files.chart_file(doc))
     for name, content in uploads:

@@ -1,5 +1,8 @@
-"""PostgreSQL: the engine (DATABASE_URL or the embedded server in DATA_DIR) and the
-read-only runner used for model-written SQL."""
+"""PostgreSQL: pooled engines (DATABASE_URL or the embedded server in DATA_DIR) and the
+read-only transaction every query that answers a question runs in.
+
+Model-written SQL runs on its own pool that logs in as the read-only role (cdp.reader);
+the engine's own typed statements run read-only on the main pool."""
 
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ log = logging.getLogger(__name__)
 READER_ROLE = "audience_reader"
 
 _engines: dict[str, Engine] = {}
+_settings: dict[Engine, Settings] = {}  # the settings each get_engine engine was made from
 _lock = threading.Lock()
 
 
@@ -41,11 +45,28 @@ def database_url(settings: Settings) -> str:
 
 def get_engine(settings: Settings) -> Engine:
     """One pooled engine per database URL for the process."""
-    url = database_url(settings)
+    engine = engine_for(database_url(settings), pool_size=10)
+    with _lock:
+        _settings[engine] = settings
+    return engine
+
+
+def settings_of(engine: Engine) -> Settings | None:
+    """The settings get_engine made `engine` from (None for any other engine)."""
+    with _lock:
+        return _settings.get(engine)
+
+
+def engine_for(url: str, *, pool_size: int, options: str | None = None) -> Engine:
+    """The process's pooled engine for `url` (created and tried on first use); `options` are
+    settings every connection starts with (libpq's options: they win over the role's defaults)."""
     with _lock:
         engine = _engines.get(url)
         if engine is None:
-            engine = sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+            connect_args = {"options": options} if options else {}
+            engine = sa.create_engine(
+                url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size, connect_args=connect_args
+            )
             try:
                 with engine.connect() as conn:
                     conn.execute(sa.text("SELECT 1"))
@@ -59,17 +80,25 @@ def get_engine(settings: Settings) -> Engine:
         return engine
 
 
+def cached_engine(url: str) -> Engine | None:
+    """The engine engine_for made for `url` in this process, if any."""
+    with _lock:
+        return _engines.get(url)
+
+
 def dispose_engines() -> None:
     with _lock:
         for engine in _engines.values():
             engine.dispose()
         _engines.clear()
+        _settings.clear()
 
 
 @contextmanager
 def read_only(engine: Engine, *, timeout_ms: int, work_mem_mb: int | None = None) -> Iterator[Connection]:
-    """A READ ONLY transaction as the SELECT-only role with a statement timeout (and, for the
-    engine's own compiled statements, more memory per sort or hash than the server default).
+    """A READ ONLY transaction with a statement timeout (and, for the engine's own compiled
+    statements, more memory per sort or hash than the server default), as whoever `engine`
+    logs in as: the read-only role for model-written SQL (cdp.reader.reader_engine).
 
     Always rolled back: nothing done inside can persist.
     """
@@ -80,7 +109,6 @@ def read_only(engine: Engine, *, timeout_ms: int, work_mem_mb: int | None = None
             conn.execute(sa.text(f"SET LOCAL statement_timeout = {int(timeout_ms)}"))
             if work_mem_mb:
                 conn.execute(sa.text(f"SET LOCAL work_mem = '{int(work_mem_mb)}MB'"))
-            conn.execute(sa.text(f"SET LOCAL ROLE {READER_ROLE}"))
             yield conn
         finally:
             trans.rollback()

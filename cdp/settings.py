@@ -25,10 +25,21 @@ class Settings(BaseSettings):
 
     # LLM
     openrouter_api_key: SecretStr | None = None
-    llm_model: str = "google/gemini-2.0-flash-001"
+    llm_model: str = "google/gemini-3.5-flash"  # fast and cheap; OpenRouter model id
+    llm_fallback_models: str = Field(
+        default="google/gemini-3.1-flash-lite",
+        description="comma-separated model ids OpenRouter tries in order when LLM_MODEL fails (its `models` list)",
+    )
     llm_api_base: str = "https://openrouter.ai/api/v1"
-    llm_context_window: int = 1_000_000  # Gemini 2.0 Flash; the class default (3900) truncates
-    llm_max_tokens: int = 2048  # the class default (256) cuts answers short
+    llm_context_window: int = 1_000_000  # Gemini 3.5 Flash and 3.1 Flash-Lite; the class default (3900) truncates
+    llm_max_tokens: int = 4096  # the class default (256) cuts answers short; the model's thinking counts too
+    llm_reasoning_effort: str = Field(
+        default="low", description="OpenRouter's reasoning.effort (low keeps answers fast); empty: the model's own"
+    )
+    llm_cooldown_s: float = Field(
+        default=300.0, ge=0, description="after repeated failures of one kind, no LLM calls for this long"
+    )
+    llm_failures_before_cooldown: int = Field(default=3, ge=1)
     llm_timeout_s: float = Field(default=45.0, gt=0)
     llm_max_retries: int = Field(default=1, ge=0)
     agent_max_iterations: int = Field(default=8, ge=1)
@@ -36,6 +47,11 @@ class Settings(BaseSettings):
 
     # Stores
     database_url: SecretStr | None = None
+    readonly_database_url: SecretStr | None = Field(
+        default=None,
+        description="the read-only login model-written SQL uses; unset: provisioned by the DATABASE_URL user "
+        "(password kept in DATA_DIR/readonly_password)",
+    )
     qdrant_url: str | None = None
     qdrant_api_key: SecretStr | None = None
     data_dir: Path = Path("./data")
@@ -77,12 +93,28 @@ class Settings(BaseSettings):
     default_event_weight: float = 1.0
     luxury_threshold: float = 800.0
     max_reject_ratio: float = Field(default=0.05, ge=0.0, le=1.0)
+    max_shrink: float = Field(
+        default=0.5, ge=0.0, le=1.0, description="refuse a run removing more than this share of live customers"
+    )
+    date_order: Literal["auto", "DMY", "MDY"] = Field(
+        default="auto", description="order of day and month in dd/mm/yyyy-style dates; auto = what the values prove"
+    )
     ingest_cron: str = "0 2 * * *"
     ingest_timezone: str = "UTC"
     ingest_misfire_grace_s: int = Field(
         default=6 * 3600, ge=1, description="a nightly run this late (bot stopped or paused) still runs"
     )
     status_channel: str | None = None
+    suppression_csv: Path | None = Field(
+        default=None, description="e-mails never exported or delivered; re-read at the start of every ingestion"
+    )
+
+    # Activation (audiences/destinations.py, audiences/delivery.py)
+    destinations_file: Path | None = Field(default=None, description="the YAML file of delivery destinations")
+    delivery_batch_size: int = Field(default=1000, ge=1, le=1000, description="members per webhook request")
+    delivery_max_retries: int = Field(default=4, ge=0, description="retries of one webhook request")
+    delivery_backoff_s: float = Field(default=1.0, ge=0, description="first retry delay, doubled each retry")
+    delivery_timeout_s: float = Field(default=30.0, gt=0, description="one webhook request")
 
     # Bot
     bot_workers: int = Field(default=8, ge=1, description="questions answered in parallel")
@@ -97,6 +129,10 @@ class Settings(BaseSettings):
     # Read-only SQL
     sql_statement_timeout_ms: int = Field(default=5000, ge=100)
     sql_row_limit: int = Field(default=1000, ge=1)
+    sql_result_max_bytes: int = Field(
+        default=2_000_000, ge=1000, description="model-written SQL: a result is cut past this many bytes"
+    )
+    sql_cell_max_chars: int = Field(default=10_000, ge=100, description="model-written SQL: longer cells are cut")
 
     @field_validator("data_dir")
     @classmethod
@@ -114,6 +150,10 @@ class Settings(BaseSettings):
     @staticmethod
     def _ids(value: str) -> frozenset[str]:
         return frozenset(v.strip() for v in value.split(",") if v.strip())
+
+    @property
+    def llm_fallback_ids(self) -> list[str]:
+        return [m.strip() for m in self.llm_fallback_models.split(",") if m.strip()]
 
     @property
     def allowed_user_ids(self) -> frozenset[str]:

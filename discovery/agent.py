@@ -88,9 +88,21 @@ def outcome(box: ToolBox, text: str) -> AgentOutcome:
     )
 
 
+def request_extras(settings: Settings) -> dict:
+    """OpenRouter's own request fields: `models` (LLM_MODEL, then LLM_FALLBACK_MODELS: tried in order),
+    `usage.include` (the response's usage carries the call's cost) and the reasoning effort."""
+    extras: dict = {"usage": {"include": True}}
+    if settings.llm_fallback_ids:
+        extras["models"] = [settings.llm_model, *(m for m in settings.llm_fallback_ids if m != settings.llm_model)]
+    if settings.llm_reasoning_effort:
+        extras["reasoning"] = {"effort": settings.llm_reasoning_effort, "exclude": True}
+    return extras
+
+
 def make_llm(settings: Settings, timeout_s: float) -> MeteredOpenRouter:
     key = settings.openrouter_api_key.get_secret_value() if settings.openrouter_api_key else ""
     llm = MeteredOpenRouter(
+        additional_kwargs={"extra_body": request_extras(settings)},
         api_key=key,
         model=settings.llm_model,
         api_base=settings.llm_api_base,

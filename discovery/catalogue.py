@@ -24,6 +24,9 @@ class Catalogue:
     data_max: datetime | None = None
     run_id: int | None = None
     finished_at: datetime | None = None
+    # the Qdrant collection the live snapshot's vectors are in, as PostgreSQL's swap committed it: readers
+    # use it rather than the alias, so a crash between the alias switch and the commit changes no answer
+    collection: str | None = None
 
     @property
     def empty(self) -> bool:
@@ -49,7 +52,7 @@ def load_catalogue(engine: Engine) -> Catalogue:
             return Catalogue()
         snap = conn.execute(
             sa.text(
-                "SELECT id, finished_at, data_min_ts, data_max_ts FROM ingestion_runs "
+                "SELECT id, finished_at, data_min_ts, data_max_ts, collection FROM ingestion_runs "
                 "WHERE status = 'succeeded' ORDER BY id DESC LIMIT 1"
             )
         ).first()
@@ -69,6 +72,7 @@ def load_catalogue(engine: Engine) -> Catalogue:
             data_max=snap[3] if snap else None,
             run_id=snap[0] if snap else None,
             finished_at=snap[1] if snap else None,
+            collection=snap[4] if snap else None,
         )
     with _lock:
         _cache[key] = cat

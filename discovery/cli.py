@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cdp.errors import CDPError
-from cdp.settings import get_settings
+from cdp.settings import Settings, get_settings
+from discovery import llm_health
 from discovery.errors import DiscoveryError
-from discovery.result import Result
+from discovery.result import Result, Usage
 
 if TYPE_CHECKING:
     from discovery.lookalike import SeedResolver
@@ -61,7 +62,7 @@ def render_text(r: Result, top: int = 10) -> str:
     u = r.usage
     out.append(
         f"  {u.llm_calls} LLM calls · {u.llm_prompt_tokens + u.llm_completion_tokens} tokens · "
-        f"{u.embedding_tokens} embedding tokens · ${u.cost_usd:.5f} · {r.timings_ms.get('total', 0) / 1000:.2f}s"
+        f"{u.embedding_tokens} embedding tokens · {cost_text(u)} · {r.timings_ms.get('total', 0) / 1000:.2f}s"
     )
     return "\n".join(out)
 
@@ -98,6 +99,17 @@ def save_conversation(path: Path, data: dict) -> None:
         raise
 
 
+def cost_text(u: Usage) -> str:
+    return f"${u.cost_usd:.5f}" if u.cost_known else "cost unknown"
+
+
+def check_llm_at_start(settings: Settings) -> None:
+    """With a key set: say on stderr when the provider does not offer LLM_MODEL, and what to set."""
+    problem = llm_health.check_model(settings)
+    if problem:
+        print(f"warning: {problem}. Until then the offline planner answers.", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None, *, seed_resolver: SeedResolver | None = None) -> int:
     """`seed_resolver`: saved audience name -> member ids, from the composition root (discovery.__main__)."""
     p = argparse.ArgumentParser(prog="python -m discovery", description="Ask the audience discovery engine.")
@@ -123,7 +135,10 @@ def main(argv: list[str] | None = None, *, seed_resolver: SeedResolver | None = 
     from discovery.service import Conversation, Discovery
 
     try:
-        disc = Discovery.from_settings(get_settings(), seed_resolver)
+        settings = get_settings()
+        if not offline:
+            check_llm_at_start(settings)
+        disc = Discovery.from_settings(settings, seed_resolver)
         if args.command == "ask":
             path = args.conversation
             conv = Conversation.from_dict(load_conversation(path)) if path else None

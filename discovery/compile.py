@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from discovery.pair_times import pair_times_answers, pair_times_clause
 from discovery.query import AnalyticsQuery, AudienceQuery, Behaviour, CRMFilter
 
 
@@ -74,16 +75,21 @@ def event_conditions(b: Behaviour, i: int, now: datetime, alias: str = "e") -> t
 
 
 def facts_kind(b: Behaviour, extra_where: str | None = None) -> str | None:
-    """Which part of customer_facts (ingest/facts.py) answers a behaviour, or None for the events.
+    """Which part of the gate's facts (ingest/facts.py) answers a behaviour, or None for the events.
 
     "items": any event on the named products / colors (of the named types), ever: the vocabulary
              items, or the (type, product) / (type, color) bit masks when they exist;
     "recent": any event of the named types since a date (the latest event per type);
-    "count": at least N (1 or more) events of the named types, ever (the count per type).
-    Price ranges, repeat counts on products or colors, windows with an end date and raw SQL
-    need the events themselves."""
+    "count": at least N (1 or more) events of the named types, ever (the count per type);
+    "times": at least N events on named (type, product) pairs since a date, or N > 1 ever: the
+             timestamps per customer and pair (customer_pair_times), see pair_times_answers.
+    Price ranges, raw SQL, windows with an end date, N > 1 in a window or ever on event types
+    or colors alone (or on several pairs), and windows on products of any type or on colors
+    read the events, through their gate index (event_type, product, color, event_timestamp)."""
     if extra_where or b.min_price is not None or b.max_price is not None:
         return None
+    if pair_times_answers(b):
+        return "times"
     if b.window is not None and (b.window.last is not None or b.window.start is not None):
         if b.window.end is not None or b.products or b.colors or b.min_events > 1:
             return None
@@ -136,6 +142,8 @@ def facts_clause(b: Behaviour, i: int, now: datetime, kind: str) -> tuple[str, d
             # NULL when the vocabulary has too many pairs for a bigint, or the value is unknown
             test = f"COALESCE({mask}, {test})"
         return f"{'NOT ' if b.negate else ''}({test})", params
+    if kind == "times":
+        return pair_times_clause(b, i, now)
     if kind == "count":
         slots, params = _type_slots(b, i, "type_n")
         params[f"b{i}_min_events"] = b.min_events

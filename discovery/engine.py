@@ -9,33 +9,30 @@ recorded in the returned recipe.
 from __future__ import annotations
 
 import logging
-import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
 import sqlalchemy as sa
-from qdrant_client import QdrantClient, models
+from qdrant_client import QdrantClient
 from sqlalchemy.engine import Engine
 
 from cdp.db import read_only
 from cdp.embedder import Embedder
+from cdp.reader import reader_engine
+from cdp.schema import PERSONAL_COLUMNS
 from cdp.settings import Settings
-from cdp.vectors import alias_target
 from discovery import compile as c
 from discovery.catalogue import Catalogue
-from discovery.query import AnalyticsQuery, AudienceQuery, Behaviour, CRMFilter
+from discovery.query import AnalyticsQuery, AudienceQuery, Behaviour, CRMFilter, RefineMode
+from discovery.ranking import VectorRanking, by_score
+from discovery.reasons import why
+from discovery.refine import Cut, cut, explain
 from discovery.result import Customer, Funnel
-from discovery.vector_matrix import matrix_for
 
 log = logging.getLogger(__name__)
 
-# Qdrant local mode ranks a gate from the in-memory vector matrix (discovery.vector_matrix).
-# Otherwise gates up to this size are ranked exactly from vectors fetched by id; larger ones ask
-# Qdrant for the top matches restricted to the gate's point ids (HasIdCondition).
-EXACT_RANK_MAX = 50_000
-_FETCH_CHUNK = 2_000
 # A gate larger than Settings.gate_fetch_max is ranked from at most this many closest profiles
 # before it is fetched whole.
 CANDIDATES_MAX = 100_000
@@ -46,6 +43,7 @@ class Gate:
     size: int  # customers passing the gate
     ids: list[int] | None  # all of them (an intent), the first `limit` in SQL order (none), or None: too many
     everyone: bool = False  # nothing restricts the audience
+    sample: list[int] = field(default_factory=list)  # a gate too large to fetch: up to gate_fetch_max of its ids
 
 
 @dataclass
@@ -57,6 +55,7 @@ class Segment:
     notes: list[str] = field(default_factory=list)
     embedding_tokens: int = 0
     timings_ms: dict[str, float] = field(default_factory=dict)
+    refinement: str = ""  # how the intent cut the gate, one line (discovery.refine); "" without an intent
 
 
 @dataclass
@@ -83,14 +82,23 @@ class DiscoveryEngine:
         self.qdrant = qdrant
         self.embedder = embedder
         self.catalogue = catalogue
+        self.vectors = VectorRanking(settings, qdrant, catalogue, self.collection)
+
+    @property
+    def collection(self) -> str:
+        """The live snapshot's collection (recorded by the swap in PostgreSQL), else the alias."""
+        return self.catalogue.collection or self.settings.qdrant_collection
 
     # -- SQL ---------------------------------------------------------------------------------
-    def _run(self, compiled: c.CompiledSQL, recipe: list[str]) -> list[sa.Row]:
+    def _run(self, compiled: c.CompiledSQL, recipe: list[str], model_written: bool = False) -> list[sa.Row]:
+        """Run one compiled statement read-only; one holding a model-written fragment (sql_where)
+        runs on the read-only role's pool, which sees no personal column."""
         shown = compiled.display()
         recipe.append(shown)
         log.info("sql: %s", shown[:2000])
+        engine = reader_engine(self.settings) if model_written else self.engine
         with read_only(
-            self.engine, timeout_ms=self.settings.sql_statement_timeout_ms, work_mem_mb=self.settings.sql_work_mem_mb
+            engine, timeout_ms=self.settings.sql_statement_timeout_ms, work_mem_mb=self.settings.sql_work_mem_mb
         ) as conn:
             return list(conn.execute(sa.text(compiled.sql), compiled.params))
 
@@ -123,21 +131,14 @@ class DiscoveryEngine:
 
         scores: dict[int, float] = {}
         tokens = 0
+        refinement = ""
         if q.intent:
             say("semantic")
             t1 = time.perf_counter()
             qv = self.embedder.embed_one(q.intent)
             tokens = self.embedder.count_tokens([q.intent])
-            if gate.everyone:  # the closest profiles over everyone: no gate to restrict to
-                scores = self.top(qv, max(q.limit * 2, q.limit + 10))
-                ranked = by_score(scores)
-                funnel.after_semantic = funnel.after_gate
-            elif gate.ids is not None:
-                ranked, scores = self.rank(gate.ids, qv, top=q.limit)
-                funnel.after_semantic = len(scores)
-            else:
-                ranked, scores = self.rank_large_gate(q, now, sql_where, qv, gate.size, sql)
-                funnel.after_semantic = len(ranked)
+            ranked, scores, refined = self.refine(q, now, sql_where, qv, gate, sql)
+            funnel.after_semantic, refinement = refined.kept, refined.explanation
             timings["semantic"] = (time.perf_counter() - t1) * 1000
             top = ranked[: q.limit]
         else:
@@ -149,7 +150,49 @@ class DiscoveryEngine:
         customers = self.enrich(top, q, now, scores, sql)
         timings["enrich"] = (time.perf_counter() - t2) * 1000
         funnel.returned = len(customers)
-        return Segment(funnel, customers, sql, q.intent, [], tokens, timings)
+        return Segment(funnel, customers, sql, q.intent, [], tokens, timings, refinement)
+
+    # -- semantic refinement ---------------------------------------------------------------------
+    def refine(
+        self, q: AudienceQuery, now: datetime, sql_where: str | None, qv: np.ndarray, gate: Gate, recipe: list[str]
+    ) -> tuple[list[int], dict[int, float], Cut]:
+        """The gate's customers that match the intent, best first, their scores, and the cut.
+
+        The cut is the natural break of the population's scores (discovery.refine), so it needs the
+        score distribution of everyone, never the whole gate's scores: a gate held in full (or every
+        customer, with the in-memory matrix) is cut exactly; a gate too large to fetch is ranked from
+        the profiles closest to the intent (rank_large_gate) and its refined size estimated from the
+        gate's sample (the share of the sample at or above the break, times the gate's size)."""
+        population = self.population_scores(qv) if q.refine != "off" else {}
+        pop = np.fromiter(population.values(), dtype=np.float64, count=len(population))
+        if gate.ids is not None:
+            return _cut(self.rank(gate.ids, qv, top=q.limit)[1], pop, q)
+        if gate.everyone and len(population) >= self.catalogue.customers:
+            return _cut(population, pop, q)
+        if gate.everyone:  # without the matrix: the closest profiles over everyone, the sample sizes the cut
+            scores = self.top(qv, max(q.limit * 2, q.limit + 10))
+            ranked, sample = by_score(scores), population
+        else:
+            ranked, scores = self.rank_large_gate(q, now, sql_where, qv, gate.size, recipe)
+            sample = self.rank(gate.sample, qv, top=len(gate.sample))[1] if gate.sample else {}
+        _, _, sampled = _cut(sample, pop, q)
+        kept = round(sampled.kept / max(sampled.of, 1) * gate.size) if sample else gate.size
+        if sampled.threshold is not None:
+            ranked = [i for i in ranked if scores[i] >= sampled.threshold]
+        line = explain(kept, gate.size, q.intent or "", sampled.threshold, q.refine, about=True)
+        return ranked, scores, Cut(sampled.threshold, q.refine, kept, gate.size, line)
+
+    def refine_members(self, ids: list[int], intent: str, mode: RefineMode = "auto") -> tuple[list[int], str]:
+        """`ids` (a saved audience's members, say) cut by `intent` as a segment's gate is: the members whose
+        profiles match it, best first, and the one-line explanation."""
+        qv = self.embedder.embed_one(intent)
+        population = self.population_scores(qv) if mode != "off" else {}
+        pop = np.fromiter(population.values(), dtype=np.float64, count=len(population))
+        kept, how = cut(self.rank(ids, qv, top=len(ids))[1], pop, intent, mode)
+        return kept, how.explanation
+
+    def population_scores(self, qv: np.ndarray) -> dict[int, float]:
+        return self.vectors.population_scores(qv)
 
     def gate(
         self, q: AudienceQuery, now: datetime, sql_where: str | None = None, recipe: list[str] | None = None
@@ -165,14 +208,14 @@ class DiscoveryEngine:
         if q.intent and everyone:
             return Gate(self.catalogue.customers, None, everyone=True)
         if not q.intent and everyone:
-            ids = [r[0] for r in self._run(c.gate_sql(q, now, sql_where, cap=q.limit), recipe)]
+            ids = [r[0] for r in self._run(c.gate_sql(q, now, sql_where, cap=q.limit), recipe, sql_where is not None)]
             return Gate(self.catalogue.customers, ids, everyone=True)
         if not q.intent:
-            rows = self._run(c.gate_top_sql(q, now, sql_where, q.limit), recipe)
+            rows = self._run(c.gate_top_sql(q, now, sql_where, q.limit), recipe, sql_where is not None)
             return Gate(rows[0].size if rows else 0, [r.customer_id for r in rows])
         cap = self.settings.gate_fetch_max
-        size, ids = self._run(c.gate_sample_sql(q, now, sql_where, cap), recipe)[0]
-        return Gate(size, list(ids or []) if size <= cap else None)
+        size, ids = self._run(c.gate_sample_sql(q, now, sql_where, cap), recipe, sql_where is not None)[0]
+        return Gate(size, list(ids or []) if size <= cap else None, sample=list(ids or []) if size > cap else [])
 
     def candidates_for(self, size: int, limit: int) -> int:
         """How many of the closest profiles to check against a large gate: enough that about
@@ -185,7 +228,7 @@ class DiscoveryEngine:
     ) -> set[int]:
         """Which of `candidates` pass the gate (primary-key lookups, whatever the gate's size)."""
         probe = q.model_copy(update={"crm": q.crm.model_copy(update={"customer_ids": candidates})})
-        return {r[0] for r in self._run(c.gate_sql(probe, now, sql_where), recipe)}
+        return {r[0] for r in self._run(c.gate_sql(probe, now, sql_where), recipe, sql_where is not None)}
 
     def rank_large_gate(
         self, q: AudienceQuery, now: datetime, sql_where: str | None, qv: np.ndarray, size: int, recipe: list[str]
@@ -204,53 +247,20 @@ class DiscoveryEngine:
             if k >= CANDIDATES_MAX:
                 break
             k = min(k * 8, CANDIDATES_MAX)
-        ids = [r[0] for r in self._run(c.gate_sql(q, now, sql_where), recipe)]
+        ids = [r[0] for r in self._run(c.gate_sql(q, now, sql_where), recipe, sql_where is not None)]
         return self.rank(ids, qv, top=q.limit)
 
     def top(self, qv: np.ndarray, k: int) -> dict[int, float]:
-        """The k profiles closest to `qv` over every customer."""
-        if (matrix := self._vector_matrix()) is not None:
-            return matrix.top(qv, k)
-        res = self.qdrant.query_points(self.settings.qdrant_collection, query=qv.tolist(), limit=k)
-        return {int(p.id): float(p.score) for p in res.points}
+        return self.vectors.top(qv, k)
 
     def rank(self, ids: list[int], qv: np.ndarray, top: int) -> tuple[list[int], dict[int, float]]:
-        """Rank exactly the gate's customers by cosine similarity to the intent's vector `qv`."""
-        alias = self.settings.qdrant_collection
-        scores: dict[int, float] = {}
-        if (matrix := self._vector_matrix()) is not None:
-            scores = matrix.scores(ids, qv)
-        elif len(ids) <= EXACT_RANK_MAX:
-            for i in range(0, len(ids), _FETCH_CHUNK):
-                points = self.qdrant.retrieve(alias, ids[i : i + _FETCH_CHUNK], with_vectors=True, with_payload=False)
-                if not points:
-                    continue
-                mat = np.asarray([p.vector for p in points], dtype=np.float32)
-                for p, s in zip(points, mat @ qv, strict=True):
-                    scores[int(p.id)] = float(s)
-        else:
-            res = self.qdrant.query_points(
-                alias,
-                query=qv.tolist(),
-                query_filter=models.Filter(must=[models.HasIdCondition(has_id=ids)]),
-                limit=max(top * 5, 100),
-            )
-            scores = {int(p.id): float(p.score) for p in res.points}
-        return by_score(scores), scores
+        return self.vectors.rank(ids, qv, top)
 
     def warm_up(self) -> None:
-        self._vector_matrix()
+        self.vectors.matrix()
 
     def _vector_matrix(self):
-        """Qdrant local mode only: the live collection's vectors in memory (see vector_matrix)."""
-        if self.settings.qdrant_url or not self.settings.vector_matrix_max_points:
-            return None
-        alias = self.settings.qdrant_collection
-        collection = alias_target(self.qdrant, alias) or alias
-        return matrix_for(
-            self.qdrant, str(self.settings.qdrant_dir), collection, (self.catalogue.run_id,),
-            self.settings.vector_matrix_max_points,
-        )  # fmt: skip
+        return self.vectors.matrix()
 
     def enrich(
         self, ids: list[int], q: AudienceQuery, now: datetime, scores: dict[int, float], sql: list[str]
@@ -317,7 +327,7 @@ class DiscoveryEngine:
         from discovery.retriever import retrieve
 
         t0 = time.perf_counter()
-        hits, tokens = retrieve(self.qdrant, self.settings.qdrant_collection, self.embedder, intent, crm, limit)
+        hits, tokens = retrieve(self.qdrant, self.collection, self.embedder, intent, crm, limit)
         timings = {"semantic": (time.perf_counter() - t0) * 1000}
         sql: list[str] = []
         ids = [h[0] for h in hits]
@@ -333,7 +343,9 @@ class DiscoveryEngine:
     def profiles(self, ids: list[int]) -> Table:
         sql: list[str] = []
         rows = self._run(c.enrich_sql(ids[: self.settings.sql_row_limit]), sql)
-        cols = [k for k in c.ENRICH_COLUMNS if k != "email"]
+        cols = [
+            k for k in c.ENRICH_COLUMNS if k not in PERSONAL_COLUMNS["customers"]
+        ]  # for the model: no e-mail, no name
         return Table(cols, [[_plain(getattr(r, k)) for k in cols] for r in rows], sql)
 
     def analytics(self, a: AnalyticsQuery, now: datetime | None = None) -> Table:
@@ -352,42 +364,7 @@ class DiscoveryEngine:
         return Table(cols, rows, sql)
 
 
-def by_score(scores: dict[int, float]) -> list[int]:
-    """Ids by descending similarity, ties by id (a stable order for equal profiles)."""
-    return sorted(scores, key=lambda k: (-scores[k], k))
-
-
-_WORD = re.compile(r"[a-z0-9]+")
-
-
-def why(r, q: AudienceQuery, score: float | None, counts: list[int]) -> str:
-    """A human-readable reason this customer is in the segment (no email, no name)."""
-    parts = []
-    for b, n in zip(q.behaviours, counts, strict=False):
-        if b.negate:
-            parts.append(b.describe())
-        else:
-            parts.append(f"{b.describe()} ({n}×)")
-    f = q.crm
-    if f.countries or f.exclude_countries:
-        parts.append(f"country {r.country}")
-    if f.min_spent is not None or f.max_spent is not None:
-        parts.append(f"spent {float(r.total_spent):,.2f}")
-    if f.min_age is not None or f.max_age is not None:
-        parts.append(f"age {r.age}")
-    if f.favorite_colors:
-        parts.append(f"favourite color {r.favorite_color}")
-    if f.likes_luxury:
-        parts.append("likes luxury")
-    if score is not None and q.intent:
-        words = set(_WORD.findall(q.intent.lower()))
-        facets = []
-        if r.likes_luxury and words & {"luxury", "premium", "high", "end", "exclusive", "upscale"}:
-            facets.append("likes luxury")
-        facets += [f"interested in {i}" for i in (r.interests or []) if set(_WORD.findall(i.lower())) & words]
-        facets += [f"prefers {col}" for col in (r.preferred_colors or []) if col.lower() in words]
-        if r.favorite_color.lower() in words:
-            facets.append(f"favourite color {r.favorite_color}")
-        sim = f"similarity {score:.2f} to “{q.intent}”"
-        parts.append(sim + (" (" + ", ".join(dict.fromkeys(facets)) + ")" if facets else ""))
-    return "; ".join(parts) or "matches all customers"
+def _cut(scores: dict[int, float], population: np.ndarray, q: AudienceQuery) -> tuple[list[int], dict[int, float], Cut]:
+    assert q.intent is not None
+    kept, how = cut(scores, population, q.intent, q.refine)
+    return kept, scores, how

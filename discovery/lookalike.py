@@ -29,9 +29,10 @@ import numpy as np
 from qdrant_client import models
 
 from discovery import compile as c
-from discovery.engine import DiscoveryEngine, Gate, Segment, by_score
+from discovery.engine import DiscoveryEngine, Gate, Segment
 from discovery.errors import DiscoveryError
 from discovery.query import AudienceQuery
+from discovery.ranking import by_score
 from discovery.result import Customer, Funnel
 from discovery.vector_matrix import VectorMatrix
 
@@ -123,7 +124,7 @@ class QdrantRanker(Ranker):
     """A Qdrant server's recommendation API (also works, slowly, in local mode)."""
 
     def __init__(self, de: DiscoveryEngine, seeds: list[int], strategy: Strategy):
-        self.de, self.alias = de, de.settings.qdrant_collection
+        self.de, self.alias = de, de.vectors.collection  # the live snapshot's collection (discovery.ranking)
         found, _ = self._fetch(seeds, with_vectors=False)  # all excluded; at most MAX_SEEDS_QDRANT recommend
         super().__init__(found, strategy)
 

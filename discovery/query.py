@@ -121,6 +121,7 @@ class Lookalike(_Model):
         return f"like {len(self.seed_ids):,} seed customer{'' if len(self.seed_ids) == 1 else 's'}"
 
 
+RefineMode = Literal["auto", "wider", "narrower", "off"]
 OrderBy = Literal["relevance", "total_spent", "recent_activity", "purchases", "age", "age_desc"]  # age: youngest first
 
 
@@ -133,6 +134,11 @@ class AudienceQuery(_Model):
     order_by: OrderBy = "relevance"
     limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
     like: Lookalike | None = Field(default=None, description="lookalikes of seed customers, inside the gate")
+    refine: RefineMode = Field(
+        default="auto",
+        description="how the intent cuts the gate: auto (the natural break in the similarity scores), "
+        "wider (weaker matches too), narrower (only the strongest), off (rank the whole gate)",
+    )
 
     def describe(self) -> str:
         parts = [self.like.describe()] if self.like else []
@@ -157,7 +163,7 @@ class AudienceQuery(_Model):
         if c.customer_ids:
             parts.append(f"{len(c.customer_ids)} given customers")
         if self.intent:
-            parts.append(f"intent “{self.intent}”")
+            parts.append(f"intent “{self.intent}”" + ("" if self.refine == "auto" else f" ({self.refine} cut)"))
         return "; ".join(parts) or "all customers"
 
 

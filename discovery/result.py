@@ -22,7 +22,7 @@ class Reason(Enum):
 class Funnel:
     population: int = 0
     after_gate: int = 0
-    after_semantic: int = 0
+    after_semantic: int = 0  # the refined set: the gated customers whose profiles match the intent
     returned: int = 0
     stage: str = "semantic"  # what the middle stage did: "semantic" (ranked by intent) or "lookalike"
 
@@ -34,11 +34,13 @@ class Usage:
     embedding_tokens: int = 0
     llm_calls: int = 0
     cost_usd: float = 0.0
+    cost_known: bool = True  # False when a call's model has no known price and the provider reported none
 
     def add(self, other: Usage) -> None:
         for k in ("llm_prompt_tokens", "llm_completion_tokens", "embedding_tokens", "llm_calls"):
             setattr(self, k, getattr(self, k) + getattr(other, k))
         self.cost_usd = round(self.cost_usd + other.cost_usd, 8)
+        self.cost_known = self.cost_known and other.cost_known
 
 
 @dataclass
@@ -105,6 +107,7 @@ class Result:
     data_max: datetime | None = None
     explain_customer: int | None = None  # set when the answer explains one customer of the last segment
     reason: Reason | None = None  # why the question got no answer of its own (no data yet); None otherwise
+    refinement: str = ""  # how the intent cut the gate, one line ("kept the 88 of 310 whose profiles read as …")
 
     def to_json(self) -> dict:
         """The segment JSON document, exactly the contract's keys."""

@@ -47,7 +47,7 @@ class ProductEmbedding(BaseEmbedding):
 
 def crm_metadata_filters(crm: CRMFilter) -> MetadataFilters | None:
     """CRM conditions as filters on the payload's `metadata` fields."""
-    f: list[MetadataFilter] = []
+    f: list[MetadataFilter | MetadataFilters] = []
     if crm.countries:
         f.append(MetadataFilter(key="metadata.country", value=list(crm.countries), operator=FilterOperator.IN))
     if crm.exclude_countries:

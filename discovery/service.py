@@ -20,6 +20,7 @@ from cdp.embedder import Embedder, embedder_for
 from cdp.schema import ensure_schema
 from cdp.settings import Settings
 from cdp.vectors import get_qdrant
+from discovery import llm_health
 from discovery import offline as planner
 from discovery.catalogue import Catalogue, load_catalogue
 from discovery.engine import DiscoveryEngine, Segment, Table
@@ -156,14 +157,23 @@ class Discovery:
         if offline or not self.llm_configured:
             reason = "--offline was asked for" if offline else "no OPENROUTER_API_KEY is set"
             result, plan = self._offline(de, question, conversation, now, progress, reason)
+        elif (paused := llm_health.unavailable(self.settings)) is not None:  # no failed call paid per question
+            reason = f"LLM unavailable ({paused}): answered by the offline planner"
+            result, plan = self._offline(de, question, conversation, now, progress, reason)
+            result.notes.append(
+                f"LLM calls paused for {llm_health.seconds_left(self.settings):.0f} s more (LLM_COOLDOWN_S)"
+            )
         else:
             try:
                 result = self._agent(de, question, conversation, now, progress)
+                llm_health.record_success(self.settings)
             except Exception as exc:  # the LLM is down, slow, or talks garbage: answer anyway
+                kind = llm_health.record_failure(self.settings, exc)
                 log.warning(
                     "request %s: the agent failed (%s: %s); the offline planner answers", rid, type(exc).__name__, exc
                 )
-                reason = f"the LLM failed ({type(exc).__name__}); the offline planner answered"
+                why = f": {llm_health.kind_reason(kind, self.settings.llm_model)}" if kind else ""
+                reason = f"the LLM failed ({type(exc).__name__}{why}); the offline planner answered"
                 result, plan = self._offline(de, question, conversation, now, progress, reason)
         conversation.remember(question, result, plan)
         return self._finish(result, catalogue, t0, rid)
@@ -179,9 +189,9 @@ class Discovery:
         result.data_max = cat.data_max
         u = result.usage
         log.info(
-            "request %s: %s/%s in %.0f ms; llm_calls=%d prompt=%d completion=%d embedding=%d cost=$%.6f",
+            "request %s: %s/%s in %.0f ms; llm_calls=%d prompt=%d completion=%d embedding=%d cost=%s",
             rid, result.mode, result.kind, result.timings_ms["total"], u.llm_calls, u.llm_prompt_tokens,
-            u.llm_completion_tokens, u.embedding_tokens, u.cost_usd,
+            u.llm_completion_tokens, u.embedding_tokens, f"${u.cost_usd:.6f}" if u.cost_known else "unknown",
         )  # fmt: skip
         return result
 
@@ -295,6 +305,7 @@ def segment_result(seg: Segment, q: AudienceQuery, *, answer: str, **base) -> Re
     result.usage = Usage(embedding_tokens=seg.embedding_tokens)
     result.timings_ms.update(seg.timings_ms)
     result.query = q
+    result.refinement = seg.refinement
     return result
 
 
@@ -319,6 +330,8 @@ def describe_segment(seg: Segment, q: AudienceQuery) -> str:
     text = f"{f.after_gate:,} of {f.population:,} customers match {q.describe()}"
     if q.intent:
         text += f"; ranked by similarity to “{q.intent}”"
+        if f.after_semantic != f.after_gate:  # the intent cut the gate (discovery.refine)
+            text += f", {f.after_semantic:,} of them match it"
     return text + f". Showing the top {f.returned}."
 
 

@@ -30,7 +30,7 @@ from discovery.engine import DiscoveryEngine, Segment, Table
 from discovery.errors import DiscoveryError
 from discovery.limits import DEFAULT_LIMIT, clamp_limit
 from discovery.lookalike import SeedResolver, SeedsUnknown, lookalike, resolve_seeds
-from discovery.query import AudienceQuery, Behaviour, CRMFilter, Lookalike, OrderBy, TimeWindow
+from discovery.query import AudienceQuery, Behaviour, CRMFilter, Lookalike, OrderBy, RefineMode, TimeWindow
 from discovery.sql_guard import SQLGuardError, SQLRejected, check_where, database_failure, run_guarded
 from discovery.usage import MeteredOpenRouter
 
@@ -94,6 +94,7 @@ class ToolBox:
         order_by: OrderBy = "relevance",
         limit: int = DEFAULT_LIMIT,
         sql_where: str | None = None,
+        refine: RefineMode = "auto",
     ) -> str:
         """Segments ("find/suggest/recommend customers who ..."): behaviour and CRM facts in the
         arguments, descriptive wishes ("fashion", "outdoor lifestyle") in intent. Gates in SQL, ranks
@@ -103,7 +104,7 @@ class ToolBox:
         exclude_countries: code lists; min_age, max_age; min_spent, max_spent; favorite_colors: list;
         likes_luxury: bool; intent: words; order_by: relevance|total_spent|recent_activity|purchases|age
         (youngest first)|age_desc; limit (20); sql_where: extra SQL condition on events (event_type,
-        product, color, price, event_timestamp)"""
+        product, color, price, event_timestamp); refine: auto|wider|narrower|off (intent's cut)"""
         args = {k: v for k, v in locals().items() if k not in ("self", "sql_where")}
         return self.run_query(typed_query(args), sql_where=sql_where)
 
@@ -286,6 +287,7 @@ def typed_query(args: dict) -> AudienceQuery:
             likes_luxury=get("likes_luxury"),
         ),  # fmt: skip
         intent=get("intent") or None,
+        refine=get("refine", "auto"),
         order_by=get("order_by", "relevance"),
         limit=clamp_limit(get("limit", DEFAULT_LIMIT)),
     )

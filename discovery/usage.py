@@ -1,8 +1,10 @@
 """Per-request cost accounting: an LLM subclass that meters its own calls.
 
 One MeteredOpenRouter per question, so concurrent questions never mix their counts
-(LlamaIndex's TokenCountingHandler is process-wide). Provider-reported usage is used;
-cost comes from a configurable price table (USD per million tokens).
+(LlamaIndex's TokenCountingHandler is process-wide). Provider-reported usage is used: the tokens,
+and the cost when the response carries one (OpenRouter's usage accounting, `usage.cost` in USD).
+Otherwise the cost comes from a configurable price table (USD per million tokens) for the model
+that answered (a fallback may have); a model with no known price makes the cost unknown, not zero.
 """
 
 from __future__ import annotations
@@ -20,35 +22,50 @@ log = logging.getLogger(__name__)
 
 # USD per 1M tokens (prompt, completion); override with LLM_PRICES='{"model": [in, out]}'
 DEFAULT_PRICES: dict[str, tuple[float, float]] = {
+    "google/gemini-3.5-flash": (1.50, 9.00),
+    "google/gemini-3.1-flash-lite": (0.25, 1.50),
+    "openai/gpt-4o-mini": (0.15, 0.60),
+    # retired: the provider no longer serves them; kept so that old results stay explainable
     "google/gemini-2.0-flash-001": (0.10, 0.40),
     "google/gemini-2.0-flash-lite-001": (0.075, 0.30),
-    "openai/gpt-4o-mini": (0.15, 0.60),
 }
+RETIRED_MODELS = frozenset({"google/gemini-2.0-flash-001", "google/gemini-2.0-flash-lite-001"})
 
 
-def cost_usd(model: str, prompt_tokens: int, completion_tokens: int, prices: dict[str, tuple[float, float]]) -> float:
-    p_in, p_out = prices.get(model, (0.0, 0.0))
+def cost_usd(
+    model: str, prompt_tokens: int, completion_tokens: int, prices: dict[str, tuple[float, float]]
+) -> float | None:
+    """The price-table cost, or None when `model` has no price."""
+    if model not in prices:
+        return None
+    p_in, p_out = prices[model]
     return round((prompt_tokens * p_in + completion_tokens * p_out) / 1_000_000, 8)
 
 
-def _usage_of(response: ChatResponse, messages: list[ChatMessage]) -> tuple[int, int]:
+def _get(obj: Any, name: str) -> Any:
+    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+
+
+def _usage_of(response: ChatResponse, messages: list[ChatMessage]) -> tuple[int, int, float | None, str | None]:
+    """(prompt tokens, completion tokens, the provider's cost or None, the model that answered or None)."""
     raw = getattr(response, "raw", None)
-    usage = getattr(raw, "usage", None) if raw is not None else None
-    if usage is None and isinstance(raw, dict):
-        usage = raw.get("usage")
+    usage = _get(raw, "usage") if raw is not None else None
+    served = _get(raw, "model") if raw is not None else None
+    served = served if isinstance(served, str) and served else None
     if usage is not None:
-        get = usage.get if isinstance(usage, dict) else lambda k: getattr(usage, k, None)
-        return int(get("prompt_tokens") or 0), int(get("completion_tokens") or 0)
+        cost = _get(usage, "cost")
+        reported = float(cost) if isinstance(cost, int | float) and not isinstance(cost, bool) else None
+        return int(_get(usage, "prompt_tokens") or 0), int(_get(usage, "completion_tokens") or 0), reported, served
     kw = response.additional_kwargs or {}
     if "prompt_tokens" in kw:
-        return int(kw.get("prompt_tokens") or 0), int(kw.get("completion_tokens") or 0)
+        return int(kw.get("prompt_tokens") or 0), int(kw.get("completion_tokens") or 0), None, served
     # no usage reported: estimate (4 characters a token) rather than report zero
     chars_in = sum(len(str(m.content or "")) for m in messages)
-    return chars_in // 4, len(response.message.content or "") // 4
+    return chars_in // 4, len(response.message.content or "") // 4, None, served
 
 
 class MeteredOpenRouter(OpenRouter):
-    """OpenRouter that adds every call's tokens to its own Usage."""
+    """OpenRouter that adds every call's tokens and cost to its own Usage."""
 
     _usage: Usage = PrivateAttr(default_factory=Usage)
     _prices: dict = PrivateAttr(default_factory=dict)
@@ -63,10 +80,18 @@ class MeteredOpenRouter(OpenRouter):
         return self._usage
 
     def _record(self, response: ChatResponse, messages: list[ChatMessage]) -> None:
-        p, c = _usage_of(response, messages)
-        self._usage.add(Usage(llm_prompt_tokens=p, llm_completion_tokens=c, llm_calls=1))
-        self._usage.cost_usd = cost_usd(  # priced on the totals, not summed per call
-            self.model, self._usage.llm_prompt_tokens, self._usage.llm_completion_tokens, self._prices
+        p, c, reported, served = _usage_of(response, messages)
+        cost = reported if reported is not None else cost_usd(served or self.model, p, c, self._prices)
+        if cost is None:
+            log.info("no price for model %s and no cost reported: cost unknown (set LLM_PRICES)", served or self.model)
+        self._usage.add(
+            Usage(
+                llm_prompt_tokens=p,
+                llm_completion_tokens=c,
+                llm_calls=1,
+                cost_usd=cost or 0.0,
+                cost_known=cost is not None,
+            )
         )
 
     def chat(self, messages, **kwargs: Any) -> ChatResponse:

@@ -1,4 +1,4 @@
-"""python -m ingest run | sample | status"""
+"""python -m ingest run | sample | status | suppress"""
 
 from __future__ import annotations
 
@@ -33,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--events", type=Path, help="clickstream events CSV (default: EVENTS_CSV)")
     r.add_argument("--force", action="store_true", help="run even if both files are unchanged since the last run")
     r.add_argument("--json", action="store_true", help="print the run record as JSON")
+    r.add_argument(
+        "--allow-shrink", action="store_true", help="allow removing more than MAX_SHRINK of the live customers"
+    )
     s = sub.add_parser("sample", help="write synthetic files in the same format")
     s.add_argument("--customers", type=int, default=5000)
     s.add_argument("--events-per-customer", type=float, default=10)
@@ -43,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     st = sub.add_parser("status", help="data freshness, counts, last runs")
     st.add_argument("--json", action="store_true")
     st.add_argument("--rejects", type=int, metavar="RUN_ID", help="list the rejected lines of a run")
+    su = sub.add_parser("suppress", help="add e-mails to the suppression list (stored hashed), or --remove them")
+    su.add_argument("--file", type=Path, required=True, help="a CSV with an email column (or e-mails in any cell)")
+    su.add_argument("--remove", action="store_true", help="lift the suppression of the file's e-mails")
     return p
 
 
@@ -62,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = get_settings()
         if args.command == "run":
             return _run(settings, args)
+        if args.command == "suppress":
+            return _suppress(settings, args)
         return _status(settings, args)
     except (IngestError, CDPError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -82,11 +90,31 @@ def _run(settings, args) -> int:
     if crm is None or events is None:
         print("error: give --crm and --events (or set CRM_CSV and EVENTS_CSV)", file=sys.stderr)
         return 2
-    record = run(settings, crm, events, force=args.force)
+    record = run(settings, crm, events, force=args.force, allow_shrink=args.allow_shrink)
     if args.json:
         print(json.dumps(record, indent=2, default=str))
     else:
         print(format_run(record))
+    return 0
+
+
+def _suppress(settings, args) -> int:
+    from cdp import suppression
+    from cdp.db import get_engine
+
+    engine = get_engine(settings)
+    try:
+        emails = suppression.read_emails(args.file)
+    except suppression.SuppressionFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if args.remove:
+        n = suppression.remove(engine, emails)
+        print(f"{n} of the file's {len(emails)} addresses were suppressed and no longer are")
+    else:
+        n = suppression.add(engine, emails)
+        print(f"{len(emails)} addresses read, {n} newly suppressed (stored as SHA-256 hashes only)")
+    print(f"the suppression list holds {suppression.count(engine)} addresses")
     return 0
 
 
@@ -120,6 +148,10 @@ def _status(settings, args) -> int:
         print(json.dumps(info, indent=2, default=str))
         return 0
     if args.rejects is not None:
+        print(
+            f"Rejected lines of run {args.rejects}, raw as read from the file: they may hold personal data "
+            "(this listing is for the operator; logs carry only line numbers and reasons)."
+        )
         for r in info["rejects"]:
             print(f"{r['file']}:{r['line_no']}: {r['reason']}: {r['raw_line']}")
         return 0
@@ -127,10 +159,13 @@ def _status(settings, args) -> int:
         print("no data yet: run `python -m ingest run --crm F --events F` (or `make demo`)")
     else:
         c = info["counts"]
+        vectors = "an unknown number of" if c["vectors"] is None else c["vectors"]
         print(
             f"live data: {c['customers']} customers, {c['events']} events, {c['profiles']} profiles, "
-            f"{c['vectors']} vectors in {info['collection']}"
+            f"{vectors} vectors in {info['collection']}"
         )
+        if info.get("vector_store"):
+            print(f"vectors not counted: {info['vector_store']}")
         print(f"events from {info['data_min_ts']} to {info['data_max_ts']}")
     for r in info["runs"]:
         print(f"  run {r['id']} {r['status']:<9} {r['started_at']}  {r['error'] or ''}")

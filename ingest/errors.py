@@ -3,6 +3,7 @@
     IngestError               base; the message says what is wrong and what to do
     ├── InputFileError        a file is missing, unreadable, not UTF-8, or lacks a column
     ├── TooManyRejects        the reject ratio of a file is above the threshold
+    ├── ShrinkRefused         the run would remove more than MAX_SHRINK of the live customers
     └── IngestBusy            another ingestion holds the lock
 
 Any IngestError aborts the run before the swap: the live data stays as it was.
@@ -20,6 +21,10 @@ class InputFileError(IngestError):
 
 
 class TooManyRejects(IngestError):
+    pass
+
+
+class ShrinkRefused(IngestError):
     pass
 
 

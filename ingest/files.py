@@ -44,12 +44,21 @@ class Digest:
     sha256: str
     size: int
     lines: int  # physical lines, the last one counted even without a final newline
+    unusual: bool = False  # may hold day/month dates or time zone offsets: the careful path reads them
+
+
+# Canonical timestamps (2026-01-24 23:30:00) hold two '-' and two ':'; more per line, or a '/',
+# '+' or a 'Z' after a digit, may be an offset or a day/month date, which PostgreSQL's COPY would misread
+# silently. Counting bytes keeps this check at memory speed; a false alarm only costs the
+# careful path's time.
+_MARKS = (b"/", b"+", *(bytes([digit]) + b"Z" for digit in b"0123456789"))  # 23:30:00Z
 
 
 def file_digest(path: Path) -> Digest:
-    """sha256, size and line count of a file (one streamed read)."""
+    """sha256, size, line count and the date check of a file (one streamed read)."""
     h = hashlib.sha256()
-    size = lines = 0
+    size = lines = dashes = colons = 0
+    marked = False
     last = b"\n"
     try:
         with open(path, "rb") as f:
@@ -57,10 +66,16 @@ def file_digest(path: Path) -> Digest:
                 h.update(chunk)
                 size += len(chunk)
                 lines += chunk.count(b"\n")
+                dashes += chunk.count(b"-")
+                colons += chunk.count(b":")
+                marked = marked or any(m in chunk for m in _MARKS)
                 last = chunk[-1:]
     except OSError as exc:
         raise InputFileError(f"Cannot read {path}: {exc.strerror or exc}. Check the path and permissions.") from exc
-    return Digest(h.hexdigest(), size, lines + (last != b"\n"))
+    lines += last != b"\n"
+    records = lines - 1  # the header holds neither
+    unusual = marked or dashes > 2 * records or colons > 2 * records
+    return Digest(h.hexdigest(), size, lines, unusual)
 
 
 def header_is_canonical(path: Path, spec: FileSpec) -> bool:
@@ -76,14 +91,13 @@ def open_checked(path: Path, spec: FileSpec):
         raise InputFileError(
             f"The {spec.kind} file {path} does not exist. Check the path (--{spec.kind} / CSV setting)."
         )
+    _check_text(path, spec)
     try:
         f = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 - returned to the caller
         reader = csv.reader(f)
         header = next(reader, None)
     except UnicodeDecodeError as exc:
-        raise InputFileError(
-            f"The {spec.kind} file {path} is not UTF-8 text ({exc.reason}). Export it as UTF-8 CSV."
-        ) from exc
+        raise InputFileError(_not_utf8(path, spec, exc)) from exc
     except OSError as exc:
         raise InputFileError(f"Cannot read the {spec.kind} file {path}: {exc.strerror or exc}.") from exc
     if not header:
@@ -95,9 +109,62 @@ def open_checked(path: Path, spec: FileSpec):
         f.close()
         raise InputFileError(
             f"The {spec.kind} file {path} lacks column(s) {', '.join(missing)}. "
-            f"Expected columns: {', '.join(spec.columns)}; found: {', '.join(names)}."
+            f"Expected columns: {', '.join(spec.columns)}; found: {', '.join(names)}.{_delimiter_hint(names)}"
         )
     return f, reader, [names.index(c) for c in spec.columns], len(names)
+
+
+GZIP_MAGIC = b"\x1f\x8b"
+_CONTROL = set(range(32)) - {9, 10, 13}  # bytes no CSV header holds (tab, LF, CR aside)
+
+
+def _check_text(path: Path, spec: FileSpec) -> None:
+    """Refuse a compressed or binary file before reading it as CSV, saying what it is."""
+    try:
+        with open(path, "rb") as f:
+            head = f.readline(1 << 16)
+    except OSError as exc:
+        raise InputFileError(f"Cannot read the {spec.kind} file {path}: {exc.strerror or exc}.") from exc
+    if head.startswith(GZIP_MAGIC):
+        raise InputFileError(
+            f"The {spec.kind} file {path} is gzip-compressed, not CSV text: decompress it first "
+            f"(`gunzip -k {path}`) and give the .csv file."
+        )
+    if any(b in _CONTROL for b in head):
+        raise InputFileError(
+            f"The {spec.kind} file {path} is not a CSV text file (its first line holds binary data: a spreadsheet, "
+            "archive or database file?). Export the data as CSV text (UTF-8, comma-separated) with the header "
+            f"{','.join(spec.columns)}."
+        )
+
+
+def _delimiter_hint(names: list[str]) -> str:
+    if len(names) != 1:
+        return ""
+    for sep, label in ((";", "';' (semicolon)"), ("\t", "a tab"), ("|", "'|'")):
+        if sep in names[0]:
+            return f" The file seems to use {label} as its separator: export it comma-separated (,)."
+    return ""
+
+
+def first_non_utf8_line(path: Path) -> int | None:
+    """The first line (1-based) that is not valid UTF-8, or None."""
+    with open(path, "rb") as f:
+        for n, line in enumerate(f, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                return n
+    return None
+
+
+def _not_utf8(path: Path, spec: FileSpec, exc: UnicodeDecodeError) -> str:
+    line = first_non_utf8_line(path)
+    where = f" line {line} holds a byte that is not UTF-8 ({exc.reason})" if line else f" ({exc.reason})"
+    return (
+        f"The {spec.kind} file {path} is not UTF-8 text:{where}; it is probably Latin-1 or Windows-1252. "
+        f"Export it as UTF-8 CSV, or convert it: `iconv -f windows-1252 -t utf-8 {path} > converted.csv`."
+    )
 
 
 Reject = tuple[int, str, str]  # line_no, reason, raw line
@@ -124,12 +191,12 @@ def records(path: Path, spec: FileSpec, on_reject: Callable[[int, str, str], Non
                 if len(row) != width:
                     on_reject(line_no, f"expected {width} fields, found {len(row)}", ",".join(row))
                     continue
+                if any("\x00" in value for value in row):  # PostgreSQL text cannot hold it
+                    on_reject(line_no, "contains a NUL byte", ",".join(row).replace("\x00", "\\0"))
+                    continue
                 yield [line_no, *(row[i] for i in idx)]
         except UnicodeDecodeError as exc:
-            raise InputFileError(
-                f"The {spec.kind} file {path} is not UTF-8 text after line {reader.line_num} ({exc.reason}). "
-                "Export it as UTF-8 CSV."
-            ) from exc
+            raise InputFileError(_not_utf8(path, spec, exc)) from exc
         except csv.Error as exc:
             raise InputFileError(
                 f"The {spec.kind} file {path} is not valid CSV near line {reader.line_num}: {exc}."

@@ -14,15 +14,18 @@ Two paths, same outcome:
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg2
 import sqlalchemy as sa
+from psycopg2 import errorcodes
 from sqlalchemy.engine import Engine
 
 from cdp.schema import CUSTOMERS_DDL, EVENTS_DDL
+from ingest import dates
 from ingest import validate_sql as v
 from ingest.errors import TooManyRejects
 from ingest.files import CRM, EVENTS, CopySource, FileSpec, header_is_canonical, records
@@ -61,7 +64,7 @@ def drop_work_tables(conn: sa.Connection) -> None:
     for t in (
         "stg_crm", "stg_events", "chk_crm", "chk_events", "customers_new", "events_new",
         "facet_product", "facet_color", "facet_type", "profile_core", "profile_texts", "customer_profiles_new", "event_vocabulary_new",
-        "customer_facts_new",
+        "customer_facts_new", "customer_pair_times_new",
     ):  # fmt: skip
         conn.execute(sa.text(f"DROP TABLE IF EXISTS {t}"))
 
@@ -73,8 +76,11 @@ def _typed_ddl(kind: str) -> str:
     )
 
 
-def load_file(engine: Engine, path: Path, spec: FileSpec, run_id: int, lines: int, progress: Progress) -> Loaded:
-    if header_is_canonical(path, spec):
+def load_file(
+    engine: Engine, path: Path, spec: FileSpec, run_id: int, lines: int, progress: Progress, careful: bool = False
+) -> Loaded:
+    """`careful`: take the careful path even for a canonical header (dates that need reading)."""
+    if not careful and header_is_canonical(path, spec):
         try:
             n = _copy_typed(engine, path, spec)
             if n == lines - 1:
@@ -86,9 +92,31 @@ def load_file(engine: Engine, path: Path, spec: FileSpec, run_id: int, lines: in
                 lines - 1,
             )
         except psycopg2.Error as exc:
-            first = (exc.pgerror or str(exc)).strip().splitlines()[0]
-            log.info("%s: a record does not parse (%s): validating row by row", spec.kind, first)
+            log.info("%s: %s: validating row by row", spec.kind, copy_error_summary(exc))
     return Loaded(spec.kind, fast=False, structural=_copy_text(engine, path, spec, run_id, progress))
+
+
+def error_summary(exc: BaseException) -> str:
+    """An unexpected failure for the run record and the log: a database error by its kind and
+    place only (its message may quote a value), anything else by its type and message."""
+    orig = getattr(exc, "orig", None)
+    if isinstance(orig, psycopg2.Error):
+        exc = orig
+    if isinstance(exc, psycopg2.Error):
+        return f"{type(exc).__name__}: {copy_error_summary(exc)}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def copy_error_summary(exc: psycopg2.Error) -> str:
+    """Where and what kind of COPY error, never the value: the server's message quotes the field
+    ("invalid input syntax for type integer: …"), which may be personal data."""
+    context = getattr(exc.diag, "context", None) or ""
+    found = re.search(r"\bline (\d+)(?:, column (\w+))?", context)
+    kind = errorcodes.lookup(exc.pgcode) if exc.pgcode else type(exc).__name__
+    if not found:
+        return f"a record does not parse ({kind})"
+    column = f", column {found.group(2)}" if found.group(2) else ""
+    return f"line {found.group(1)}{column} does not parse ({kind.lower().replace('_', ' ')})"
 
 
 def _copy_typed(engine: Engine, path: Path, spec: FileSpec) -> int:
@@ -262,13 +290,15 @@ def _check_typed(conn: sa.Connection, spec: FileSpec, run_id: int) -> int:
     return 0  # counted from the vocabulary once it is built
 
 
-def _check_text(conn: sa.Connection, spec: FileSpec, run_id: int, structural: list[tuple]) -> int:
+def _check_text(conn: sa.Connection, spec: FileSpec, run_id: int, structural: list[tuple], date_order: str) -> int:
     """Careful path: typed rows from the text staging table; every bad value quarantined."""
     target = TARGET[spec.kind]
     conn.execute(sa.text(f"DROP TABLE IF EXISTS {target}"))
     conn.execute(sa.text(DDL[spec.kind].format(name=target).replace(" PRIMARY KEY", "")))
-    source = v.crm_source() if spec.kind == "crm" else v.events_source()
-    typed = v.CRM_TYPED if spec.kind == "crm" else v.EVENTS_TYPED
+    ts_column = "created_at" if spec.kind == "crm" else "event_timestamp"
+    order = dates.column_order(conn, f"stg_{spec.kind}", ts_column, spec.kind, date_order)
+    source = v.crm_source(order) if spec.kind == "crm" else v.events_source(order)
+    typed = v.crm_typed(order) if spec.kind == "crm" else v.events_typed(order)
     conn.execute(sa.text(f"CREATE UNLOGGED TABLE chk_{spec.kind} AS {source}"))
     loaded = conn.execute(
         sa.text(f"INSERT INTO {target} SELECT {typed} FROM chk_{spec.kind} WHERE reason IS NULL")
@@ -293,16 +323,23 @@ def _check_text(conn: sa.Connection, spec: FileSpec, run_id: int, structural: li
     return loaded
 
 
-def validate(engine: Engine, run_id: int, loaded: dict[str, Loaded], max_ratio: float) -> dict[str, FileOutcome]:
-    """customers_new / events_new hold only valid rows; rejects stored; ratios enforced."""
+def validate(
+    engine: Engine, run_id: int, loaded: dict[str, Loaded], max_ratio: float, date_order: str = "auto"
+) -> dict[str, FileOutcome]:
+    """customers_new / events_new hold only valid rows; rejects stored; ratios enforced.
+    Timestamps are stored in UTC (offsets converted); `date_order` is DATE_ORDER."""
     outcomes = {k: FileOutcome(k) for k in ("crm", "events")}
     with engine.begin() as conn:
         conn.execute(sa.text("SET LOCAL work_mem = '256MB'"))
+        conn.execute(sa.text("SET LOCAL TimeZone = 'UTC'"))
         for spec in (CRM, EVENTS):
             item = loaded[spec.kind]
             if spec is EVENTS:  # events are checked against the valid customers
                 conn.execute(sa.text("ALTER TABLE customers_new ADD PRIMARY KEY (customer_id)"))
-            kept = _check_typed(conn, spec, run_id) if item.fast else _check_text(conn, spec, run_id, item.structural)
+            if item.fast:
+                kept = _check_typed(conn, spec, run_id)
+            else:
+                kept = _check_text(conn, spec, run_id, item.structural, date_order)
             if spec is EVENTS:
                 build_vocabulary(conn, run_id)
                 if item.fast:

@@ -8,15 +8,18 @@ failure leaves the live tables as they were.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from cdp import suppression
 from cdp.db import get_engine
 from cdp.embedder import embedder_for
 from cdp.schema import ensure_schema, live_tables_exist
@@ -26,6 +29,7 @@ from ingest import facts, load, profiles, runs, vectors_sync
 from ingest.errors import IngestBusy, IngestError
 from ingest.files import CRM, EVENTS, check_header, file_digest
 from ingest.progress import Progress
+from ingest.shrink import check_shrink
 from ingest.swap import swap
 
 log = logging.getLogger(__name__)
@@ -33,6 +37,16 @@ log = logging.getLogger(__name__)
 LOCK_KEY = 0x41554449  # "AUDI": one ingestion at a time per database
 
 StageHook = Callable[[str], None]
+
+# Test-only: a stage name here makes the run print "paused at <stage>" and wait there, so a
+# test can kill the process at that point (tests/ingest/test_kill_safety.py).
+PAUSE_ENV = "INGEST_TEST_PAUSE_AT"
+
+
+def _pause_for_tests(stage: str) -> None:
+    if os.environ.get(PAUSE_ENV) == stage:
+        print(f"paused at {stage}", flush=True)
+        time.sleep(600)
 
 
 @contextmanager
@@ -110,6 +124,7 @@ def run(
     progress: Progress | None = None,
     after_stage: StageHook | None = None,
     on_start: Callable[[int], None] | None = None,
+    allow_shrink: bool = False,
 ) -> dict:
     """Ingest `crm` and `events`; return the run record.
 
@@ -117,10 +132,12 @@ def run(
     `embed=False` stops before the vector stage and does not swap (benchmarks of the
     SQL stages). `after_stage` is called with each finished stage's name; `on_start` with the
     run's id once the lock is held and the run is recorded (a failing hook fails the run).
+    `allow_shrink` lets a run remove more than MAX_SHRINK of the live customers.
     """
     progress = progress or Progress()
     engine = get_engine(settings)
     ensure_schema(engine)
+    suppression.sync_file_quietly(engine, settings.suppression_csv)
     with ingestion_lock(engine):
         with engine.begin() as conn:
             conn.execute(
@@ -135,9 +152,12 @@ def run(
         try:
             if on_start is not None:
                 on_start(run_id)
-            record = _run(settings, engine, run_id, Path(crm), Path(events), force, embed, progress, timer, after_stage)
+            opts = _Options(force, embed, allow_shrink, progress, after_stage)
+            record = _run(settings, engine, run_id, Path(crm), Path(events), opts, timer)
         except Exception as exc:
-            message = str(exc) if isinstance(exc, IngestError) else f"{type(exc).__name__}: {exc}"
+            message = str(exc) if isinstance(exc, IngestError) else load.error_summary(exc)
+            if embed:
+                _restore_alias(engine, settings)
             runs.update_run(engine, run_id, status="failed", error=message, stage_seconds=timer.seconds)
             with engine.begin() as conn:
                 conn.execute(sa.text("UPDATE ingestion_runs SET finished_at = now() WHERE id = :id"), {"id": run_id})
@@ -148,10 +168,32 @@ def run(
         return record
 
 
-def _run(settings, engine, run_id, crm, events, force, embed, progress, timer, after_stage) -> dict:
+def _restore_alias(engine: Engine, settings: Settings) -> None:
+    """After a failure: the alias back on the live snapshot's collection (a failed commit)."""
+    previous = runs.last_success(engine)
+    try:
+        if previous:
+            vectors_sync.restore_alias(get_qdrant(settings), settings.qdrant_collection, previous["collection"])
+    except Exception as exc:  # the vector store itself failed: the next run restores it
+        log.warning("could not check the vector alias after the failure: %s", exc)
+
+
+@dataclass(frozen=True)
+class _Options:
+    force: bool
+    embed: bool
+    allow_shrink: bool
+    progress: Progress
+    after_stage: StageHook | None
+
+
+def _run(settings, engine, run_id, crm, events, opts: _Options, timer) -> dict:
+    force, embed, progress = opts.force, opts.embed, opts.progress
+
     def done(stage: str) -> None:
-        if after_stage is not None:
-            after_stage(stage)
+        _pause_for_tests(stage)
+        if opts.after_stage is not None:
+            opts.after_stage(stage)
 
     with timer.stage("hash"):
         check_header(crm, CRM)
@@ -164,8 +206,9 @@ def _run(settings, engine, run_id, crm, events, force, embed, progress, timer, a
     )  # fmt: skip
 
     client = get_qdrant(settings) if embed else None
-    collection = vectors_sync.target_collection(settings.qdrant_collection, settings.embedding_model)
     previous = runs.last_success(engine)
+    if client is not None and previous:
+        vectors_sync.restore_alias(client, settings.qdrant_collection, previous["collection"])
     if (
         not force
         and embed
@@ -173,12 +216,13 @@ def _run(settings, engine, run_id, crm, events, force, embed, progress, timer, a
         and previous["crm_sha256"] == crm_sha
         and previous["events_sha256"] == events_sha
         and live_tables_exist(engine)
-        and alias_target(client, settings.qdrant_collection) == collection
+        and previous["embedding_model"] == settings.embedding_model
+        and alias_target(client, settings.qdrant_collection) == previous["collection"]
     ):
         with engine.connect() as conn:
             total = conn.execute(sa.text("SELECT count(*) FROM customer_profiles")).scalar()
         fields = dict(
-            status="unchanged", stage_seconds=timer.seconds, collection=collection,
+            status="unchanged", stage_seconds=timer.seconds, collection=previous["collection"],
             embedding_model=settings.embedding_model, embeddings_skipped=total,
             crm_loaded=previous["crm_loaded"], events_loaded=previous["events_loaded"],
             data_min_ts=previous["data_min_ts"], data_max_ts=previous["data_max_ts"],
@@ -191,27 +235,34 @@ def _run(settings, engine, run_id, crm, events, force, embed, progress, timer, a
 
     with timer.stage("load"):
         loaded = {
-            "crm": load.load_file(engine, crm, CRM, run_id, crm_digest.lines, progress),
-            "events": load.load_file(engine, events, EVENTS, run_id, events_digest.lines, progress),
+            "crm": load.load_file(engine, crm, CRM, run_id, crm_digest.lines, progress, crm_digest.unusual),
+            "events": load.load_file(
+                engine, events, EVENTS, run_id, events_digest.lines, progress, events_digest.unusual
+            ),
         }
     done("load")
     with timer.stage("validate"):
-        outcomes = load.validate(engine, run_id, loaded, settings.max_reject_ratio)
+        outcomes = load.validate(engine, run_id, loaded, settings.max_reject_ratio, settings.date_order)
     runs.update_run(
         engine, run_id,
         crm_loaded=outcomes["crm"].loaded, crm_rejected=outcomes["crm"].rejected,
         events_loaded=outcomes["events"].loaded, events_rejected=outcomes["events"].rejected,
         reject_reasons={k: dict(o.reasons) for k, o in outcomes.items()},
     )  # fmt: skip
+    if not opts.allow_shrink and live_tables_exist(engine):
+        with engine.connect() as conn:
+            check_shrink(conn, settings.max_shrink, str(crm))
     done("validate")
     with timer.stage("profiles"):
         profiles.build_core(engine, settings)
-    # The index build and the gate's facts (PostgreSQL) overlap the profile texts (mostly
-    # Python): two cores busy. The facts read the events through the new indexes.
+    # The index build and the gate's facts overlap the profile texts and the gate's pair
+    # times: two cores busy. The facts read the events through the new indexes.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-index") as pool:
         indexing = pool.submit(index_and_facts, engine, settings)
         with timer.stage("texts"):
             profiles.build_texts(engine, progress)
+        with timer.stage("pair times"):
+            facts.build_pair_times(engine)
         with timer.stage("index (wait)"):
             timer.seconds["index"], timer.seconds["facts"] = indexing.result()
     done("profiles")
@@ -232,8 +283,9 @@ def _run(settings, engine, run_id, crm, events, force, embed, progress, timer, a
     embedder = embedder_for(settings)  # loads on first use
     with timer.stage("embed"):
         emb = vectors_sync.sync_new_profiles(
-            engine, client, embedder, base=settings.qdrant_collection, model=settings.embedding_model, progress=progress
-        )
+            engine, client, embedder, base=settings.qdrant_collection, model=settings.embedding_model,
+            progress=progress, batch_texts=2 * settings.embedding_batch_size, on_batch=lambda: done("embed batch"),
+        )  # fmt: skip
     runs.update_run(
         engine, run_id, embeddings_computed=emb.computed, embeddings_skipped=emb.skipped,
         texts_embedded=emb.texts_embedded, payloads_updated=emb.payloads_updated,
@@ -245,11 +297,12 @@ def _run(settings, engine, run_id, crm, events, force, embed, progress, timer, a
         load.drop_work_tables(conn)
         runs.update_run(conn, run_id, status="succeeded", stage_seconds=timer.seconds)
         conn.execute(sa.text("UPDATE ingestion_runs SET finished_at = now() WHERE id = :id"), {"id": run_id})
+        # Last before the commit: both stores move to the new snapshot together. A stop between
+        # the two leaves the alias ahead; the next run (or a failure here) points it back.
+        previous_collection = vectors_sync.publish(client, base=settings.qdrant_collection, collection=emb.collection)
+        done("publish")
     done("swap")
     with timer.stage("cleanup"):
-        removed_points = vectors_sync.finish_after_swap(
-            engine, client, base=settings.qdrant_collection, collection=emb.collection
-        )
+        vectors_sync.drop_previous(engine, client, previous_collection, emb.collection)
     runs.update_run(engine, run_id, stage_seconds=timer.seconds)
-    log.info("deleted %d points of vanished customers", removed_points)
     return runs.get_run(engine, run_id)

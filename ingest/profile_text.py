@@ -43,6 +43,31 @@ def _and(items: Sequence[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
+# The text is one sentence per fact, each depending on one part of the profile only, so the
+# ingestion can write each distinct sentence once and assemble the texts in SQL
+# (ingest.profiles.build_texts); profile_text is the definition both follow.
+
+
+def place_sentence(country: str, age: int) -> str:
+    return f"Customer from {country_name(country)}, aged {age_band(age)}."
+
+
+def favourite_sentence(favorite_color: str) -> str:
+    return f"Favourite color: {favorite_color}."
+
+
+def interest_sentence(interests: Sequence[str]) -> str:
+    return f"Interested in {_and(interests)}." if interests else "No shopping activity yet."
+
+
+def preference_sentence(preferred_colors: Sequence[str]) -> str | None:
+    return f"Prefers {_and(preferred_colors)} items." if preferred_colors else None
+
+
+def luxury_sentence(likes_luxury: bool) -> str | None:
+    return LUXURY_SENTENCE if likes_luxury else None
+
+
 def profile_text(
     *,
     country: str,
@@ -52,16 +77,14 @@ def profile_text(
     preferred_colors: Sequence[str],
     likes_luxury: bool,
 ) -> str:
-    parts = [f"Customer from {country_name(country)}, aged {age_band(age)}.", f"Favourite color: {favorite_color}."]
-    if interests:
-        parts.append(f"Interested in {_and(interests)}.")
-    else:
-        parts.append("No shopping activity yet.")
-    if preferred_colors:
-        parts.append(f"Prefers {_and(preferred_colors)} items.")
-    if likes_luxury:
-        parts.append(LUXURY_SENTENCE)
-    return " ".join(parts)
+    parts = (
+        place_sentence(country, age),
+        favourite_sentence(favorite_color),
+        interest_sentence(interests),
+        preference_sentence(preferred_colors),
+        luxury_sentence(likes_luxury),
+    )
+    return " ".join(p for p in parts if p is not None)
 
 
 def payload(row: Mapping[str, Any], text: str) -> dict:

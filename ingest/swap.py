@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from cdp.schema import SNAPSHOT_TABLES, grant_reader
+from cdp.schema import drop_reader_views, publish_reader_views
 
 PAIRS = (
     ("customers", "customers_new"),
@@ -17,12 +17,14 @@ PAIRS = (
     ("customer_profiles", "customer_profiles_new"),
     ("event_vocabulary", "event_vocabulary_new"),
     ("customer_facts", "customer_facts_new"),
+    ("customer_pair_times", "customer_pair_times_new"),
 )
 
 
 def swap(conn: Connection) -> None:
     """Run inside the caller's transaction (which also records the run's success)."""
     conn.execute(sa.text("SET LOCAL lock_timeout = '30s'"))
+    drop_reader_views(conn)  # they depend on the tables replaced here
     for live, new in PAIRS:
         conn.execute(sa.text(f"DROP TABLE IF EXISTS {live}"))
         conn.execute(sa.text(f"ALTER TABLE {new} RENAME TO {live}"))
@@ -32,4 +34,4 @@ def swap(conn: Connection) -> None:
         ).all():
             if index.startswith(new):
                 conn.execute(sa.text(f'ALTER INDEX "{index}" RENAME TO "{live + index[len(new) :]}"'))
-    grant_reader(conn, list(SNAPSHOT_TABLES))
+    publish_reader_views(conn)  # the read-only role's views, without personal columns

@@ -26,6 +26,21 @@ from cdp.db import dispose_engines, normalize_url  # noqa: E402
 from cdp.settings import Settings  # noqa: E402
 from cdp.vectors import close_qdrant  # noqa: E402
 
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A test case marked trust(kind) counts as one of that kind in the trust tally (tests/trust.py)."""
+    outcome = yield
+    report = outcome.get_result()
+    marker = item.get_closest_marker("trust")
+    if marker is not None and report.when == "call":
+        from tests.trust import TALLY
+
+        TALLY.tried(marker.args[0])
+        if report.passed:
+            TALLY.held(marker.args[0])
+
+
 SEED_DIR = Path(__file__).parent / "data" / "seed"
 SEED_CRM = SEED_DIR / "crm_customers.csv"
 SEED_EVENTS = SEED_DIR / "clickstream_events.csv"

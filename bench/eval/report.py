@@ -22,7 +22,9 @@ counts equal exactly and averages / sums / maxima within 0.01; tables have the s
 (top N: the N largest, ties either way); deterministic segments return only gold customers (precision 1),
 all of them up to the page of 20 (recall 1 on the page) and a funnel gate equal to the gold set's size;
 "top N customers" return exactly the N best in order; semantic intents return only customers meeting the
-question's hard conditions and ≥ 80 % of the top 10 have the stated property; vague or impossible questions
+question's hard conditions and ≥ 80 % of the whole returned set (at least 10) have the stated property
+(reported beside it: "refined < gate" — the refined set is smaller than the gate where the intent is
+selective, equal to it where every gated customer has the property); vague or impossible questions
 get a clarifying question / a clear "can't" (kind clarify); questions about a time window that holds no data
 return no customers and say that the window holds no data (not merely that nobody matches).
 Every answer must also be of the expected kind (segment / analytics / clarify)."""
@@ -75,6 +77,7 @@ DETAIL_COLUMNS: list[tuple[str, Callable[[list[Outcome]], str]]] = [
     ("recall", lambda outs: _mean([o.score.recall for o in outs if o.score.recall is not None])),
     ("funnel = gold gate", lambda outs: _count(outs, "funnel_ok")),
     ("semantic property", lambda outs: _count(outs, "property_ok")),
+    ("refined < gate iff selective", lambda outs: _count(outs, "refine_ok")),
     ("right kind", lambda outs: _frac(sum(o.score.kind_ok for o in outs), len(outs))),
     ("s / question", lambda outs: f"{sum(o.seconds for o in outs) / len(outs):.2f}"),
 ]
@@ -104,6 +107,13 @@ def failures(outcomes: list[Outcome]) -> str:
         + (f" [answered by the {o.answered_by} planner]" if o.answered_by != o.mode else "")
         for o in wrong
     )
+
+
+def refine_misses(outcomes: list[Outcome]) -> str:
+    """Right answers whose refined set is not smaller than the gate where the intent is selective (or
+    not equal to it where it is not): the refinement check, reported beside "fully right"."""
+    missed = [o for o in outcomes if o.score.right and o.score.refine_ok is False]
+    return "\n".join(f"- `{o.case.id}` “{o.case.question}” — {o.score.why.lstrip('; ')}" for o in missed) or "none"
 
 
 def _target(outs: list[Outcome], mode: str) -> str:
@@ -155,6 +165,7 @@ def render(run: EvalRun) -> str:
             detail(agent, with_usage=True),
         ]
     parts += ["", "Failing questions (offline planner):", "", failures(offline)]
+    parts += ["", "Refinement check not met by otherwise right answers (offline planner):", "", refine_misses(offline)]
     if agent:
         parts += ["", "Failing questions (agent):", "", failures(agent)]
     return "\n".join(parts) + "\n"

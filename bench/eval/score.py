@@ -11,8 +11,13 @@
   funnel gate size equals the gold set's size.
 - Top: a segment of exactly N customers whose ranked values are the N best of the gold gate,
   in order (ties may be either).
-- Property: a segment whose every customer meets the question's hard conditions (precision 1)
-  and whose top 10 (or all, if fewer could exist) have the stated property at the stated share.
+- Property: a segment whose every customer meets the question's hard conditions (precision 1),
+  that returns at least 10 customers (or 80 % of the property's holders inside the hard conditions,
+  if fewer), and whose whole returned set
+  (not only its top 10) has the stated property at the stated share. Reported beside it, not part
+  of "right": the refinement check — the refined set (funnel after_semantic) is smaller than the gate
+  where the intent is selective (some gold-allowed customers lack the property) and equal to it where
+  every allowed customer has it.
 - Clarify: a clarifying question or a clear "can't" (Result kind "clarify"), no customers.
 - NoData: no customers, an empty gate / empty or zero table / a clarify, and an answer that says the
   window holds no data (not merely that no customer matches).
@@ -38,6 +43,7 @@ class Score:
     recall: float | None = None  # Ids / Top
     funnel_ok: bool | None = None  # Ids
     property_ok: bool | None = None  # Property
+    refine_ok: bool | None = None  # Property: refined < gate where the intent is selective, = where it is not
 
 
 def score(gold: Gold, result: Result, expected_kind: str) -> Score:
@@ -154,16 +160,23 @@ def _top(gold: Top, result: Result, kind_ok: bool) -> Score:
 def _property(gold: Property, result: Result, kind_ok: bool) -> Score:
     got = _returned(result)
     precision = sum(i in gold.allowed for i in got) / len(got) if got else 0.0
-    head = got[: gold.top]
-    need = min(gold.top, len(gold.allowed))
-    share = sum(i in gold.good for i in head) / len(head) if head else 0.0
-    property_ok = len(head) >= need and share >= gold.share
+    # the refined set may hold fewer than the page: at least the stated share of the property's holders
+    # inside the hard conditions (up to `top`) must be returned
+    need = min(gold.top, math.ceil(gold.share * len(gold.allowed & gold.good)))
+    share = sum(i in gold.good for i in got) / len(got) if got else 0.0
+    property_ok = len(got) >= need and share >= gold.share
     right = kind_ok and precision == 1.0 and property_ok
+    f = result.funnel
+    selective = not gold.allowed <= gold.good
+    refined = f.after_semantic < f.after_gate if selective else f.after_semantic == f.after_gate
+    refine_ok = result.kind == "segment" and refined
     detail = (
         f"returned {len(got)}, {precision:.0%} meet the hard conditions; "
-        f"{share:.0%} of the top {len(head)} {gold.label} (needs {gold.share:.0%} of {need})"
+        f"{share:.0%} of the {len(got)} returned {gold.label} (needs {gold.share:.0%}, at least {need} returned)"
     )
-    return Score(right, kind_ok, _why(right, result, kind_ok, detail), precision=precision, property_ok=property_ok)
+    cut = f"refined {f.after_semantic} of the gate's {f.after_gate} ({'selective' if selective else 'not selective'})"
+    why = _why(right, result, kind_ok, detail) + ("" if refine_ok else ("; " if not right else "") + cut)
+    return Score(right, kind_ok, why, precision=precision, property_ok=property_ok, refine_ok=refine_ok)
 
 
 # The answer must say the window holds no data (not merely "no customers match"), e.g. "the data has no

@@ -91,7 +91,7 @@ def on_show_sql(body: dict, client: WebClient, context: BoltContext) -> None:
 
 def on_download_csv(client: WebClient, context: BoltContext) -> None:
     card, reply = card_of(context), reply_of(context)
-    name, content = files.csv_file(card.document)
+    name, content = files.csv_file(files.activatable(card.document, bot_of(context).discovery.engine))
     rid = new_request_id()
     try:
         client.files_upload_v2(

@@ -19,6 +19,7 @@ from bot.views import errors
 from bot.views.help import help_message
 from bot.views.status import status_message
 from bot.work import Ask, submit
+from discovery.llm_health import problem as llm_problem
 from ingest.status import status
 
 log = logging.getLogger(__name__)
@@ -99,9 +100,12 @@ def on_status(client: WebClient, context: BoltContext) -> None:
     bot, reply = bot_of(context), reply_of(context)
     try:
         message = status_message(
-            status(bot.settings), answers_from=answers_from(bot), next_run=bot.scheduler.next_run_time(),
+            status(bot.settings),
+            answers_from=answers_from(bot),
+            next_run=bot.scheduler.next_run_time(),
             schedule=schedule_text(bot),
-        )  # fmt: skip
+            llm_problem=llm_problem(bot.settings),
+        )
     except Exception:
         log.exception("status failed")
         message = errors.unexpected("status")

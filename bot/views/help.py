@@ -34,6 +34,19 @@ def help_message(command: str = "/audience") -> dict:
             f"*Commands*: `{command} status` (data freshness, counts, ingestion runs, LLM or offline) · "
             f"`{command} ingest` (admins: reload the CRM and clickstream exports) · `{command} help`"
         ),
+        section(
+            "*Saved audiences* — reply `save as &lt;name&gt;` in an answer's thread (or press *Save audience*): after "
+            "every ingestion I re-evaluate it and post who joined and who left in that thread.\n"
+            f"`{command} list` · `{command} show NAME` (card, chart, JSON) · `{command} refresh NAME` · "
+            f"`{command} delete NAME` (its owner or an admin) · the App Home tab lists them with buttons."
+        ),
+        section(
+            "*Send it where campaigns run* — in an answer's thread: `export for meta`, `export for google` "
+            "(hashed customer-list files), `export csv`, `export json`. "
+            f"`{command} send NAME to DESTINATION` (its owner or an admin) delivers a saved audience to a "
+            "destination your admin configured; later refreshes send who joined and who left. "
+            "Suppressed customers, and those without consent when the data has a consent column, never leave."
+        ),
         context("Customer e-mails are never shown in channels; they are in the downloadable files only."),
     ]
     return {"text": fallback("Audience Discovery: ask for an audience in plain words"), "blocks": blocks}

@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.views.audiences import ACTION_SAVE_AUDIENCE
 from bot.views.text import (
     FIELD_MAX,
     SECTION_MAX,
@@ -107,7 +108,7 @@ def footer_text(result: Result, request_id: str | None = None) -> str:
     parts = [
         f"{tokens:,} LLM tokens" + (f" ({u.llm_calls} call{'' if u.llm_calls == 1 else 's'})" if u.llm_calls else ""),
         f"{u.embedding_tokens:,} embedding tokens",
-        cost_text(u.cost_usd),
+        cost_text(u.cost_usd) if u.cost_known else "cost unknown",
         f"{seconds:.2f} s" if seconds < 10 else f"{seconds:.0f} s",
         scrub(model),
     ]
@@ -183,7 +184,7 @@ def json_preview(result: Result) -> str:
 
 def funnel_text(result: Result) -> str:
     f = result.funnel
-    middle = "lookalike candidates" if f.stage == "lookalike" else "ranked"
+    middle = "lookalike candidates" if f.stage == "lookalike" else "refined" if result.refinement else "ranked"
     return (
         f"*Funnel*\n{f.population:,} customers → {f.after_gate:,} gate → "
         f"{f.after_semantic:,} {middle} → {f.returned:,} shown"
@@ -207,6 +208,8 @@ def actions(card_id: str, result: Result) -> dict:
         elements.append(button("Download CSV", ACTION_DOWNLOAD_CSV, card_id, style="primary"))
     elements.append(button("👍", ACTION_FEEDBACK_UP, card_id))
     elements.append(button("👎", ACTION_FEEDBACK_DOWN, card_id))
+    if result.kind == "segment" and result.explain_customer is None and result.query is not None:
+        elements.append(button("Save audience", ACTION_SAVE_AUDIENCE, card_id))
     return {"type": "actions", "block_id": f"card_{card_id}"[:255], "elements": elements}
 
 
@@ -243,6 +246,8 @@ def result_card(
         fields.append(mrkdwn(f"*Mode*\n{mode_text(result)}", FIELD_MAX))
     if fields:
         blocks.append({"type": "section", "fields": fields[:10]})
+    if result.kind == "segment" and result.refinement and not explanation:
+        blocks.append(context(f":mag: {scrub(result.refinement)}"))
 
     if result.kind == "segment" and result.customers:
         blocks.append(section(("*Top customers*\n" if not explanation else "") + customer_table(result.customers)))

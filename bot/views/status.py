@@ -7,8 +7,11 @@ from datetime import datetime
 from bot.views.text import code_block, context, count, fallback, header, mrkdwn, scrub, section, when
 
 
-def status_message(info: dict, *, answers_from: str, next_run: datetime | None, schedule: str) -> dict:
-    """`info` is ingest.status.status(settings); `answers_from` says LLM or offline planner."""
+def status_message(
+    info: dict, *, answers_from: str, next_run: datetime | None, schedule: str, llm_problem: str | None = None
+) -> dict:
+    """`info` is ingest.status.status(settings); `answers_from` says LLM or offline planner; `llm_problem`
+    what is wrong with the LLM and what to set (discovery.llm_health.problem)."""
     counts = info.get("counts") or {}
     last = info.get("last_success")
     runs = info.get("runs") or []
@@ -39,6 +42,8 @@ def status_message(info: dict, *, answers_from: str, next_run: datetime | None, 
     if runs:
         lines = [_run_line(r) for r in runs]
         blocks.append(section("*Recent runs*\n" + code_block(lines, 2900)))
+    if llm_problem:
+        blocks.append(context(f":warning: LLM: {scrub(llm_problem)}"))
     failed = runs[0] if runs and runs[0].get("status") == "failed" else None
     if failed and failed.get("error"):
         blocks.append(context(f":warning: last run failed: {scrub(str(failed['error']))}"))

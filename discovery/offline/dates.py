@@ -27,8 +27,8 @@ class WindowTooLong(ValueError):
 def _date_range(m: re.Match[str], g: str, today: date) -> tuple[date, date]:
     """The first and last day meant by a date expression (a day, a month, a quarter, a year)."""
 
-    def grp(name: str) -> str | None:
-        return m.group(name + g)
+    def grp(name: str) -> str:
+        return m.group(name + g) or ""  # "" for a group that did not take part, like None before
 
     if grp("iso"):
         d = date.fromisoformat("-".join(p.zfill(2) for p in grp("iso").split("-")))

@@ -51,7 +51,7 @@ def _fresh(p: Parsed, question: str, catalogue: Catalogue) -> Plan:
         return clarify(p, question, catalogue, "Ask for an audience first, then ask why a customer is in it.")
     if p.problems:
         return clarify(p, question, catalogue, " ".join(p.problems))
-    substantive = p.understood() and (p.has_subject or p.behaviours or p.crm or p.analytics or p.loose_count)
+    substantive = p.understood() and (p.has_subject or p.behaviours or p.crm or p.analytics or p.loose_count or p.taste)
     words = {t.text for t in p.doc.tokens}
     asks_for_all = p.has_verb or bool(words & ALL_WORDS)  # "list customers", "all customers"
     if not substantive and p.vague:  # "the right people": judged, not described

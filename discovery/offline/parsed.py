@@ -16,7 +16,7 @@ from typing import Any
 from discovery.catalogue import Catalogue
 from discovery.offline.doc import Doc
 from discovery.offline.lexicon import CONCEPT_LABELS, CONCEPT_WORDS
-from discovery.query import Behaviour, Lookalike, TimeWindow
+from discovery.query import Behaviour, Lookalike, OrderBy, TimeWindow
 
 
 @dataclass
@@ -43,7 +43,7 @@ class Parsed:
     crm: dict[str, Any] = field(default_factory=dict)
     intent: str | None = None
     limit: int | None = None
-    order_by: str | None = None
+    order_by: OrderBy | None = None
     analytics: Analytics | None = None
     wants_json: bool = False
     explain_customer: int | None = None
@@ -60,6 +60,7 @@ class Parsed:
     back_refs: set[int] = field(default_factory=set)  # ids of behaviours whose verb points back ("never bought one")
     today: date | None = None
     like: Lookalike | None = None  # a lookalike request (discovery.offline.lookalikes): its seeds
+    taste: bool = False  # a taste the profiles carry (luxury): the semantic refinement reaches it (issue 16)
 
     def understood(self) -> bool:
         said = (self.behaviours, self.crm, self.intent, self.analytics, self.loose_window, self.loose_count)

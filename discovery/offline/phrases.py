@@ -158,6 +158,7 @@ LUX_WORDS_FALSE_RE = rx(
     r"\b(?:budget|bargains?|bargain[\s-]hunters?|cheap|discount(?:s|ed)?|low[\s-]?cost|"
     r"price[\s-]?sensitive|thrifty|frugal)\b"
 )
+LUX_TAG_WORD = "luxury"  # the word of the profiles' luxury sentence (ingest.profile_text.LUXURY_SENTENCE)
 LUX_TRUE_RE = rx(
     r"\b(?:luxury|luxurious|high[\s-]?end|premium|upscale|up[\s-]?market|exclusive|designer|"
     r"prestigious|prestige|affluent|high[\s-]?class|posh|lavish)\b"
@@ -218,7 +219,7 @@ MORE_LIKE_RES = tuple(  # seeds: the thread's last segment
         rf"{_N}\b(?:{PEOPLE}|ones)\s+{_LIKE}\s+{_THESE}\b",
         rf"{_N}\b(?:{_ALIKES}|look[\s-]?alike\s+{PEOPLE})(?:\s+(?:of|for|to)\s+{_THESE})?",
         rf"{_N}\b(?:more\s+)?similar\s+(?:{PEOPLE}|ones)\b(?:\s+to\s+{_THESE})?",
-        rf"\b(?:expand|extend|grow|widen)\s+(?:this|the|these|that)\s+(?:segment|audience|group|list)\b"
+        rf"\b(?:expand|extend|grow)\s+(?:this|the|these|that)\s+(?:segment|audience|group|list)\b"
         rf"(?:\s+(?:to|by)\s+(?P<n>{NUM}))?",
     )
 )
@@ -229,3 +230,23 @@ AUDIENCE_LIKE_RES = tuple(  # seeds: a saved audience ("customers like the Luxur
         rf"{_N}\b{_WHO}{_OF}\s+(?:the\s+|our\s+|my\s+){_NAME}\s+(?:saved\s+)?audience\b",
     )
 )
+
+# Widening or narrowing the semantic refinement of the previous segment (AudienceQuery.refine).
+_MATCHES = r"(?:matches|matching\s+(?:ones|profiles)|ones|candidates|profiles|fits)"
+_CUT = r"(?:the\s+)?(?:cut(?:off)?|threshold|refinement|match(?:es|ing)?|semantic\s+(?:cut|filter))"
+REFINE_WIDER_RE = rx(
+    rf"\b(?:weaker|weak|looser|loose|broader|less\s+(?:similar|close|strict)|borderline|partial)\s+{_MATCHES}\b",
+    rf"\b(?:widen|broaden|loosen|relax|lower)\s+{_CUT}\b",
+    r"\b(?:be\s+)?less\s+strict\b",
+    r"\bmore\s+(?:loosely|broadly)\b",
+)
+REFINE_NARROWER_RE = rx(
+    rf"\b(?:strongest|strong|closest|clearest|tightest|strict(?:er)?|exact)\s+{_MATCHES}\b",
+    rf"\b(?:tighten|narrow|raise|sharpen)\s+{_CUT}\b",
+    r"\b(?:be\s+)?(?:more\s+strict|stricter)\b",
+)
+REFINE_OFF_RE = rx(
+    rf"\b(?:no|without(?:\s+any)?|drop|remove|skip|turn\s+off|switch\s+off)\s+{_CUT}\b",
+    r"\b(?:all|every(?:one)?)\s+(?:of\s+)?(?:the\s+)?gate(?:d)?(?:\s+customers)?\b",
+)
+REFINE_AUTO_RE = rx(rf"\b(?:default|normal|natural|usual)\s+{_CUT}\b", r"\bnatural\s+break\b")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from discovery.catalogue import Catalogue
 from discovery.limits import MAX_LIMIT
@@ -36,6 +36,7 @@ from discovery.offline.numbers import find_age_words, find_comparisons, find_cou
 from discovery.offline.parsed import Parsed, event_types, has_concept
 from discovery.offline.vocabulary import find_vocabulary
 from discovery.offline.walk import walk
+from discovery.query import OrderBy
 
 
 def parse(question: str, catalogue: Catalogue, today: date) -> Parsed:
@@ -61,7 +62,7 @@ def parse(question: str, catalogue: Catalogue, today: date) -> Parsed:
     p.analytics = find_analytics(doc)
     orders += find_order_words(doc)
     for order, phrase in orders:
-        p.order_by = order
+        p.order_by = cast(OrderBy, order)  # the phrase tables name only OrderBy values
         p.notes.append(f"order by {order} (“{phrase}”)")
     mentions = [Mention("window", s, e, w) for s, e, w in find_windows(doc, today, p.problems)]
     mentions += find_counts(doc)

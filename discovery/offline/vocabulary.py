@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import pycountry
 
@@ -49,7 +50,7 @@ class VocabHit:
     value: str  # as stored (product, color, country code) or a country name for foreign countries
 
 
-def _resolve_country(value: str) -> object | None:
+def _resolve_country(value: str) -> Any | None:
     """A stored country value (an ISO code, or a name) -> the pycountry record, if any."""
     if len(value) == 2:
         return pycountry.countries.get(alpha_2=value.upper())
@@ -144,7 +145,8 @@ def _foreign(doc: Doc, i: int, n: int, key: str, index: VocabIndex) -> str | Non
     if key in AMBIGUOUS_NAMES and not (before and before[0] in COUNTRY_CONTEXT):
         return None
     if capitalised or (before and before[0] in COUNTRY_CONTEXT):
-        return pycountry.countries.get(alpha_2=code).name
+        country = pycountry.countries.get(alpha_2=code)
+        return country.name if country else None
     return None
 
 

@@ -29,7 +29,14 @@ from discovery.catalogue import Catalogue
 from discovery.offline.doc import Doc, Mention, base_word
 from discovery.offline.lexicon import BOUNDARY, GENERIC_OBJECTS, NEG_FILLER, POSTFIX_FILLER, REFERS_BACK, STOP
 from discovery.offline.parsed import Parsed, event_types
-from discovery.offline.phrases import COLOR_AFTER_GAP_RE, CONJ_GAP_RE, FAV_AFTER_RE, FAV_BEFORE_RE, THEMED_AFTER_RE
+from discovery.offline.phrases import (
+    COLOR_AFTER_GAP_RE,
+    CONJ_GAP_RE,
+    FAV_AFTER_RE,
+    FAV_BEFORE_RE,
+    LUX_TAG_WORD,
+    THEMED_AFTER_RE,
+)
 from discovery.query import Behaviour
 
 
@@ -148,6 +155,16 @@ def _luxury(ms: list[Mention], p: Parsed) -> None:
     if not lux:
         return
     values = [(not m.value) if m.neg else m.value for m in lux]
+    if values == [True] * len(values) and not (p.analytics or p.explicit_sort):
+        # a taste: the profiles' luxury sentence reached through the vector stage (issue 16), the
+        # words read as the tag's own word so similarity finds it ("designer", "high-end" do not)
+        for m in lux:
+            tokens = p.doc.span_tokens(m.start, m.end)
+            for i, t in enumerate(tokens):
+                t.text, t.keep = (LUX_TAG_WORD, True) if i == 0 else (t.text, False)
+        p.taste = True
+        p.notes.append("luxury: a taste, matched on the profiles (not a hard filter)")
+        return
     p.crm["likes_luxury"] = values[-1]
     for m in lux:
         if m.neg:

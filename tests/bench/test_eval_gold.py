@@ -60,7 +60,8 @@ def gold(case_id: str, data: Data):
         ("never-carted", Ids(frozenset({1, 3, 4}))),
         ("not-pl-de", Ids(frozenset({4}))),
         ("spent-1000-watch-2m", Ids(frozenset({3}))),
-        ("red-socks-luxury", Ids(frozenset({1}))),  # spent 900 > 800
+        # issue 16: "like luxury" is the refinement: the red-socks gate, the luxury tag the property
+        ("red-socks-luxury", Property(frozenset({1}), frozenset({1, 3}), "spent more than 800 (the luxury tag)")),
         ("purchases-per-month", Rows({"2026-04": 1, "2026-08": 1, "2026-09": 1, "2026-10": 3})),
         ("top5-products-purchases", Rows({"socks": 2, "watch": 2, "tent": 1, "sneakers": 1}, top=5)),
         ("oldest5-pl", Top({2: 45}, 5)),

@@ -15,9 +15,10 @@ def test_manifest():
     assert [c["command"] for c in m["features"]["slash_commands"]] == ["/audience"]
     assert set(m["oauth_config"]["scopes"]["bot"]) == {
         "app_mentions:read", "chat:write", "commands", "files:write", "channels:history", "groups:history",
-        "im:history", "mpim:history", "users:read",
+        "im:history", "im:write", "mpim:history", "users:read",
     }  # fmt: skip
     assert set(m["settings"]["event_subscriptions"]["bot_events"]) == {
-        "app_mention", "message.channels", "message.groups", "message.im", "message.mpim",
+        "app_home_opened", "app_mention", "message.channels", "message.groups", "message.im", "message.mpim",
     }  # fmt: skip
     assert m["features"]["app_home"]["messages_tab_enabled"] is True  # direct messages to the bot
+    assert m["features"]["app_home"]["home_tab_enabled"] is True  # the saved audiences (bot/home.py)

@@ -12,6 +12,8 @@ from bot.views.result_card import result_card
 from bot.views.text import CUT, SCRUB_MAX, SECTION_MAX, hide_emails, scrub
 from tests.bot.factories import EMAIL, analytics
 
+pytestmark = pytest.mark.trust("bad_input")
+
 OLD_PATTERN = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")  # what hide_emails must still hide
 
 

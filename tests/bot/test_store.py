@@ -56,14 +56,15 @@ def test_threads_cards_feedback(engine):
     assert rows[0].question == "q" and rows[0].recipe == {"sql": ["SELECT 1"]}
 
 
-def test_reader_role_cannot_read_bot_tables(engine):
+def test_reader_role_cannot_read_bot_tables(engine, settings):
     from cdp.db import read_only
+    from cdp.reader import reader_engine
     from cdp.schema import ensure_schema
 
     store = BotStore(engine)
     store.ensure_tables()
     ensure_schema(engine)  # what discovery runs at start-up
-    with read_only(engine, timeout_ms=1000) as conn:
+    with read_only(reader_engine(settings), timeout_ms=1000) as conn:  # the pool model-written SQL runs on
         try:
             conn.execute(sa.text("SELECT count(*) FROM bot_cards"))
             readable = True

@@ -102,7 +102,7 @@ def test_agent_card_footer_shows_tokens_cost_and_model():
     assert_valid(msg)
     text = all_text(msg)
     assert "1,280 LLM tokens (2 calls)" in text and "$0.00015" in text and "2.30 s" in text
-    assert "google/gemini-2.0-flash-001" in text and "LLM agent" in text
+    assert "google/gemini-3.5-flash" in text and "LLM agent" in text
     assert "DE" in text and "CZ" in text and "📊" in text
 
 

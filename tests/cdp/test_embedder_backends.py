@@ -116,8 +116,8 @@ def test_device_auto_follows_torch():
 
 
 def test_settings_choose_backend_device_and_the_export_folder(tmp_path):
-    settings = Settings(**settings_fields(data_dir=tmp_path, embedding_backend="torch", embedding_device="cpu"))
-    embedder = embedder_for(settings)
+    fields = settings_fields(data_dir=tmp_path, embedding_backend="torch", embedding_device="cpu")
+    embedder = embedder_for(Settings(**fields, embedding_cache_dir=None))
 
     assert embedder.requested == ("torch", "cpu") and embedder.cache_dir == tmp_path / EXPORTS_DIR
     with pytest.raises(ValidationError):

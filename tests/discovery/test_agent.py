@@ -9,7 +9,6 @@ import re
 from datetime import datetime
 
 import pytest
-from pydantic import SecretStr
 
 from bench.llm_calls import tokenizer
 from discovery.catalogue import load_catalogue
@@ -18,25 +17,6 @@ from discovery.query import AudienceQuery, Behaviour, CRMFilter, TimeWindow
 from discovery.service import Conversation, Discovery, describe_segment
 from discovery.tools import ToolBox, tool_description
 from discovery.usage import DEFAULT_PRICES, cost_usd
-from tests.fakes.llm_server import FakeLLMServer
-
-
-@pytest.fixture
-def llm():
-    with FakeLLMServer() as server:
-        yield server
-
-
-@pytest.fixture
-def agent_settings(seed_settings, llm):
-    return seed_settings.model_copy(
-        update={
-            "openrouter_api_key": SecretStr("test-key"),
-            "llm_api_base": llm.base_url,
-            "llm_max_retries": 0,
-            "llm_timeout_s": 20,
-        }
-    )
 
 
 def react(action: str, args: dict) -> str:

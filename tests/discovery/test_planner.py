@@ -88,28 +88,28 @@ def test_red_socks_last_6_months_like_luxury_as_json():
     assert p.query.behaviours == [
         Behaviour(event_types=PURCHASE, products=["socks"], colors=["red"], window=TimeWindow(last=6, unit="months"))
     ]
-    assert p.query.crm == CRMFilter(likes_luxury=True)
+    assert p.query.crm == CRMFilter()  # issue 16: a taste, reached through the profiles' luxury sentence
     assert p.query.intent == "luxury"
 
 
 def test_luxury_high_end_fashion_campaign_in_poland():
     q = segment("Recommend an audience for a luxury high-end fashion campaign in Poland.")
     assert q.behaviours == []
-    assert q.crm == CRMFilter(countries=["PL"], likes_luxury=True)
-    assert q.intent == "luxury high-end fashion"
+    assert q.crm == CRMFilter(countries=["PL"])  # issue 16: luxury is the refinement, in the tag's word
+    assert q.intent == "luxury fashion"
 
 
 def test_luxury_red_themed_fashion_campaign():
     q = segment("Suggest customers for a luxury red-themed fashion campaign.")
-    assert q.crm == CRMFilter(favorite_colors=["red"], likes_luxury=True)
+    assert q.crm == CRMFilter(favorite_colors=["red"])
     assert q.intent == "luxury red fashion"
 
 
 def test_bought_socks_and_interested_in_high_end_lifestyle():
     q = segment("Find users who bought socks and are interested in high-end lifestyle.")
     assert q.behaviours == [Behaviour(event_types=PURCHASE, products=["socks"])]
-    assert q.crm == CRMFilter(likes_luxury=True)
-    assert q.intent == "high-end lifestyle"
+    assert q.crm == CRMFilter()
+    assert q.intent == "luxury lifestyle"  # "high-end" read as the luxury sentence's word
 
 
 # ---------------------------------------------------------------------------- vocabulary
@@ -428,9 +428,9 @@ def test_a_window_belongs_to_its_clause_and_a_leading_one_to_all():
 @pytest.mark.parametrize(
     ("question", "luxury", "intent"),
     [
-        ("customers into luxury", True, "luxury"),
-        ("premium customers", True, "premium"),
-        ("high-end shoppers", True, "high-end"),
+        ("customers into luxury", None, "luxury"),  # issue 16: a taste, matched on the profiles
+        ("premium customers", None, "luxury"),
+        ("high-end shoppers", None, "luxury"),
         ("customers who are not into luxury", False, None),
         ("customers who don't like luxury", False, None),
         ("non-luxury customers", False, None),
@@ -560,9 +560,10 @@ def test_follow_up_limits_bounds_and_luxury(red_socks):
     assert segment("top 20", previous=red_socks).limit == 20
     assert segment("just 5", previous=red_socks).limit == 5
     q = segment("older than 30", previous=red_socks)
-    assert q.crm == CRMFilter(likes_luxury=True, min_age=31)
+    assert q.crm == CRMFilter(min_age=31) and q.intent == "luxury"  # issue 16: luxury stays the refinement
     q = segment("only luxury ones", previous=ask("customers who bought shoes"))
-    assert q.crm.likes_luxury is True and q.behaviours == [Behaviour(event_types=PURCHASE, products=["shoes"])]
+    assert q.crm.likes_luxury is None and q.intent == "luxury"  # issue 16: the refinement
+    assert q.behaviours == [Behaviour(event_types=PURCHASE, products=["shoes"])]
 
 
 def test_follow_up_json_and_explain(red_socks):
@@ -698,6 +699,7 @@ def test_the_planner_is_deterministic():
 DATED = dataclasses.replace(SEED, data_min=datetime(2025, 1, 1), data_max=datetime(2026, 3, 14))
 
 
+@pytest.mark.trust("bad_input")
 def test_a_huge_repeated_question_is_answered_quickly_with_a_clear_message():
     question = "socks " * 17_000  # 100 KB; once built 16,667 behaviours and a 4 MB statement
     started = time.perf_counter()
@@ -716,6 +718,7 @@ def test_a_question_just_under_the_length_limit_is_still_read():
     assert only_behaviour(segment(question)).products == ["socks"]
 
 
+@pytest.mark.trust("bad_input")
 @pytest.mark.parametrize(
     "question",
     [
@@ -730,6 +733,7 @@ def test_a_question_with_too_many_conditions_says_so(question: str):
     assert "conditions" in p.message and "at most" in p.message
 
 
+@pytest.mark.trust("bad_input")
 def test_follow_ups_cannot_grow_a_query_past_the_limit():
     p = ask("customers who bought socks")
     for _ in range(25):
@@ -739,6 +743,7 @@ def test_follow_ups_cannot_grow_a_query_past_the_limit():
     assert p.kind == "clarify" and "conditions" in p.message
 
 
+@pytest.mark.trust("bad_input")
 @pytest.mark.parametrize("catalogue", [SEED, DATED])
 @pytest.mark.parametrize(
     "window", ["in the last 99999999999 days", "in the last 5000 years", "in the last 1201 months", "past 36526 days"]

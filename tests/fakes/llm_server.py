@@ -6,7 +6,8 @@ port, served from a background thread. Point any OpenAI-compatible client (Llama
 
 Each ``POST /v1/chat/completions`` pops the next scripted turn (FIFO). When the script is
 empty the server answers HTTP 500 (``x-should-retry: false``) and records the request in
-``exhausted`` so the test fails loudly. ``GET /v1/models`` returns ``models``.
+``exhausted`` so the test fails loudly. ``GET /v1/models`` lists ``models`` (OpenRouter's models
+endpoint: ``{"data": [{"id": ...}, ...]}``); change ``server.models`` to take one away.
 
 Usage::
 
@@ -73,6 +74,8 @@ class Turn:
     headers: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
     then: Turn | None = None
+    cost: float | None = None  # OpenRouter's usage accounting: usage.cost in USD
+    model: str | None = None  # the model that answered (a fallback); default: the request's model
 
 
 def _error_body(message: str, err_type: str, code: str | int | None = None) -> bytes:
@@ -143,7 +146,9 @@ class _Handler(BaseHTTPRequestHandler):
 class FakeLLMServer:
     """Scripted OpenAI-compatible server; see the module docstring. Thread-safe."""
 
-    def __init__(self, models: Sequence[str] = ("google/gemini-2.0-flash-001", "fake/model")) -> None:
+    def __init__(
+        self, models: Sequence[str] = ("google/gemini-3.5-flash", "google/gemini-3.1-flash-lite", "fake/model")
+    ) -> None:
         self.models = list(models)
         self._lock = threading.Lock()
         self._turns: deque[Turn] = deque()
@@ -199,10 +204,14 @@ class FakeLLMServer:
         prompt_tokens: int | None = None,
         completion_tokens: int | None = None,
         tool_calls: Sequence[Mapping[str, Any]] | None = None,
+        cost: float | None = None,
+        model: str | None = None,
     ) -> None:
-        """Queue a successful reply. ``tool_calls``: ``[{"name": ..., "arguments": dict|str, "id"?: ...}]``."""
+        """Queue a successful reply. ``tool_calls``: ``[{"name": ..., "arguments": dict|str, "id"?: ...}]``;
+        ``cost``: put ``cost`` (USD) in ``usage`` as OpenRouter's usage accounting does; ``model``: answer as
+        this model (as when OpenRouter fell back to one of the request's ``models``)."""
         calls = [_normalize_tool_call(i, c) for i, c in enumerate(tool_calls)] if tool_calls else None
-        self._push(Turn("reply", content, prompt_tokens, completion_tokens, calls))
+        self._push(Turn("reply", content, prompt_tokens, completion_tokens, calls, cost=cost, model=model))
 
     def enqueue_error(
         self,
@@ -341,7 +350,7 @@ class FakeLLMServer:
                 return h.send_bytes(200, b"data: " + turn.body + b"\n\n", "text/event-stream")
             return h.send_bytes(200, turn.body, "application/json")
 
-        model = str(body.get("model", "fake/model"))
+        model = turn.model or str(body.get("model", "fake/model"))
         messages = body.get("messages") or []
         prompt_tokens = turn.prompt_tokens
         if prompt_tokens is None:
@@ -357,6 +366,8 @@ class FakeLLMServer:
             "completion_tokens": completion_tokens,
             "total_tokens": prompt_tokens + completion_tokens,
         }
+        if turn.cost is not None:
+            usage["cost"] = turn.cost
         finish = "tool_calls" if turn.tool_calls else "stop"
         base = {
             "id": f"chatcmpl-fake-{seq}",

@@ -18,7 +18,7 @@ from llama_index.llms.openrouter import OpenRouter
 
 from tests.fakes.llm_server import FakeLLMServer
 
-MODEL = "google/gemini-2.0-flash-001"
+MODEL = "google/gemini-3.5-flash"  # the default LLM_MODEL
 HI = [ChatMessage(role="user", content="hi")]
 
 
@@ -212,7 +212,7 @@ def test_models_endpoint_and_unknown_path(server: FakeLLMServer) -> None:
 
     with urllib.request.urlopen(f"{server.base_url}/models", timeout=5) as resp:
         models = json.load(resp)
-    assert [m["id"] for m in models["data"]] == [MODEL, "fake/model"]
+    assert [m["id"] for m in models["data"]] == [MODEL, "google/gemini-3.1-flash-lite", "fake/model"]
 
     with pytest.raises(urllib.error.HTTPError) as info:
         urllib.request.urlopen(f"{server.base_url}/completions", data=b"{}", timeout=5)

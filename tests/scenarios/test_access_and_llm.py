@@ -9,6 +9,7 @@ import time
 import pytest
 from pydantic import SecretStr
 
+from discovery.llm_health import check_model
 from tests.bot.harness import card_text, json_of, running_bot
 
 QUESTION = "customers who bought socks"
@@ -86,7 +87,7 @@ def test_llm_agent_answer_shows_tokens_and_model(slack, loaded, llm_server):
         slack.send_slash_command("/audience", text=QUESTION, channel_id="C3")
         root = bot.first_post("C3")
         text = card_text(bot.card_for("C3", root.ts, timeout=20))
-        assert "LLM agent" in text and "940 LLM tokens (1 call)" in text and "google/gemini-2.0-flash-001" in text
+        assert "LLM agent" in text and "940 LLM tokens (1 call)" in text and "google/gemini-3.5-flash" in text
         doc = json_of(bot.files_in("C3", root.ts)[0])
         assert doc["mode"] == "agent" and doc["usage"]["llm_calls"] == 1 and doc["funnel"]["returned"] > 0
         # one LLM call: the tool's result is the answer, worded from the segment (not its JSON summary)
@@ -97,6 +98,26 @@ def test_llm_agent_answer_shows_tokens_and_model(slack, loaded, llm_server):
         )
         assert doc["answer"] in text and "after_gate" not in text
         llm_server.assert_script_consumed()
+    slack.assert_all_messages_valid()
+
+
+def test_a_model_the_provider_does_not_offer_is_said_at_start_on_the_card_and_in_status(slack, loaded, llm_server):
+    settings = llm_settings(loaded, llm_server).model_copy(update={"llm_model": "google/gemini-2.0-flash-001"})
+    problem = check_model(settings)  # what `python -m bot` does at start
+    assert problem and "google/gemini-2.0-flash-001" in problem and "set LLM_MODEL" in problem
+    with running_bot(slack, settings) as bot:
+        slack.send_slash_command("/audience", text=QUESTION, channel_id="C7")
+        root = bot.first_post("C7")
+        text = card_text(bot.card_for("C7", root.ts, timeout=20))
+        assert "Offline planner — LLM unavailable (LLM_MODEL google/gemini-2.0-flash-001 is not offered" in text
+        assert "answered by the offline planner" in text
+        assert json_of(bot.files_in("C7", root.ts)[0])["funnel"]["returned"] > 0
+        slack.send_slash_command("/audience", text="status", channel_id="C7")
+        status = slack.wait_message(lambda m: m.kind == "response_url", timeout=15)
+        blocks = json.dumps(status.blocks)
+        assert ":warning: LLM: LLM_MODEL google/gemini-2.0-flash-001 is not offered" in blocks
+        assert "set LLM_MODEL" in blocks
+    assert not [r for r in llm_server.requests if r["path"] == "/v1/chat/completions"]  # no failed call paid
     slack.assert_all_messages_valid()
 
 

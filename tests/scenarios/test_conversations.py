@@ -43,7 +43,7 @@ def test_slash_command_progress_card_and_json_file(slack, loaded):
         card = bot.card_for("C1", first.ts)
         text = card_text(card)
         assert "🎯 customers who bought socks" in text and "Offline planner" in text and "Funnel" in text
-        assert action_ids(card) == ["show_sql", "download_csv", "feedback_up", "feedback_down"]
+        assert action_ids(card) == ["show_sql", "download_csv", "feedback_up", "feedback_down", "save_audience"]
         (file,) = bot.files_in("C1", first.ts)
         assert re.fullmatch(r"segment-bought-socks-\d{8}-\d{4}\.json", file.name)
         doc = json_of(file)

@@ -1,6 +1,6 @@
 """What Slack pushes over Socket Mode: slash commands, Events API callbacks and interactions, as real payloads.
 
-``send_slash_command``, ``send_event``/``send_app_mention``, ``send_interactive``/``send_block_action``/
+``send_slash_command``, ``send_event``/``send_app_mention``/``send_app_home_opened``, ``send_interactive``/``send_block_action``/
 ``send_view_submission`` and ``retry_envelope`` each return the ``envelope_id``; ``wait_ack(envelope_id)``
 gives the client's ``Ack`` (``payload``, ``latency``).
 """
@@ -137,6 +137,24 @@ class Envelopes(SocketMode):
         if thread_ts is not None:
             event["thread_ts"] = thread_ts
         return self.send_event(event, event_id, timeout=timeout)
+
+    def send_app_home_opened(
+        self, *, user_id: str = "U_USER", tab: str = "home", channel_id: str | None = None, timeout: float = 5.0
+    ) -> str:
+        """``send_event`` with an ``app_home_opened`` event (the user opened the app's Home or Messages
+        tab; ``channel`` is the user's DM with the app, ``view`` the published Home view if any)."""
+        with self._cond:
+            view = self._views.get(f"VH_{user_id}")
+        event: JsonDict = {
+            "type": "app_home_opened",
+            "user": user_id,
+            "channel": channel_id or f"D_{user_id}",
+            "tab": tab,
+            "event_ts": self.new_ts(),
+        }
+        if view is not None and tab == "home":
+            event["view"] = dict(view)
+        return self.send_event(event, timeout=timeout)
 
     def retry_envelope(self, envelope_id: str, retry_reason: str = "timeout", *, timeout: float = 5.0) -> str:
         """Redeliver an earlier envelope as Slack does: same payload, new envelope_id,

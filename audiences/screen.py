@@ -1,0 +1,146 @@
+"""Who of a membership may leave the system: read the members' contacts in batches and leave out
+the suppressed (always), those without consent (when the data has a consent column and the
+destination needs consent), those without an e-mail and those no longer in the data.
+
+Streams: one batch of ids at a time (BATCH), never the whole membership's contacts in memory. The
+Screening it fills says how many were kept and how many were left out, and why (counts only).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from audiences.consent import NO_CONSENT_DATA, consent_column, consent_sql
+from audiences.formats import Contact
+from cdp import suppression
+
+BATCH = 5000  # ids read per query (a delivery request holds at most 1,000 members: its own batches)
+# why a member was left out, in the order a member is checked; the words the messages use
+REASONS = {
+    "gone": "no longer in the data",
+    "no_email": "no e-mail",
+    "suppressed": "suppressed",
+    "no_consent": "no consent",
+}
+
+
+@dataclass
+class Screening:
+    """The counts of one export or delivery (no e-mail, no name: safe to log and post)."""
+
+    consent: str = NO_CONSENT_DATA  # how consent was applied, in words
+    kept: int = 0
+    left_out: Counter = field(default_factory=Counter)
+
+    def describe(self) -> str:
+        out = f"{self.kept:,} customer{'s' if self.kept != 1 else ''}"
+        reasons = [f"{self.left_out[k]:,} {w}" for k, w in REASONS.items() if self.left_out.get(k)]
+        out += "; left out: " + ", ".join(reasons) if reasons else "; nobody left out"
+        return f"{out}; {self.consent}"
+
+    def as_dict(self) -> dict:
+        return {"kept": self.kept, "left_out": {k: self.left_out.get(k, 0) for k in REASONS}, "consent": self.consent}
+
+
+def _batches(ids: Iterable[int], size: int) -> Iterator[list[int]]:
+    arr = np.asarray(ids if isinstance(ids, np.ndarray) else list(ids), dtype=np.int64)
+    for i in range(0, len(arr), size):
+        yield arr[i : i + size].tolist()
+
+
+def _judged(
+    engine: Engine, ids: Iterable[int], screening: Screening, needs_consent: bool, batch: int, consent: str | None
+) -> Iterator[list[tuple[int, Any, str | None]]]:
+    """Per batch of `ids`: (customer id, its row or None, the reason it may not leave or None)."""
+    column = consent if consent is not None else consent_column(engine)
+    if column is None:
+        screening.consent = NO_CONSENT_DATA
+    elif needs_consent:
+        screening.consent = f"consent required ({column})"
+    else:
+        screening.consent = f"the destination does not need consent ({column} not applied)"
+    check_consent = column is not None and needs_consent
+    consent_col = f", {consent_sql(column)} AS consented" if column is not None and needs_consent else ""
+    sql = sa.text(
+        f"SELECT c.customer_id, c.email, c.first_name, c.last_name, c.country{consent_col} "
+        "FROM customers c WHERE c.customer_id = ANY(:ids)"
+    )
+    suppression.ensure_table(engine)
+    for chunk in _batches(ids, batch):
+        with engine.connect() as conn:
+            rows = {r.customer_id: r for r in conn.execute(sql, {"ids": chunk})}
+            hashes = {cid: suppression.email_hash(r.email) for cid, r in rows.items()}
+            blocked = suppression.suppressed(conn, [h for h in hashes.values() if h is not None])
+        judged = []
+        for cid in chunk:
+            r = rows.get(cid)
+            reason = (
+                "gone" if r is None
+                else "no_email" if hashes[cid] is None
+                else "suppressed" if hashes[cid] in blocked
+                else "no_consent" if check_consent and not r.consented
+                else None
+            )  # fmt: skip
+            if reason:
+                screening.left_out[reason] += 1
+            else:
+                screening.kept += 1
+            judged.append((cid, r, reason))
+        yield judged
+
+
+def screened(
+    engine: Engine,
+    ids: Iterable[int],
+    screening: Screening,
+    *,
+    needs_consent: bool = True,
+    batch: int = BATCH,
+    consent: str | None = None,
+) -> Iterator[list[Contact]]:
+    """The members who may leave, in batches of at most `batch`, in id order of `ids`; `screening`
+    is filled as they are read. `consent` names the consent column (default: consent_column)."""
+    for judged in _judged(engine, ids, screening, needs_consent, batch, consent):
+        out = [Contact(cid, r.email.strip(), r.first_name, r.last_name, r.country) for cid, r, why in judged if not why]
+        if out:
+            yield out
+
+
+def blocked_ids(engine: Engine, ids: Iterable[int], *, consent: str | None = None) -> tuple[set[int], Screening]:
+    """Of `ids`, those who may not leave because they are suppressed or (when the data has a consent
+    column) did not consent: what the segment downloads leave out."""
+    s = Screening()
+    out = {
+        cid
+        for judged in _judged(engine, ids, s, True, BATCH, consent)
+        for cid, _, why in judged
+        if why in ("suppressed", "no_consent")
+    }
+    return out, s
+
+
+def removed_members(engine: Engine, ids: list[int]) -> list[dict]:
+    """Members of a `removed` list: customer_id, and the e-mail only while the customer is still in
+    the data and not suppressed (a suppressed address never leaves, not even to be removed)."""
+    if not ids:
+        return []
+    with engine.connect() as conn:
+        rows = {r.customer_id: r.email for r in conn.execute(
+            sa.text("SELECT customer_id, email FROM customers WHERE customer_id = ANY(:ids)"), {"ids": ids}
+        )}  # fmt: skip
+        hashes = {cid: suppression.email_hash(e) for cid, e in rows.items()}
+        blocked = suppression.suppressed(conn, [h for h in hashes.values() if h is not None])
+    return [
+        {
+            "customer_id": cid,
+            "email": None if hashes.get(cid) in blocked or hashes.get(cid) is None else rows[cid].strip(),
+        }
+        for cid in ids
+    ]

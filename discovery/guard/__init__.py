@@ -1,0 +1,1 @@
+"""The SQL guard in two rooms: checking (check, where, allowlist: pure) and running (run)."""
