@@ -202,6 +202,8 @@ class Discovery:
         base = dict(question=question, mode="offline", mode_reason=reason, wants_json=p.wants_json)
         if p.kind == "segment" and p.query is not None and p.query.like is not None:
             result = self._lookalike(de, p, conv, now, progress, base)
+            if result.kind == "clarify":  # seeds not found: the thread keeps its previous plan
+                return result, None
         elif p.kind == "segment" and p.query is not None:
             seg = de.hybrid(p.query, now=now, progress=progress)
             result = segment_result(seg, p.query, answer=describe_segment(seg, p.query), **base)

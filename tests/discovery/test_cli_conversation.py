@@ -67,6 +67,9 @@ def test_follow_ups_and_lookalikes_continue_across_calls(stores, tmp_path):
     assert len(json.loads(text)["turns"]) == 3
     assert not [p for p in conv.parent.iterdir() if p.name != conv.name]  # no temporary file left behind
 
+    named = ask(stores, "customers like the Nope audience", conv)  # saved audiences reach the CLI's resolver
+    assert named.returncode == 0 and "There is no saved audience named “Nope”" in named.stdout
+
     plain = ask(stores, "top 5", conv)  # text output continues the same thread
     assert plain.returncode == 0 and "funnel: population 200 → gate" in plain.stdout and "lookalike" in plain.stdout
 

@@ -136,3 +136,8 @@ def test_a_saved_audience_is_resolved_by_the_injected_resolver(cohort_stores, di
 def test_more_like_these_without_a_segment_says_what_to_do(disc):
     r = disc.answer("find 200 more like these", Conversation(), offline=True, now=SAMPLE_END)
     assert r.kind == "clarify" and "ask for a segment first" in r.answer
+    conv = Conversation()
+    first = disc.answer("customers from Germany", conv, offline=True, now=SAMPLE_END)
+    missing = disc.answer("customers like the Nope audience", conv, offline=True, now=SAMPLE_END)
+    assert missing.kind == "clarify" and conv.last_query == first.query  # the thread keeps its segment
+    assert disc.answer("top 5", conv, offline=True, now=SAMPLE_END).query.crm.countries == ["DE"]
