@@ -18,6 +18,7 @@ import inspect
 import json
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
@@ -233,7 +234,9 @@ class ToolBox:
         """The tools as the agent gets them: described by their docstrings alone (no signature, no JSON
         schema); the segment and analytics tools end the run when they succeed."""
         direct = (self.hybrid_discovery, self.semantic_search, self.sql_analytics, self.lookalike)
-        offered = [self.hybrid_discovery, self.semantic_search, self.sql_analytics, self.sql_data_retriever]
+        offered: list[Callable[..., str]] = [
+            self.hybrid_discovery, self.semantic_search, self.sql_analytics, self.sql_data_retriever
+        ]  # fmt: skip
         if self.last_segment or self.seed_resolver is not None:  # lookalikes need seeds
             offered.insert(3, self.lookalike)
         return [
