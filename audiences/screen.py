@@ -68,9 +68,10 @@ def _judged(
         screening.consent = f"the destination does not need consent ({column} not applied)"
     check_consent = column is not None and needs_consent
     consent_col = f", {consent_sql(column)} AS consented" if column is not None and needs_consent else ""
+    attributes = " LEFT JOIN customer_attributes a ON a.customer_id = c.customer_id" if consent_col else ""
     sql = sa.text(
         f"SELECT c.customer_id, c.email, c.first_name, c.last_name, c.country{consent_col} "
-        "FROM customers c WHERE c.customer_id = ANY(:ids)"
+        f"FROM customers c{attributes} WHERE c.customer_id = ANY(:ids)"
     )
     suppression.ensure_table(engine)
     for chunk in _batches(ids, batch):

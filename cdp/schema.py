@@ -25,9 +25,12 @@ LIVE_TABLES = ("customers", "events", "customer_profiles", "event_vocabulary")
 PERSONAL_COLUMNS = {"customers": ("first_name", "last_name", "email")}
 # The read-only role's schema: its search_path starts here, its views shadow the live tables.
 READER_SCHEMA = "audience_reader"
-# Every table of a data snapshot: the live tables and the gate's customer_facts and
-# customer_pair_times (ingest/facts.py), which model-written SQL does not see.
-SNAPSHOT_TABLES = (*LIVE_TABLES, "customer_facts", "customer_pair_times")
+# Every table of a data snapshot: the live tables, the gate's customer_facts and customer_pair_times
+# (ingest/facts.py), which model-written SQL does not see, and the custom attributes.
+SNAPSHOT_TABLES = (*LIVE_TABLES, "customer_facts", "customer_pair_times", "customer_attributes")
+# The custom attributes' definitions (ingest/attributes.py): `pii` ones are personal columns of
+# customer_attributes, `role = 'consent'` names the consent column (consent_column below).
+ATTRIBUTE_DEFS = "customer_attribute_defs"
 
 # The columns of the live tables, in one place: ingestion creates customers and events from
 # these; customer_profiles and event_vocabulary are made by CREATE TABLE AS in ingest (their
@@ -176,7 +179,7 @@ def publish_reader_views(conn: sa.Connection) -> None:
     for table in SNAPSHOT_TABLES:
         if not _exists(conn, table):
             continue
-        personal = PERSONAL_COLUMNS.get(table, ())
+        personal = personal_columns(conn, table)
         columns = [
             name
             for (name,) in conn.execute(
@@ -191,6 +194,42 @@ def publish_reader_views(conn: sa.Connection) -> None:
         listed = ", ".join(f'"{c}"' for c in columns)
         conn.execute(sa.text(f'CREATE VIEW {READER_SCHEMA}.{table} AS SELECT {listed} FROM "{schema}"."{table}"'))
         conn.execute(sa.text(f"GRANT SELECT ON {READER_SCHEMA}.{table} TO {READER_ROLE}"))
+
+
+def personal_columns(conn: sa.Connection, table: str) -> tuple[str, ...]:
+    """PERSONAL_COLUMNS of `table`, and the custom attributes marked pii (customer_attributes:
+    the customer ones; events: the event ones)."""
+    fixed = PERSONAL_COLUMNS.get(table, ())
+    scope = {"customer_attributes": "customer", "events": "event"}.get(table)
+    if scope is None or not attribute_defs_ready(conn):
+        return fixed
+    names = conn.execute(
+        sa.text(f"SELECT name FROM {ATTRIBUTE_DEFS} WHERE pii AND coalesce(scope, 'customer') = :s"), {"s": scope}
+    )
+    return (*fixed, *(r[0] for r in names))
+
+
+def attribute_defs_ready(conn: sa.Connection) -> bool:
+    """The live snapshot has the attribute definitions (a snapshot made before them has not)."""
+    return bool(
+        conn.execute(
+            sa.text(
+                "SELECT count(*) = 4 FROM information_schema.columns WHERE table_schema = current_schema() "
+                "AND table_name = :t AND column_name IN ('name', 'pii', 'role', 'scope')"
+            ),
+            {"t": ATTRIBUTE_DEFS},
+        ).scalar()
+    )
+
+
+def consent_column(conn: sa.Connection) -> str | None:
+    """The customer_attributes column marked `role: consent` in the mapping (a boolean: true =
+    opted in), or None when the live data has none."""
+    if not attribute_defs_ready(conn):
+        return None
+    return conn.execute(
+        sa.text(f"SELECT name FROM {ATTRIBUTE_DEFS} WHERE role = 'consent' AND scope = 'customer' LIMIT 1")
+    ).scalar()
 
 
 def _exists(conn: sa.Connection, table: str) -> bool:

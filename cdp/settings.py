@@ -89,6 +89,9 @@ class Settings(BaseSettings):
     # Ingestion
     crm_csv: Path | None = None
     events_csv: Path | None = None
+    ingest_mapping: Path | None = Field(
+        default=None, description="mapping YAML for exports in other layouts (python -m ingest inspect proposes one)"
+    )
     event_weights: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_EVENT_WEIGHTS))
     default_event_weight: float = 1.0
     luxury_threshold: float = 800.0

@@ -21,6 +21,7 @@ from llama_index.core.base.llms.types import ChatMessage, MessageRole
 from llama_index.core.tools import FunctionTool
 
 from cdp.settings import Settings
+from discovery.attribute_view import attributes_line
 from discovery.engine import DiscoveryEngine, Segment, Table
 from discovery.lookalike import SeedResolver
 from discovery.query import AudienceQuery
@@ -31,7 +32,7 @@ from discovery.usage import MeteredOpenRouter
 AGENT_PROMPT = """You help marketers find audiences in a customer data platform.
 Data: {customers} customers; {events} events from {data_min} to {data_max} (today is {today}).
 Use only these stored values in arguments (Germany -> DE, plurals -> the stored form).
-Event types: {event_types}. Products: {products}. Colors: {colors}. Countries: {countries}.
+Event types: {event_types}. Products: {products}. Colors: {colors}. Countries: {countries}.{attributes}
 
 Tools (name: when to use; its arguments, * = required):
 {tools}
@@ -130,7 +131,7 @@ def system_prompt(engine: DiscoveryEngine, today: date, tools: list[FunctionTool
     return AGENT_PROMPT.format(
         customers=cat.customers, events=cat.events, data_min=iso_day(cat.data_min), data_max=iso_day(cat.data_max),
         today=today, event_types=", ".join(cat.event_types), products=", ".join(cat.products),
-        colors=", ".join(cat.colors), countries=", ".join(cat.countries),
+        colors=", ".join(cat.colors), countries=", ".join(cat.countries), attributes=attributes_line(cat),
         tools="\n".join(f"- {t.metadata.name}: {t.metadata.description}" for t in tools),
     )  # fmt: skip
 

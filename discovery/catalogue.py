@@ -1,5 +1,6 @@
-"""The vocabulary of the live data (products, colors, countries, event types), read from
-PostgreSQL and cached per data snapshot. Nothing about the vocabulary is hard-coded."""
+"""The vocabulary of the live data (products, colors, countries, event types, custom
+attributes with their values or ranges), read from PostgreSQL and cached per data snapshot.
+Nothing about the vocabulary is hard-coded."""
 
 from __future__ import annotations
 
@@ -9,6 +10,38 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+
+from cdp.schema import ATTRIBUTE_DEFS, attribute_defs_ready
+
+MAX_LISTED_VALUES = 200  # a category with more distinct values lists its most frequent ones
+
+
+@dataclass(frozen=True)
+class AttributeInfo:
+    """A custom attribute (ingest/attributes.py): its type, how people call it (label), its
+    values (categories, booleans) or range (numbers, dates) in the live data."""
+
+    name: str
+    type: str  # category | text | integer | number | boolean | date
+    label: str
+    role: str | None = None  # "consent": the opt-in flag activation reads
+    pii: bool = False
+    semantic: bool = False
+    values: tuple = ()
+    low: object = None
+    high: object = None
+    scope: str = "customer"  # customer: customer_attributes; event: a column of events (behaviour conditions)
+
+    @property
+    def filterable(self) -> bool:
+        return self.type != "text" and not self.pii
+
+    def describe(self) -> str:
+        if self.values:
+            return f"{self.name} ({self.type}: {', '.join(map(str, self.values[:30]))})"
+        if self.low is not None:
+            return f"{self.name} ({self.type} {self.low}..{self.high})"
+        return f"{self.name} ({self.type})"
 
 
 @dataclass(frozen=True)
@@ -27,6 +60,20 @@ class Catalogue:
     # the Qdrant collection the live snapshot's vectors are in, as PostgreSQL's swap committed it: readers
     # use it rather than the alias, so a crash between the alias switch and the commit changes no answer
     collection: str | None = None
+    attributes: tuple[AttributeInfo, ...] = ()
+
+    def attribute(self, name: str) -> AttributeInfo | None:
+        return next((a for a in self.attributes if a.name == name), None)
+
+    @property
+    def shown_attributes(self) -> tuple[str, ...]:
+        """The attributes a customer's card and JSON carry (pii ones never)."""
+        return tuple(a.name for a in self.attributes if not a.pii and a.scope == "customer")
+
+    @property
+    def consent_attribute(self) -> str | None:
+        """The attribute marked `role: consent` in the mapping (customer_attributes, boolean)."""
+        return next((a.name for a in self.attributes if a.role == "consent" and a.scope == "customer"), None)
 
     @property
     def empty(self) -> bool:
@@ -66,14 +113,51 @@ def load_catalogue(engine: Engine) -> Catalogue:
             countries=_distinct(conn, "country", "customers"),
             event_types=_distinct(conn, "event_type", "event_vocabulary"),
             favorite_colors=_distinct(conn, "favorite_color", "customers"),
-            customers=conn.execute(sa.text("SELECT count(*) FROM customers")).scalar(),
-            events=conn.execute(sa.text("SELECT coalesce(sum(events), 0) FROM event_vocabulary")).scalar(),
+            customers=int(conn.execute(sa.text("SELECT count(*) FROM customers")).scalar() or 0),
+            events=int(conn.execute(sa.text("SELECT coalesce(sum(events), 0) FROM event_vocabulary")).scalar() or 0),
             data_min=snap[2] if snap else None,
             data_max=snap[3] if snap else None,
             run_id=snap[0] if snap else None,
             finished_at=snap[1] if snap else None,
             collection=snap[4] if snap else None,
+            attributes=_attributes(conn),
         )
     with _lock:
         _cache[key] = cat
     return cat
+
+
+def _attributes(conn) -> tuple[AttributeInfo, ...]:
+    if not attribute_defs_ready(conn):
+        return ()
+    defs = conn.execute(
+        sa.text(f"SELECT name, type, label, role, pii, semantic, scope FROM {ATTRIBUTE_DEFS} ORDER BY scope, position")
+    ).all()
+    out = []
+    for name, kind, label, role, pii, semantic, scope in defs:
+        table = "events" if scope == "event" else "customer_attributes"
+        values, low, high = (), None, None
+        col = f'"{name}"'  # a name ingest/mapping.py checked: lower-case letters, digits, _
+        if pii or kind == "text":
+            pass
+        elif kind in ("category", "boolean"):
+            values = tuple(
+                r[0]
+                for r in conn.execute(
+                    sa.text(
+                        f"SELECT {col} FROM {table} WHERE {col} IS NOT NULL "
+                        f"GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT {MAX_LISTED_VALUES}"
+                    )
+                )
+            )
+        else:
+            low, high = conn.execute(sa.text(f"SELECT min({col}), max({col}) FROM {table}")).one()
+        label = label or name.replace("_", " ")
+        out.append(AttributeInfo(name, kind, label, role, pii, semantic, values, low, high, scope))
+    return tuple(out)
+
+
+def consent_column(engine: Engine) -> str | None:
+    """The customer_attributes column holding marketing consent (`role: consent` in the
+    mapping; boolean, true = opted in), or None when the live data has none."""
+    return load_catalogue(engine).consent_attribute

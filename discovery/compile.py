@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from discovery.compile_attributes import ATTRIBUTE_NAME_RE, ATTRIBUTES_TABLE, attribute_conditions, attributes_clause
 from discovery.pair_times import pair_times_answers, pair_times_clause
 from discovery.query import AnalyticsQuery, AudienceQuery, Behaviour, CRMFilter
 
@@ -47,7 +48,8 @@ def _literal(value: Any) -> str:
 
 
 def event_conditions(b: Behaviour, i: int, now: datetime, alias: str = "e") -> tuple[list[str], dict]:
-    conds, params = [], {}
+    conds: list[str] = []
+    params: dict[str, Any] = {}
     if b.event_types:
         conds.append(f"{alias}.event_type = ANY(:b{i}_types)")
         params[f"b{i}_types"] = list(b.event_types)
@@ -63,6 +65,10 @@ def event_conditions(b: Behaviour, i: int, now: datetime, alias: str = "e") -> t
     if b.max_price is not None:
         conds.append(f"{alias}.price <= :b{i}_max_price")
         params[f"b{i}_max_price"] = b.max_price
+    if b.attributes:
+        attr_conds, attr_params = attribute_conditions(b.attributes, alias, prefix=f"b{i}_attr")
+        conds += attr_conds
+        params.update(attr_params)
     if b.window is not None:
         since, until = b.window.bounds(now)
         if since is not None:
@@ -86,7 +92,7 @@ def facts_kind(b: Behaviour, extra_where: str | None = None) -> str | None:
     Price ranges, raw SQL, windows with an end date, N > 1 in a window or ever on event types
     or colors alone (or on several pairs), and windows on products of any type or on colors
     read the events, through their gate index (event_type, product, color, event_timestamp)."""
-    if extra_where or b.min_price is not None or b.max_price is not None:
+    if extra_where or b.min_price is not None or b.max_price is not None or b.attributes:
         return None
     if pair_times_answers(b):
         return "times"
@@ -104,7 +110,8 @@ def facts_kind(b: Behaviour, extra_where: str | None = None) -> str | None:
 
 
 def _vocabulary_items(b: Behaviour, i: int) -> tuple[str, dict]:
-    conds, params = [], {}
+    conds: list[str] = []
+    params: dict[str, Any] = {}
     for field_, col in (("event_types", "event_type"), ("products", "product"), ("colors", "color")):
         if getattr(b, field_):
             conds.append(f"v.{col} = ANY(:b{i}_{field_})")
@@ -149,6 +156,7 @@ def facts_clause(b: Behaviour, i: int, now: datetime, kind: str) -> tuple[str, d
         params[f"b{i}_min_events"] = b.min_events
         total = " + ".join(f"COALESCE({s}, 0)" for s in slots)
         return f"{'NOT ' if b.negate else ''}({total} >= :b{i}_min_events)", params
+    assert b.window is not None  # facts_kind gives "recent" only to a behaviour with a window
     since, _ = b.window.bounds(now)
     slots, params = _type_slots(b, i, "type_last")
     params[f"b{i}_since"] = since
@@ -175,7 +183,8 @@ def behaviour_clause(b: Behaviour, i: int, now: datetime, extra_where: str | Non
 
 
 def crm_conditions(f: CRMFilter) -> tuple[list[str], dict]:
-    conds, params = [], {}
+    conds: list[str] = []
+    params: dict[str, Any] = {}
     if f.countries:
         conds.append("c.country = ANY(:countries)")
         params["countries"] = list(f.countries)
@@ -208,6 +217,10 @@ def crm_conditions(f: CRMFilter) -> tuple[list[str], dict]:
 
 def audience_where(q: AudienceQuery, now: datetime, extra_where: str | None = None) -> tuple[str, dict]:
     conds, params = crm_conditions(q.crm)
+    if q.attributes:
+        clause, p = attributes_clause(q.attributes)
+        conds.append(clause)
+        params.update(p)
     for i, b in enumerate(q.behaviours):
         clause, p = behaviour_clause(b, i, now, extra_where if i == 0 else None)
         conds.append(clause)
@@ -286,9 +299,16 @@ ENRICH_COLUMNS = (
 )  # fmt: skip
 
 
-def enrich_sql(ids: list[int]) -> CompiledSQL:
+def enrich_sql(ids: list[int], attributes: tuple[str, ...] = ()) -> CompiledSQL:
+    """The customers' rows; with `attributes` (custom attribute names from the catalogue) an
+    `attributes` JSON object of those too."""
     cols = ", ".join(f"p.{c}" if c in _PROFILE_COLS else f"c.{c}" for c in ENRICH_COLUMNS)
-    return CompiledSQL(f"SELECT {cols} FROM {FROM_AUDIENCE} WHERE c.customer_id = ANY(:ids)", {"ids": list(ids)})
+    source = FROM_AUDIENCE
+    if attributes:
+        pairs = ", ".join(f"'{n}', a.\"{n}\"" for n in attributes if ATTRIBUTE_NAME_RE.match(n))
+        cols += f", jsonb_build_object({pairs}) AS attributes"
+        source += f" LEFT JOIN {ATTRIBUTES_TABLE} a ON a.customer_id = c.customer_id"
+    return CompiledSQL(f"SELECT {cols} FROM {source} WHERE c.customer_id = ANY(:ids)", {"ids": list(ids)})
 
 
 def behaviour_count_sql(b: Behaviour, i: int, now: datetime, ids: list[int]) -> CompiledSQL:
@@ -333,6 +353,8 @@ def analytics_sql(a: AnalyticsQuery, now: datetime) -> CompiledSQL:
         where = " AND ".join([where, *econds])
     else:
         source = GATE_FROM
+    if a.group_attribute or a.field_attribute:
+        source += f" LEFT JOIN {ATTRIBUTES_TABLE} a ON a.customer_id = c.customer_id"
     value = {
         "customers": "c.customer_id",
         "total_spent": "c.total_spent",
@@ -341,21 +363,26 @@ def analytics_sql(a: AnalyticsQuery, now: datetime) -> CompiledSQL:
         "events": "e.event_id",
         "purchases": "c.purchases",
     }[a.field]
+    if a.field_attribute:
+        value = f'a."{a.field_attribute}"'
     if a.measure == "count":
         agg = (
             "count(DISTINCT c.customer_id)"
             if a.field in ("customers", "total_spent", "age", "purchases")
             else "count(*)"
         )
-        label = "customers" if a.field in ("customers", "total_spent", "age", "purchases") else a.field
+        label: str = "customers" if a.field in ("customers", "total_spent", "age", "purchases") else a.field
     else:
         agg = f"round({a.measure}({value})::numeric, 2)"
-        label = f"{a.measure}_{a.field}"
-    if a.group_by is None:
+        label = f"{a.measure}_{a.field_attribute or a.field}"
+    if a.group_attribute:
+        key, group = f'a."{a.group_attribute}"', a.group_attribute
+    elif a.group_by is not None:
+        key, group = _GROUP_SQL[a.group_by], a.group_by
+    else:
         return CompiledSQL(f"SELECT {agg} AS {label} FROM {source} WHERE {where}", params)
-    key = _GROUP_SQL[a.group_by]
     sql = (
-        f"SELECT {key} AS {a.group_by}, {agg} AS {label} FROM {source} WHERE {where} "
+        f"SELECT {key} AS {group}, {agg} AS {label} FROM {source} WHERE {where} "
         f"GROUP BY 1 ORDER BY 2 {'DESC' if a.order == 'desc' else 'ASC'}, 1"
     )
     if a.top:

@@ -24,6 +24,7 @@ from cdp.reader import reader_engine
 from cdp.schema import PERSONAL_COLUMNS
 from cdp.settings import Settings
 from discovery import compile as c
+from discovery.attribute_view import attribute_values
 from discovery.catalogue import Catalogue
 from discovery.query import AnalyticsQuery, AudienceQuery, Behaviour, CRMFilter, RefineMode
 from discovery.ranking import VectorRanking, by_score
@@ -267,7 +268,7 @@ class DiscoveryEngine:
     ) -> list[Customer]:
         if not ids:
             return []
-        rows = {r.customer_id: r for r in self._run(c.enrich_sql(ids), sql)}
+        rows = {r.customer_id: r for r in self._run(c.enrich_sql(ids, self.catalogue.shown_attributes), sql)}
         counts = self.behaviour_counts(ids, q.behaviours, now, sql)
         out = []
         for cid in ids:
@@ -289,6 +290,7 @@ class DiscoveryEngine:
                     score=round(scores[cid], 4) if cid in scores else None,
                     why=why(r, q, scores.get(cid), [cnt.get(cid, 0) for cnt in counts]),
                     preferred_colors=list(r.preferred_colors or []),
+                    attributes=attribute_values(r),
                 )
             )
         return out
@@ -296,7 +298,7 @@ class DiscoveryEngine:
     def behaviour_counts(
         self, ids: list[int], behaviours: list[Behaviour], now: datetime, sql: list[str]
     ) -> list[dict[int, int]]:
-        out = []
+        out: list[dict[int, int]] = []
         for i, b in enumerate(behaviours):
             if b.negate:
                 out.append({})

@@ -62,6 +62,39 @@ class TimeWindow(_Model):
         return f"since {self.start}" if self.start else f"until {self.end}"
 
 
+ATTRIBUTE_NAME = r"^[a-z][a-z0-9_]{0,47}$"  # as ingest/mapping.py allows; quoted in the SQL
+
+
+class AttributeCondition(_Model):
+    """A condition on a custom attribute (catalogue.attributes): `values` for categories and
+    booleans (equals / in; `exclude` for not in), a range for numbers and dates."""
+
+    name: str = Field(pattern=ATTRIBUTE_NAME, description="the attribute's name as listed in the catalogue")
+    values: list[bool | int | float | str] = Field(default_factory=list, description="equals / in")
+    exclude: bool = Field(default=False, description="not in `values` (customers without a value included)")
+    gt: float | date | None = Field(default=None, description="strictly greater than / after")
+    gte: float | date | None = None
+    lt: float | date | None = Field(default=None, description="strictly less than / before")
+    lte: float | date | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> AttributeCondition:
+        if not self.values and all(v is None for v in (self.gt, self.gte, self.lt, self.lte)):
+            raise ValueError(f"the condition on {self.name!r} needs `values` or a range (gt/gte/lt/lte)")
+        return self
+
+    def describe(self) -> str:
+        label = self.name.replace("_", " ")
+        parts = []
+        if self.values:
+            shown = "/".join(str(v).lower() if isinstance(v, bool) else str(v) for v in self.values)
+            parts.append(f"{label} {'not ' if self.exclude else ''}{shown}")
+        for op, v in (("gt", ">"), ("gte", "≥"), ("lt", "<"), ("lte", "≤")):
+            if getattr(self, op) is not None:
+                parts.append(f"{label} {v} {getattr(self, op)}")
+        return ", ".join(parts)
+
+
 class Behaviour(_Model):
     """A condition on a customer's events. Empty lists mean 'any'."""
 
@@ -75,6 +108,9 @@ class Behaviour(_Model):
     window: TimeWindow | None = None
     min_events: int = Field(default=1, ge=1, description="at least this many matching events")
     negate: bool = Field(default=False, description="customers with NO such events ('never bought X')")
+    attributes: list[AttributeCondition] = Field(
+        default_factory=list, description="conditions on the events' custom attributes (channel, category, …)"
+    )
 
     def describe(self) -> str:
         verb = "/".join(t.replace("_", " ") for t in self.event_types) or "any event"
@@ -88,6 +124,7 @@ class Behaviour(_Model):
             parts.append(f"price ≤ {self.max_price:g}")
         if self.window:
             parts.append(self.window.describe())
+        parts += [a.describe() for a in self.attributes]
         return " ".join(parts)
 
 
@@ -130,6 +167,7 @@ class AudienceQuery(_Model):
 
     behaviours: list[Behaviour] = Field(default_factory=list)
     crm: CRMFilter = Field(default_factory=CRMFilter)
+    attributes: list[AttributeCondition] = Field(default_factory=list, description="custom attribute conditions")
     intent: str | None = Field(default=None, description="semantic intent for vector ranking, e.g. 'luxury fashion'")
     order_by: OrderBy = "relevance"
     limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
@@ -162,6 +200,7 @@ class AudienceQuery(_Model):
             parts.append("luxury" if c.likes_luxury else "not luxury")
         if c.customer_ids:
             parts.append(f"{len(c.customer_ids)} given customers")
+        parts += [a.describe() for a in self.attributes]
         if self.intent:
             parts.append(f"intent “{self.intent}”" + ("" if self.refine == "auto" else f" ({self.refine} cut)"))
         return "; ".join(parts) or "all customers"
@@ -182,6 +221,12 @@ class AnalyticsQuery(_Model):
     measure: Measure = "count"
     field: Field_ = "customers"
     group_by: GroupBy | None = None
+    group_attribute: str | None = Field(
+        default=None, pattern=ATTRIBUTE_NAME, description="group by this custom attribute (instead of group_by)"
+    )
+    field_attribute: str | None = Field(
+        default=None, pattern=ATTRIBUTE_NAME, description="avg/sum/min/max of this numeric custom attribute"
+    )
     audience: AudienceQuery = Field(default_factory=AudienceQuery)
     top: int | None = Field(default=None, ge=1, le=MAX_LIMIT)
     order: Literal["desc", "asc"] = "desc"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from discovery.attribute_view import attribute_reasons, attribute_values
 from discovery.query import AudienceQuery
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -28,6 +29,7 @@ def why(r, q: AudienceQuery, score: float | None, counts: list[int]) -> str:
         parts.append(f"favourite color {r.favorite_color}")
     if f.likes_luxury:
         parts.append("likes luxury")
+    parts += attribute_reasons(attribute_values(r), q)
     if score is not None and q.intent:
         words = set(_WORD.findall(q.intent.lower()))
         facets = []

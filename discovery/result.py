@@ -58,6 +58,7 @@ class Customer:
     score: float | None
     why: str
     preferred_colors: list[str] = field(default_factory=list)
+    attributes: dict[str, Any] = field(default_factory=dict)  # custom attributes (not pii ones), by name
 
     def contract(self) -> dict:
         return {
@@ -73,6 +74,7 @@ class Customer:
             "likes_luxury": self.likes_luxury,
             "score": self.score,
             "why": self.why,
+            "attributes": dict(self.attributes),
         }
 
 

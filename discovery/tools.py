@@ -27,11 +27,23 @@ import sqlalchemy as sa
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 from llama_index.core.tools import FunctionTool
 
+from cdp.schema import LIVE_TABLES
+from discovery.attribute_view import attributes_table_line
+from discovery.compile_attributes import ATTRIBUTES_TABLE
 from discovery.engine import DiscoveryEngine, Segment, Table
 from discovery.errors import DiscoveryError
 from discovery.limits import DEFAULT_LIMIT, clamp_limit
 from discovery.lookalike import SeedResolver, SeedsUnknown, lookalike, resolve_seeds
-from discovery.query import AudienceQuery, Behaviour, CRMFilter, Lookalike, OrderBy, RefineMode, TimeWindow
+from discovery.query import (
+    AttributeCondition,
+    AudienceQuery,
+    Behaviour,
+    CRMFilter,
+    Lookalike,
+    OrderBy,
+    RefineMode,
+    TimeWindow,
+)  # fmt: skip
 from discovery.sql_guard import SQLGuardError, SQLRejected, check_where, database_failure, run_guarded
 from discovery.usage import MeteredOpenRouter
 
@@ -43,7 +55,7 @@ customers(customer_id bigint, first_name text, last_name text, email text, count
 events(event_id bigint, customer_id bigint, event_type text -- {event_types}, product text -- {products},
   color text -- {colors}, price numeric, event_timestamp timestamp)  -- {events} rows from {data_min} to {data_max}
 customer_profiles(customer_id bigint, interests text[] -- top 2 products, preferred_colors text[],
-  likes_luxury boolean, purchases bigint, events bigint, last_activity timestamp)
+  likes_luxury boolean, purchases bigint, events bigint, last_activity timestamp){attributes_table}
 Never select email. Use only these tables. Return only the SQL, no explanation, no code fence.
 Question: {question}
 SQL:"""
@@ -96,18 +108,39 @@ class ToolBox:
         limit: int = DEFAULT_LIMIT,
         sql_where: str | None = None,
         refine: RefineMode = "auto",
+        attributes: list[dict] | None = None,
+        event_attributes: list[dict] | None = None,
     ) -> str:
-        """Segments ("find/suggest/recommend customers who ..."): behaviour and CRM facts in the
-        arguments, descriptive wishes ("fashion", "outdoor lifestyle") in intent. Gates in SQL, ranks
-        by similarity to intent.
+        """Segments ("find/suggest/recommend customers who ..."): facts in the arguments, tastes
+        ("fashion", "outdoor lifestyle") in intent, which cuts the gate by similarity.
         Args: event_types, products, colors: lists; last_days: int, or since, until: "YYYY-MM-DD";
         min_events: int; never: true = WITHOUT such events; min_price, max_price; countries,
         exclude_countries: code lists; min_age, max_age; min_spent, max_spent; favorite_colors: list;
         likes_luxury: bool; intent: words; order_by: relevance|total_spent|recent_activity|purchases|age
-        (youngest first)|age_desc; limit (20); sql_where: extra SQL condition on events (event_type,
-        product, color, price, event_timestamp); refine: auto|wider|narrower|off (intent's cut)"""
-        args = {k: v for k, v in locals().items() if k not in ("self", "sql_where")}
-        return self.run_query(typed_query(args), sql_where=sql_where)
+        (youngest first)|age_desc; limit (20); sql_where: SQL on events (event_type, product, color, price,
+        event_timestamp); refine: auto|wider|narrower|off; attributes, event_attributes: [{name, values|exclude|
+        gt|gte|lt|lte}] on the attributes listed"""
+        args = {k: v for k, v in locals().items() if k not in ("self", "sql_where", "attributes", "event_attributes")}
+        on_customers = self._attribute_conditions(attributes or [])
+        on_events = self._attribute_conditions(event_attributes or [], "event")
+        return self.run_query(typed_query(args, on_customers, on_events), sql_where=sql_where)
+
+    def _attribute_conditions(self, given: list[dict], scope: str = "customer") -> list[AttributeCondition]:
+        """The model's attribute conditions, each on an attribute of the catalogue (ToolRetry otherwise)."""
+        cat = self.engine.catalogue
+        known = {a.name for a in cat.attributes if a.filterable and a.scope == scope}
+        out = []
+        for item in given:
+            name = item.get("name") if isinstance(item, dict) else None
+            if name not in known:
+                raise ToolRetry(
+                    f"Unknown attribute {name!r}: use one of {', '.join(sorted(known)) or 'none (the data has none)'}."
+                )
+            try:
+                out.append(AttributeCondition.model_validate(item))
+            except ValueError as exc:
+                raise ToolRetry(f"Attribute condition {item!r} is not valid: {exc}") from exc
+        return out
 
     def run_query(self, q: AudienceQuery, sql_where: str | None = None) -> str:
         where = None
@@ -200,6 +233,7 @@ class ToolBox:
         prompt = TEXT_TO_SQL_PROMPT.format(
             question=question, events=cat.events, data_min=iso_day(cat.data_min), data_max=iso_day(cat.data_max),
             event_types=", ".join(cat.event_types), products=", ".join(cat.products), colors=", ".join(cat.colors),
+            attributes_table=attributes_table_line(cat),
         )  # fmt: skip
         text = complete_sql(self.llm, prompt)
         log.info("tool sql_analytics question=%r sql=%r", question, text)
@@ -208,6 +242,7 @@ class ToolBox:
             res = run_guarded(
                 self.engine.engine, text,
                 timeout_ms=self.engine.settings.sql_statement_timeout_ms, row_limit=self.engine.settings.sql_row_limit,
+                allowed_tables=(*LIVE_TABLES, ATTRIBUTES_TABLE) if cat.attributes else LIVE_TABLES,
             )  # fmt: skip
         except SQLGuardError as exc:
             self.rejected.append(str(exc))
@@ -247,14 +282,20 @@ class ToolBox:
         ]
 
 
-def typed_query(args: dict) -> AudienceQuery:
-    """The typed query of a segment tool's arguments (hybrid_discovery's names; an absent one: its default)."""
+def typed_query(
+    args: dict,
+    attributes: list[AttributeCondition] | None = None,
+    event_attributes: list[AttributeCondition] | None = None,
+) -> AudienceQuery:
+    """The typed query of a segment tool's arguments (hybrid_discovery's names; an absent one: its default), with
+    conditions on the customers' and on the events' attributes (already checked against the catalogue)."""
     get = args.get
     event_types, products, colors = get("event_types"), get("products"), get("colors")
     last_days, since, until, never = get("last_days"), get("since"), get("until"), get("never", False)
     min_price, max_price, min_events = get("min_price"), get("max_price"), get("min_events", 1)
     has_behaviour = (
-        any([event_types, products, colors, last_days, since, until, min_price, max_price]) or min_events > 1
+        any([event_types, products, colors, last_days, since, until, min_price, max_price, event_attributes])
+        or min_events > 1
     )
     window = None
     if last_days:
@@ -275,6 +316,7 @@ def typed_query(args: dict) -> AudienceQuery:
                 window=window,
                 min_events=max(1, min_events),
                 negate=never,
+                attributes=list(event_attributes or []),
             )  # fmt: skip
         )
     return AudienceQuery(
@@ -293,6 +335,7 @@ def typed_query(args: dict) -> AudienceQuery:
         refine=get("refine", "auto"),
         order_by=get("order_by", "relevance"),
         limit=clamp_limit(get("limit", DEFAULT_LIMIT)),
+        attributes=list(attributes or []),
     )
 
 

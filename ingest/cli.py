@@ -31,11 +31,16 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="validate, load, build profiles, embed, swap")
     r.add_argument("--crm", type=Path, help="CRM customers CSV (default: CRM_CSV)")
     r.add_argument("--events", type=Path, help="clickstream events CSV (default: EVENTS_CSV)")
+    r.add_argument("--mapping", type=Path, help="mapping YAML for exports in other layouts (default: INGEST_MAPPING)")
     r.add_argument("--force", action="store_true", help="run even if both files are unchanged since the last run")
     r.add_argument("--json", action="store_true", help="print the run record as JSON")
     r.add_argument(
         "--allow-shrink", action="store_true", help="allow removing more than MAX_SHRINK of the live customers"
     )
+    i = sub.add_parser("inspect", help="propose a mapping (YAML on stdout) for a CRM / events export")
+    i.add_argument("--crm", type=Path, required=True, help="the CRM export (.csv, .csv.gz or Parquet)")
+    i.add_argument("--events", type=Path, help="the events export")
+    i.add_argument("--out", type=Path, help="write the mapping to this file instead of stdout")
     s = sub.add_parser("sample", help="write synthetic files in the same format")
     s.add_argument("--customers", type=int, default=5000)
     s.add_argument("--events-per-customer", type=float, default=10)
@@ -65,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
                 (args.out / "cohort.json").write_text(json.dumps(files.cohort.to_dict()))
                 print(f"planted a cohort of {len(files.cohort.ids)} customers: {args.out / 'cohort.json'}")
             return 0
+        if args.command == "inspect":
+            return _inspect(args)
         settings = get_settings()
         if args.command == "run":
             return _run(settings, args)
@@ -83,6 +90,18 @@ def main(argv: list[str] | None = None) -> int:
         close_qdrant()
 
 
+def _inspect(args) -> int:
+    from ingest.inspect import propose
+
+    text = propose(args.crm, args.events)
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+        logging.getLogger(__name__).info("wrote the proposed mapping to %s", args.out)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def _run(settings, args) -> int:
     from ingest.pipeline import run
 
@@ -90,7 +109,7 @@ def _run(settings, args) -> int:
     if crm is None or events is None:
         print("error: give --crm and --events (or set CRM_CSV and EVENTS_CSV)", file=sys.stderr)
         return 2
-    record = run(settings, crm, events, force=args.force, allow_shrink=args.allow_shrink)
+    record = run(settings, crm, events, force=args.force, allow_shrink=args.allow_shrink, mapping=args.mapping)
     if args.json:
         print(json.dumps(record, indent=2, default=str))
     else:

@@ -25,10 +25,12 @@ from psycopg2 import errorcodes
 from sqlalchemy.engine import Engine
 
 from cdp.schema import CUSTOMERS_DDL, EVENTS_DDL
-from ingest import dates
+from ingest import attributes, dates
 from ingest import validate_sql as v
 from ingest.errors import TooManyRejects
 from ingest.files import CRM, EVENTS, CopySource, FileSpec, header_is_canonical, records
+from ingest.mapped import mapped_records
+from ingest.mapping import NULLABLE, FileMapping, nullable_ddl
 from ingest.progress import Progress
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,8 @@ class Loaded:
     kind: str
     fast: bool
     structural: list[tuple] = field(default_factory=list)
+    mapping: FileMapping | None = None  # read through a mapping (custom attributes staged alongside)
+    stored_empty: Counter = field(default_factory=Counter)  # attribute values that did not read, by reason
 
 
 @dataclass
@@ -64,7 +68,7 @@ def drop_work_tables(conn: sa.Connection) -> None:
     for t in (
         "stg_crm", "stg_events", "chk_crm", "chk_events", "customers_new", "events_new",
         "facet_product", "facet_color", "facet_type", "profile_core", "profile_texts", "customer_profiles_new", "event_vocabulary_new",
-        "customer_facts_new", "customer_pair_times_new",
+        "customer_facts_new", "customer_pair_times_new", "customer_attributes_new", "customer_attribute_defs_new",
     ):  # fmt: skip
         conn.execute(sa.text(f"DROP TABLE IF EXISTS {t}"))
 
@@ -77,9 +81,21 @@ def _typed_ddl(kind: str) -> str:
 
 
 def load_file(
-    engine: Engine, path: Path, spec: FileSpec, run_id: int, lines: int, progress: Progress, careful: bool = False
+    engine: Engine,
+    path: Path,
+    spec: FileSpec,
+    run_id: int,
+    lines: int,
+    progress: Progress,
+    careful: bool = False,
+    mapping: FileMapping | None = None,
 ) -> Loaded:
-    """`careful`: take the careful path even for a canonical header (dates that need reading)."""
+    """`careful`: take the careful path even for a canonical header (dates that need reading);
+    `mapping`: read the file through it (always the careful path)."""
+    if mapping is not None:
+        out = Loaded(spec.kind, fast=False, mapping=mapping)
+        out.structural = _copy_text(engine, path, spec, run_id, progress, out)
+        return out
     if not careful and header_is_canonical(path, spec):
         try:
             n = _copy_typed(engine, path, spec)
@@ -140,7 +156,9 @@ def _copy_typed(engine: Engine, path: Path, spec: FileSpec) -> int:
         raw.close()
 
 
-def _copy_text(engine: Engine, path: Path, spec: FileSpec, run_id: int, progress: Progress) -> list[tuple]:
+def _copy_text(
+    engine: Engine, path: Path, spec: FileSpec, run_id: int, progress: Progress, mapped: Loaded | None = None
+) -> list[tuple]:
     """COPY well-formed records into stg_<kind> (all text); return structural rejects."""
     structural: list[tuple] = []
 
@@ -148,16 +166,22 @@ def _copy_text(engine: Engine, path: Path, spec: FileSpec, run_id: int, progress
         structural.append((run_id, spec.kind, line_no, reason, raw))
 
     bar = progress.bar(f"load {spec.kind}", unit="rows")
-    source = CopySource(records(path, spec, on_reject), on_rows=bar.update)
+    columns = list(spec.columns)
+    if mapped is not None:
+        rows = mapped_records(path, spec, mapped.mapping, on_reject, mapped.stored_empty)
+        columns += attributes.staged_columns(mapped.mapping.attributes)
+    else:
+        rows = records(path, spec, on_reject)
+    source = CopySource(rows, on_rows=bar.update)
     raw = engine.raw_connection()
     try:
         with raw.cursor() as cur:
             cur.execute(f"DROP TABLE IF EXISTS stg_{spec.kind}")
-            cols = ", ".join(f"{c} text" for c in spec.columns)
+            cols = ", ".join(f"{c} text" for c in columns)
             cur.execute(f"CREATE UNLOGGED TABLE stg_{spec.kind} (line_no bigint, {cols})")
             try:
                 cur.copy_expert(
-                    f"COPY stg_{spec.kind} (line_no, {', '.join(spec.columns)}) FROM STDIN WITH (FORMAT csv)",
+                    f"COPY stg_{spec.kind} (line_no, {', '.join(columns)}) FROM STDIN WITH (FORMAT csv)",
                     source,
                     size=1 << 18,
                 )
@@ -290,18 +314,27 @@ def _check_typed(conn: sa.Connection, spec: FileSpec, run_id: int) -> int:
     return 0  # counted from the vocabulary once it is built
 
 
-def _check_text(conn: sa.Connection, spec: FileSpec, run_id: int, structural: list[tuple], date_order: str) -> int:
+def _check_text(
+    conn: sa.Connection, spec: FileSpec, run_id: int, structural: list[tuple], date_order: str, item: Loaded
+) -> int:
     """Careful path: typed rows from the text staging table; every bad value quarantined."""
     target = TARGET[spec.kind]
     conn.execute(sa.text(f"DROP TABLE IF EXISTS {target}"))
-    conn.execute(sa.text(DDL[spec.kind].format(name=target).replace(" PRIMARY KEY", "")))
+    nullable = NULLABLE[spec.kind] if item.mapping is not None else ()
+    conn.execute(sa.text(nullable_ddl(DDL[spec.kind].format(name=target).replace(" PRIMARY KEY", ""), nullable)))
     ts_column = "created_at" if spec.kind == "crm" else "event_timestamp"
     order = dates.column_order(conn, f"stg_{spec.kind}", ts_column, spec.kind, date_order)
-    source = v.crm_source(order) if spec.kind == "crm" else v.events_source(order)
-    typed = v.crm_typed(order) if spec.kind == "crm" else v.events_typed(order)
+    source = v.crm_source(order, nullable) if spec.kind == "crm" else v.events_source(order)
+    typed = v.crm_typed(order, nullable) if spec.kind == "crm" else v.events_typed(order)
     conn.execute(sa.text(f"CREATE UNLOGGED TABLE chk_{spec.kind} AS {source}"))
+    names = values = ""
+    if spec is EVENTS and item.mapping is not None and item.mapping.attributes:
+        names, values = attributes.event_columns(conn, item.mapping.attributes, target)
     loaded = conn.execute(
-        sa.text(f"INSERT INTO {target} SELECT {typed} FROM chk_{spec.kind} WHERE reason IS NULL")
+        sa.text(
+            f"INSERT INTO {target} ({', '.join(spec.columns)}{names}) "
+            f"SELECT {typed}{values} FROM chk_{spec.kind} WHERE reason IS NULL"
+        )
     ).rowcount
     conn.execute(
         sa.text(
@@ -311,6 +344,8 @@ def _check_text(conn: sa.Connection, spec: FileSpec, run_id: int, structural: li
         ),
         {"run_id": run_id, "kind": spec.kind},
     )
+    if spec is CRM and item.mapping is not None:
+        attributes.build(conn, item.mapping.attributes, f"chk_{spec.kind}")
     conn.execute(sa.text(f"DROP TABLE chk_{spec.kind}"))
     conn.execute(sa.text(f"DROP TABLE stg_{spec.kind}"))
     if structural:
@@ -339,7 +374,7 @@ def validate(
             if item.fast:
                 kept = _check_typed(conn, spec, run_id)
             else:
-                kept = _check_text(conn, spec, run_id, item.structural, date_order)
+                kept = _check_text(conn, spec, run_id, item.structural, date_order, item)
             if spec is EVENTS:
                 build_vocabulary(conn, run_id)
                 if item.fast:
@@ -376,5 +411,7 @@ def index_events(engine: Engine) -> None:
             sa.text("CREATE INDEX ON events_new (event_type, product, color, event_timestamp) INCLUDE (customer_id)")
         )
         conn.execute(sa.text("CREATE INDEX ON customers_new (country)"))
+        attributes.ensure_empty(conn)
+        attributes.index(conn)
         conn.execute(sa.text("ANALYZE customers_new"))
         conn.execute(sa.text("ANALYZE events_new"))

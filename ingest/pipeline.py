@@ -25,7 +25,7 @@ from cdp.embedder import embedder_for
 from cdp.schema import ensure_schema, live_tables_exist
 from cdp.settings import Settings
 from cdp.vectors import alias_target, get_qdrant
-from ingest import facts, load, profiles, runs, vectors_sync
+from ingest import facts, load, mapped_run, profiles, runs, vectors_sync
 from ingest.errors import IngestBusy, IngestError
 from ingest.files import CRM, EVENTS, check_header, file_digest
 from ingest.progress import Progress
@@ -125,6 +125,7 @@ def run(
     after_stage: StageHook | None = None,
     on_start: Callable[[int], None] | None = None,
     allow_shrink: bool = False,
+    mapping: Path | None = None,
 ) -> dict:
     """Ingest `crm` and `events`; return the run record.
 
@@ -132,8 +133,10 @@ def run(
     `embed=False` stops before the vector stage and does not swap (benchmarks of the
     SQL stages). `after_stage` is called with each finished stage's name; `on_start` with the
     run's id once the lock is held and the run is recorded (a failing hook fails the run).
-    `allow_shrink` lets a run remove more than MAX_SHRINK of the live customers.
+    `allow_shrink` lets a run remove more than MAX_SHRINK of the live customers. `mapping`
+    (default INGEST_MAPPING) reads the files through a mapping file (ingest/mapping.py).
     """
+    mapping = mapping if mapping is not None else settings.ingest_mapping
     progress = progress or Progress()
     engine = get_engine(settings)
     ensure_schema(engine)
@@ -152,7 +155,7 @@ def run(
         try:
             if on_start is not None:
                 on_start(run_id)
-            opts = _Options(force, embed, allow_shrink, progress, after_stage)
+            opts = _Options(force, embed, allow_shrink, progress, after_stage, mapping)
             record = _run(settings, engine, run_id, Path(crm), Path(events), opts, timer)
         except Exception as exc:
             message = str(exc) if isinstance(exc, IngestError) else load.error_summary(exc)
@@ -185,6 +188,7 @@ class _Options:
     allow_shrink: bool
     progress: Progress
     after_stage: StageHook | None
+    mapping: Path | None = None
 
 
 def _run(settings, engine, run_id, crm, events, opts: _Options, timer) -> dict:
@@ -196,10 +200,13 @@ def _run(settings, engine, run_id, crm, events, opts: _Options, timer) -> dict:
             opts.after_stage(stage)
 
     with timer.stage("hash"):
-        check_header(crm, CRM)
-        check_header(events, EVENTS)
+        located = mapped_run.load_and_check(opts.mapping, crm, events)
+        if located is None or located.mapping.events is None:
+            check_header(events, EVENTS)
+        if located is None:
+            check_header(crm, CRM)
         crm_digest, events_digest = file_digest(crm), file_digest(events)
-        crm_sha, events_sha = crm_digest.sha256, events_digest.sha256
+        crm_sha, events_sha = mapped_run.keyed(crm_digest.sha256, located), events_digest.sha256
     runs.update_run(
         engine, run_id, crm_sha256=crm_sha, events_sha256=events_sha,
         crm_bytes=crm_digest.size, events_bytes=events_digest.size,
@@ -234,10 +241,13 @@ def _run(settings, engine, run_id, crm, events, opts: _Options, timer) -> dict:
         return runs.get_run(engine, run_id)
 
     with timer.stage("load"):
+        maps = mapped_run.per_file(located)
         loaded = {
-            "crm": load.load_file(engine, crm, CRM, run_id, crm_digest.lines, progress, crm_digest.unusual),
+            "crm": load.load_file(
+                engine, crm, CRM, run_id, crm_digest.lines, progress, crm_digest.unusual, maps["crm"]
+            ),
             "events": load.load_file(
-                engine, events, EVENTS, run_id, events_digest.lines, progress, events_digest.unusual
+                engine, events, EVENTS, run_id, events_digest.lines, progress, events_digest.unusual, maps["events"]
             ),
         }
     done("load")
@@ -247,7 +257,7 @@ def _run(settings, engine, run_id, crm, events, opts: _Options, timer) -> dict:
         engine, run_id,
         crm_loaded=outcomes["crm"].loaded, crm_rejected=outcomes["crm"].rejected,
         events_loaded=outcomes["events"].loaded, events_rejected=outcomes["events"].rejected,
-        reject_reasons={k: dict(o.reasons) for k, o in outcomes.items()},
+        reject_reasons={k: dict(o.reasons) for k, o in outcomes.items()} | mapped_run.stored_empty(loaded),
     )  # fmt: skip
     if not opts.allow_shrink and live_tables_exist(engine):
         with engine.connect() as conn:

@@ -68,6 +68,14 @@ def luxury_sentence(likes_luxury: bool) -> str | None:
     return LUXURY_SENTENCE if likes_luxury else None
 
 
+def attribute_sentence(phrases: Sequence[str]) -> str | None:
+    """The custom attributes marked semantic, as one sentence ("Loyalty tier gold, city Munich.")."""
+    if not phrases:
+        return None
+    text = ", ".join(phrases)
+    return text[:1].upper() + text[1:] + "."
+
+
 def profile_text(
     *,
     country: str,
@@ -76,13 +84,16 @@ def profile_text(
     interests: Sequence[str],
     preferred_colors: Sequence[str],
     likes_luxury: bool,
+    attributes: Sequence[str] = (),
 ) -> str:
+    """`attributes`: phrases of the custom attributes marked semantic ("loyalty tier gold")."""
     parts = (
         place_sentence(country, age),
         favourite_sentence(favorite_color),
         interest_sentence(interests),
         preference_sentence(preferred_colors),
         luxury_sentence(likes_luxury),
+        attribute_sentence(attributes),
     )
     return " ".join(p for p in parts if p is not None)
 

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from cdp.settings import Settings
+from ingest import attributes
 from ingest import profile_text as pt
 from ingest.files import CopySource
 from ingest.progress import Progress
@@ -132,14 +133,38 @@ TEXTS_SQL = """CREATE TABLE customer_profiles_new AS
     SELECT q.*, md5(q.profile_text) AS text_hash
     FROM (SELECT p.*,
                  concat_ws(' ', a.s, f.s, i.s, k.s,
-                           CASE WHEN p.likes_luxury THEN CAST(:luxury_yes AS text) ELSE CAST(:luxury_no AS text) END
+                           CASE WHEN p.likes_luxury THEN CAST(:luxury_yes AS text) ELSE CAST(:luxury_no AS text) END,
+                           {attribute_sentence}
                  ) AS profile_text
           FROM profile_core p
           JOIN customers_new c USING (customer_id)
           JOIN tx_place a ON a.country = c.country AND a.age = c.age
           JOIN tx_favourite f ON f.favorite_color = c.favorite_color
           JOIN tx_interests i ON i.interests = p.interests
-          JOIN tx_preferences k ON k.preferred_colors = p.preferred_colors) q"""
+          JOIN tx_preferences k ON k.preferred_colors = p.preferred_colors
+          {attribute_join}) q"""
+
+
+def _attribute_sentences(conn: sa.Connection) -> tuple[str, str, int]:
+    """(sentence expression, joins, values) for the custom attributes marked semantic: each customer's
+    phrases in tx_phrases, each distinct phrase list's sentence (profile_text.attribute_sentence) in
+    tx_attributes. No such attributes: NULL and no join."""
+    join, phrases, params = attributes.semantic_sql(conn)
+    if not join:
+        return "CAST(NULL AS text)", "", 0
+    conn.execute(
+        sa.text(
+            f"CREATE TEMP TABLE tx_phrases ON COMMIT DROP AS "
+            f"SELECT c.customer_id, {phrases} AS phrases FROM customers_new c {join}"
+        ),
+        params,
+    )
+    conn.execute(sa.text("ALTER TABLE tx_phrases ADD PRIMARY KEY (customer_id)"))
+    values = _write_sentences(
+        conn, "tx_attributes", "SELECT DISTINCT phrases FROM tx_phrases", lambda ph: pt.attribute_sentence(ph or [])
+    )
+    joins = "JOIN tx_phrases ph USING (customer_id) JOIN tx_attributes t ON t.phrases = ph.phrases"
+    return "t.s", joins, values
 
 
 def _write_sentences(conn: sa.Connection, table: str, distinct_sql: str, sentence) -> int:
@@ -175,8 +200,10 @@ def build_texts(engine: Engine, progress: Progress) -> None:
             conn.execute(sa.text("DROP TABLE IF EXISTS customer_profiles_new"))
             for table, distinct_sql, sentence in _SENTENCES:
                 bar.update(_write_sentences(conn, table, distinct_sql, sentence))
+            sentence, joins, values = _attribute_sentences(conn)
+            bar.update(values)
             params = {"luxury_yes": pt.luxury_sentence(True), "luxury_no": pt.luxury_sentence(False)}
-            conn.execute(sa.text(TEXTS_SQL), params)
+            conn.execute(sa.text(TEXTS_SQL.format(attribute_sentence=sentence, attribute_join=joins)), params)
             conn.execute(sa.text("ALTER TABLE customer_profiles_new ADD PRIMARY KEY (customer_id)"))
             conn.execute(sa.text("DROP TABLE profile_core"))
             conn.execute(sa.text("ANALYZE customer_profiles_new"))

@@ -37,24 +37,26 @@ def ts_value(col: str, order: str) -> str:
     return f"({ts_text(col, order)})::timestamptz AT TIME ZONE 'UTC'"
 
 
-def _timestamp(col: str, order: str) -> tuple[str, str]:
+def _timestamp(col: str, order: str, nullable: bool = False) -> tuple[str, str]:
     c = f"s.{col}"
     return (
         f"unparseable {col}",
-        f"NOT pg_input_is_valid({ts_text(c, order)}, 'timestamptz') OR lower(btrim({c})) IN ('infinity', '-infinity', 'epoch', 'now', 'today', 'tomorrow', 'yesterday')",
+        (f"btrim({c}) <> '' AND " if nullable else "")
+        + f"NOT pg_input_is_valid({ts_text(c, order)}, 'timestamptz') OR lower(btrim({c})) IN ('infinity', '-infinity', 'epoch', 'now', 'today', 'tomorrow', 'yesterday')",
     )
 
 
-def crm_rules(order: str) -> list[tuple[str, str]]:
+def crm_rules(order: str, nullable: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """`nullable`: columns an empty value is allowed in (stored NULL): optional fields of a mapped export."""
     return [
-        *(_empty(c) for c in CRM.columns),
+        *(_empty(c) for c in CRM.columns if c not in nullable),
         _typed("customer_id", "bigint", "an integer"),
         _typed("age", "integer", "an integer"),
         ("negative age", "btrim(s.age)::integer < 0"),
         ("age above 150", "btrim(s.age)::integer > 150"),
         _typed("total_spent", "numeric(14,2)", "a number"),
         ("negative total_spent", "btrim(s.total_spent)::numeric < 0"),
-        _timestamp("created_at", order),
+        _timestamp("created_at", order, "created_at" in nullable),
         ("duplicate customer_id", "s.dup_rank > 1"),
     ]
 
@@ -82,10 +84,10 @@ def raw_line(spec: FileSpec, prefix: str = "") -> str:
     return f"array_to_string(ARRAY[{cols}], ',', '')"
 
 
-def crm_source(order: str) -> str:
+def crm_source(order: str, nullable: tuple[str, ...] = ()) -> str:
     """Staged CRM rows with the duplicate rank and the reject reason (NULL = good)."""
     return f"""
-    SELECT s.*, {reason_case(crm_rules(order))} AS reason
+    SELECT s.*, {reason_case(crm_rules(order, nullable))} AS reason
     FROM (
         SELECT st.*, CASE WHEN pg_input_is_valid(btrim(st.customer_id), 'bigint')
                      THEN row_number() OVER (PARTITION BY CASE WHEN pg_input_is_valid(btrim(st.customer_id), 'bigint')
@@ -105,10 +107,13 @@ def events_source(order: str) -> str:
                               THEN btrim(s.customer_id)::bigint END"""
 
 
-def crm_typed(order: str) -> str:
+def crm_typed(order: str, nullable: tuple[str, ...] = ()) -> str:
+    created = ts_value("created_at", order)
+    if "created_at" in nullable:
+        created = f"CASE WHEN btrim(created_at) = '' THEN NULL ELSE {created} END"
     return f"""
     btrim(customer_id)::bigint, btrim(first_name), btrim(last_name), btrim(email), btrim(country),
-    btrim(age)::integer, btrim(total_spent)::numeric(14,2), lower(btrim(favorite_color)), {ts_value("created_at", order)}"""
+    btrim(age)::integer, btrim(total_spent)::numeric(14,2), lower(btrim(favorite_color)), {created}"""
 
 
 def events_typed(order: str) -> str:

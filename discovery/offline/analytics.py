@@ -128,9 +128,14 @@ def analytics_query(spec: Analytics, p: Parsed, audience: AudienceQuery, catalog
         audience = _events_first(audience, counted, catalogue, p)
     field_ = field_ or ("customers" if measure == "count" else "total_spent")
     top = None if spec.top is None else max(1, min(spec.top, MAX_LIMIT))
+    if spec.group_attribute:
+        group = None
     return AnalyticsQuery.model_validate(
-        {"measure": measure, "field": field_, "group_by": group, "audience": audience, "top": top, "order": spec.order}
-    )
+        {
+            "measure": measure, "field": field_, "group_by": group, "group_attribute": spec.group_attribute,
+            "audience": audience, "top": top, "order": spec.order,
+        }
+    )  # fmt: skip
 
 
 def _events_first(audience: AudienceQuery, concept: str, catalogue: Catalogue, p: Parsed) -> AudienceQuery:

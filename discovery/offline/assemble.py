@@ -45,6 +45,7 @@ def apply(base: AudienceQuery, p: Parsed, *, followup: bool) -> AudienceQuery:
     return AudienceQuery(
         behaviours=behaviours,
         crm=crm,
+        attributes=_merge_attributes(base, p),
         intent=intent,
         order_by=p.order_by or base.order_by,
         limit=p.limit or base.limit,
@@ -84,3 +85,9 @@ def _apply_loose(behaviours: list[Behaviour], p: Parsed, *, only_unset: bool) ->
             lo, hi = p.loose_price
             b.min_price = lo if lo is not None else b.min_price
             b.max_price = hi if hi is not None else b.max_price
+
+
+def _merge_attributes(base: AudienceQuery, p: Parsed) -> list:
+    """A follow-up's condition on an attribute replaces the previous one on it; others are kept."""
+    said = {a.name for a in p.attributes}
+    return [a for a in base.attributes if a.name not in said] + list(p.attributes)

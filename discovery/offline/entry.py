@@ -52,6 +52,7 @@ def _fresh(p: Parsed, question: str, catalogue: Catalogue) -> Plan:
     if p.problems:
         return clarify(p, question, catalogue, " ".join(p.problems))
     substantive = p.understood() and (p.has_subject or p.behaviours or p.crm or p.analytics or p.loose_count or p.taste)
+    substantive = substantive or bool(p.attributes)
     words = {t.text for t in p.doc.tokens}
     asks_for_all = p.has_verb or bool(words & ALL_WORDS)  # "list customers", "all customers"
     if not substantive and p.vague:  # "the right people": judged, not described

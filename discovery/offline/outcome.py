@@ -66,7 +66,11 @@ def finish(p: Parsed, question: str, query: AudienceQuery, base: Analytics | Non
         p.notes.append(f"ignored for analytics (SQL only): “{query.intent}”")
     audience = query.model_copy(update={"intent": None, "order_by": "relevance"})
     analytics = analytics_query(spec, p, audience, catalogue)
-    by = f" by {analytics.group_by}" if analytics.group_by else ""
+    by = (
+        f" by {analytics.group_attribute or analytics.group_by}"
+        if analytics.group_attribute or analytics.group_by
+        else ""
+    )
     top = f" (top {analytics.top})" if analytics.top else ""
     message = f"Analytics: {analytics.measure} of {analytics.field}{by}{top} over {analytics.audience.describe()}"
     query = analytics.audience.model_copy(update={"intent": query.intent, "order_by": query.order_by})

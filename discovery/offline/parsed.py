@@ -16,7 +16,7 @@ from typing import Any
 from discovery.catalogue import Catalogue
 from discovery.offline.doc import Doc
 from discovery.offline.lexicon import CONCEPT_LABELS, CONCEPT_WORDS
-from discovery.query import Behaviour, Lookalike, OrderBy, TimeWindow
+from discovery.query import AttributeCondition, Behaviour, Lookalike, OrderBy, TimeWindow
 
 
 @dataclass
@@ -30,6 +30,7 @@ class Analytics:
     order: str = "desc"
     events_of: str | None = None  # counting events: purchase | view | add_to_cart | any
     counts_customers: bool = False  # "how many customers ...", "number of users ..."
+    group_attribute: str | None = None  # "per loyalty tier": a custom attribute (discovery.offline.attributes)
 
 
 @dataclass
@@ -61,10 +62,11 @@ class Parsed:
     today: date | None = None
     like: Lookalike | None = None  # a lookalike request (discovery.offline.lookalikes): its seeds
     taste: bool = False  # a taste the profiles carry (luxury): the semantic refinement reaches it (issue 16)
+    attributes: list[AttributeCondition] = field(default_factory=list)  # custom attributes said
 
     def understood(self) -> bool:
         said = (self.behaviours, self.crm, self.intent, self.analytics, self.loose_window, self.loose_count)
-        return any(said) or bool(self.loose_price or self.order_by or self.limit)
+        return any(said) or bool(self.attributes or self.loose_price or self.order_by or self.limit)
 
 
 def event_types(concept: str, catalogue: Catalogue, p: Parsed) -> list[str]:

@@ -19,6 +19,7 @@ from typing import Any, cast
 from discovery.catalogue import Catalogue
 from discovery.limits import MAX_LIMIT
 from discovery.offline.analytics import find_analytics
+from discovery.offline.attributes import attach_event_attributes, find_attribute_labels, find_attribute_values
 from discovery.offline.dates import find_windows
 from discovery.offline.doc import Doc, Mention, base_word
 from discovery.offline.lexicon import EVALUATIVE, NOT_INTENT, REQUESTS, SPEND_WORDS, SUBJECTS
@@ -33,7 +34,7 @@ from discovery.offline.mentions import (
     find_words,
 )
 from discovery.offline.numbers import find_age_words, find_comparisons, find_counts, find_limits
-from discovery.offline.parsed import Parsed, event_types, has_concept
+from discovery.offline.parsed import Analytics, Parsed, event_types, has_concept
 from discovery.offline.vocabulary import find_vocabulary
 from discovery.offline.walk import walk
 from discovery.query import OrderBy
@@ -59,7 +60,11 @@ def parse(question: str, catalogue: Catalogue, today: date) -> Parsed:
     p.explain_customer = find_explain(doc)
     orders = find_sort(doc)
     p.explicit_sort = any(order != "relevance" for order, _ in orders)
+    p.attributes, group_attribute = find_attribute_labels(doc, catalogue)
     p.analytics = find_analytics(doc)
+    if group_attribute:
+        p.analytics = p.analytics or Analytics()
+        p.analytics.group_attribute = group_attribute
     orders += find_order_words(doc)
     for order, phrase in orders:
         p.order_by = cast(OrderBy, order)  # the phrase tables name only OrderBy values
@@ -67,11 +72,14 @@ def parse(question: str, catalogue: Catalogue, today: date) -> Parsed:
     mentions = [Mention("window", s, e, w) for s, e, w in find_windows(doc, today, p.problems)]
     mentions += find_counts(doc)
     mentions += [Mention(h.kind, h.start, h.end, h.value) for h in find_vocabulary(doc, catalogue)]
+    customer_values, event_values = find_attribute_values(doc, catalogue)
+    p.attributes += customer_values
     mentions += _numbers(p)
     mentions += find_words(doc)
     p.has_verb = bool(p.analytics) or any(m.kind in ("event", "interest") for m in mentions) or bool(words & REQUESTS)
     p.concepts = {m.value for m in mentions if m.kind == "event"}
     walk(sorted(mentions, key=lambda m: m.start), p, catalogue)
+    attach_event_attributes(p, event_values)
     if p.loose_repeat:
         p.repeat_types = event_types("purchase", catalogue, p)
     if prediction:

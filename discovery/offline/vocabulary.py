@@ -104,7 +104,7 @@ def vocab_index(catalogue: Catalogue) -> VocabIndex:
         for key in _country_names(country)[1]:
             keys.setdefault(key, ("country", country))
         record = _resolve_country(country)
-        code = record.alpha_2 if record is not None else country.upper()  # type: ignore[attr-defined]
+        code = record.alpha_2 if record is not None else country.upper()
         codes[code] = country
     for color in (*catalogue.colors, *catalogue.favorite_colors):
         keys[compact(color)] = ("color", color)

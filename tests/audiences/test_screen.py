@@ -93,9 +93,15 @@ def test_a_consent_column_leaves_out_those_without_consent_unless_the_destinatio
     ids, _ = members(world)
     yes = set(ids[::2])
     with engine.begin() as conn:
-        conn.execute(sa.text("ALTER TABLE customers ADD COLUMN email_opt_in text"))
-        conn.execute(sa.text("UPDATE customers SET email_opt_in = CASE WHEN customer_id = ANY(:y) THEN ' Yes' "
-                             "ELSE 'no' END"), {"y": list(yes)})  # fmt: skip
+        # the mapping's `role: consent` column, as ingestion stores it: a custom attribute
+        conn.execute(sa.text("ALTER TABLE customer_attributes ADD COLUMN email_opt_in boolean"))
+        conn.execute(
+            sa.text(
+                "INSERT INTO customer_attributes (customer_id) SELECT customer_id FROM customers ON CONFLICT DO NOTHING"
+            )
+        )
+        conn.execute(sa.text("UPDATE customer_attributes SET email_opt_in = customer_id = ANY(:y)"),
+                     {"y": list(yes)})  # fmt: skip
     try:
         s = Screening()
         got = {c.customer_id for b in screened(engine, ids, s, consent="email_opt_in") for c in b}
@@ -108,7 +114,7 @@ def test_a_consent_column_leaves_out_those_without_consent_unless_the_destinatio
         assert got2 == set(ids) and "does not need consent" in s2.describe()
     finally:
         with engine.begin() as conn:
-            conn.execute(sa.text("ALTER TABLE customers DROP COLUMN email_opt_in"))
+            conn.execute(sa.text("ALTER TABLE customer_attributes DROP COLUMN email_opt_in"))
 
 
 def test_suppression_csv_is_re_read_at_each_ingestion(world, tmp_path):
