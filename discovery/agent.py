@@ -152,7 +152,8 @@ def run_agent(
     llm = make_llm(settings, timeout_s=settings.llm_timeout_s)
     box = ToolBox(
         engine=engine, llm=llm, now=now, progress=progress, last_segment=list(last_segment or []),
-        seed_resolver=seed_resolver,
+        # saved audiences only when the question names one: the lookalike tool costs ~70 prompt tokens a step
+        seed_resolver=seed_resolver if "audience" in question.lower() else None,
     )  # fmt: skip
     tools = box.tools()
     # our header replaces LlamaIndex's (its placeholders {tool_desc}/{context} unused; braces escaped)

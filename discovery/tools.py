@@ -1,5 +1,5 @@
 """The agent's tools, collected in a ToolBox beside the conversation: four, and `lookalike` when the thread
-has a segment or saved audiences can be resolved.
+has a segment or the question names a saved audience (discovery.agent passes the resolver then).
 
 Tools hand the model compact summaries (counts, ids, interests; never emails); the full segments and
 tables stay in the ToolBox, so the customer list of the answer always comes from a tool, never from

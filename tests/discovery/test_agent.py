@@ -287,6 +287,14 @@ def test_a_lookalike_without_seeds_is_retried_by_the_model(agent_settings, llm):
     assert "no saved audience named “Luxury PL”" in llm.requests[1]["json"]["messages"][-1]["content"]
     assert r.kind == "segment" and len(r.customers) == 5 and not {c.customer_id for c in r.customers} & {1, 2, 3}
     assert r.recipe.query["like"] == {"seed_audience": "VIP"}
+    assert "- lookalike:" in system_message(llm.requests[0])
+
+
+def test_the_lookalike_tool_is_not_offered_without_seeds(agent_settings, llm):
+    llm.enqueue(final("Which customers?"))
+    disc = Discovery.from_settings(agent_settings, seed_resolver={"VIP": [1, 2, 3]}.get)
+    disc.answer("customers from Germany")  # no segment in the thread, no saved audience named
+    assert "- lookalike:" not in system_message(llm.requests[0])
 
 
 def test_every_lookalike_argument_is_in_its_description():
