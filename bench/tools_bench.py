@@ -3,7 +3,10 @@
 python -m bench tools --customers 20000 --events-per-customer 10
     hybrid_discovery p50/p95 over a fixed question set, and the original demo's approach
     (payload MatchAny on metadata.customer_id in Qdrant local mode) against ours
-    (exact scoring of the gate's rows of the in-memory vector matrix) for 1,000- and 10,000-id gates.
+    (exact scoring of the gate's rows of the in-memory vector matrix) for 1,000- and 10,000-id gates;
+    then lookalikes (bench.lookalike_bench): recovery of a planted cohort of COHORT_SHARE of the
+    customers by both strategies, and the latency of 1,000 seeds. The sample is `python -m ingest sample`'s
+    with that cohort planted (everyone else as without it).
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ import time
 
 from qdrant_client import models
 
-from bench.ingest_bench import SAMPLE_END, sample
+from bench.ingest_bench import OUT, SAMPLE_END
+from bench.lookalike_bench import latency as lookalike_latency
+from bench.lookalike_bench import quality as lookalike_quality
 from bench.stats import percentile
 from bench.stores import temp_stores
 from cdp.db import get_engine
@@ -25,6 +30,9 @@ from discovery.query import AudienceQuery, Behaviour, CRMFilter, TimeWindow
 from discovery.service import Discovery
 from ingest.pipeline import run
 from ingest.progress import Progress
+from ingest.sample import generate
+
+COHORT_SHARE = 0.05
 
 QUESTIONS = [
     AudienceQuery(behaviours=[Behaviour(event_types=["purchase"], products=["socks"], colors=["red"], window=TimeWindow(last=6, unit="months"))], crm=CRMFilter(likes_luxury=True), intent="luxury"),
@@ -41,7 +49,11 @@ QUESTIONS = [
 
 
 def tools(customers: int, per: float, repeats: int = 5) -> str:
-    crm, events, n_events = sample(customers, per)
+    t = time.perf_counter()
+    files = generate(OUT / f"sample_{customers}_{per:g}_cohort", customers, per, end=SAMPLE_END,
+                     cohort=int(customers * COHORT_SHARE))  # fmt: skip
+    print(f"generated {customers} customers / {files.events_count} events in {time.perf_counter() - t:.1f}s")
+    crm, events, n_events, cohort = files.crm, files.events, files.events_count, files.cohort
     with temp_stores("bench-tools-") as settings:
         t0 = time.perf_counter()
         run(settings, crm, events, progress=Progress(False))
@@ -93,4 +105,11 @@ def tools(customers: int, per: float, repeats: int = 5) -> str:
                 f"- gate of {len(ids):,} ids over {customers:,} points: original MatchAny on metadata.customer_id {matchany * 1000:.0f} ms, "
                 f"ours (exact scoring of the gate) {ours * 1000:.0f} ms → **{matchany / ours:.0f}×**"
             )
+        c = cohort.to_dict()
+        lines.append(
+            f"- lookalikes, planted cohort of {len(cohort.ids):,} ({c['country']}, age {c['ages']}, favourite "
+            f"{c['favorite_color']}, {' + '.join(c['products'])} in {c['color']}), 20 % of it as seeds, 3 draws:"
+        )
+        lines += ["  " + line for line in lookalike_quality(de, cohort.ids)]
+        lines += lookalike_latency(de, SAMPLE_END)
         return "\n".join(lines) + "\n"

@@ -16,6 +16,7 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
+from audiences.seeds import seed_resolver
 from bot import home
 from bot.access import Access, InFlight
 from bot.context import CONTEXT_KEY, BotContext
@@ -65,6 +66,8 @@ def create_app(
     background) start here unless `start_scheduler` is False; an invalid INGEST_CRON / INGEST_TIMEZONE raises ScheduleError before anything starts."""
     client = client or make_client(settings)
     saved = SavedAudiences(settings, discovery, client)
+    if discovery.seed_resolver is None:  # "customers like the Luxury PL audience": saved audiences as seeds
+        discovery.seed_resolver = seed_resolver(saved.store)
     ingestion = Ingestion(
         settings, client, discovery.engine, on_new_data=discovery.warm_up, on_success=saved.after_ingestion
     )

@@ -45,6 +45,7 @@ class Ask:
     thread_ts: str | None = None  # the thread to answer in; a command starts a new one
     response_url: str | None = None  # slash commands: the fallback when the bot is not in the channel
     request_id: str = field(default_factory=new_request_id)
+    seed_ids: list[int] | None = None  # "Find more like these" on a card: its customers are the seeds
 
 
 # -------------------------------------------------------------------------------- hand-off
@@ -151,6 +152,8 @@ def _answer(bot: BotContext, client: WebClient, ask: Ask, target: Target) -> Non
     rid = ask.request_id
     state = bot.store.thread(target.channel, target.thread_ts) if target.thread_ts else None
     conversation = Conversation.from_dict(state.conversation if state else None)
+    if ask.seed_ids:
+        conversation.segment_ids = list(ask.seed_ids)
     result = bot.discovery.answer(ask.question, conversation, progress=Progress(client, target, ask), request_id=rid)
 
     if result.reason is Reason.NO_DATA:

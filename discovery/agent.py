@@ -23,6 +23,7 @@ from llama_index.core.tools import FunctionTool
 from cdp.settings import Settings
 from discovery.attribute_view import attributes_line
 from discovery.engine import DiscoveryEngine, Segment, Table
+from discovery.lookalike import SeedResolver
 from discovery.query import AudienceQuery
 from discovery.result import Usage
 from discovery.tools import ToolBox, iso_day
@@ -143,11 +144,17 @@ def run_agent(
     *,
     now: datetime,
     progress=None,
+    last_segment: list[int] | None = None,
+    seed_resolver: SeedResolver | None = None,
 ) -> AgentOutcome:
     """Run the ReAct loop (bounded iterations and time) with a fresh metered LLM client; raises when
     the LLM fails or the run times out."""
     llm = make_llm(settings, timeout_s=settings.llm_timeout_s)
-    box = ToolBox(engine=engine, llm=llm, now=now, progress=progress)
+    box = ToolBox(
+        engine=engine, llm=llm, now=now, progress=progress, last_segment=list(last_segment or []),
+        # saved audiences only when the question names one: the lookalike tool costs ~70 prompt tokens a step
+        seed_resolver=seed_resolver if "audience" in question.lower() else None,
+    )  # fmt: skip
     tools = box.tools()
     # our header replaces LlamaIndex's (its placeholders {tool_desc}/{context} unused; braces escaped)
     header = system_prompt(engine, now.date(), tools).replace("{", "{{").replace("}", "}}")

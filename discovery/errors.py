@@ -1,7 +1,8 @@
 """Errors of audience discovery.
 
 DiscoveryError                base; its message says what went wrong and what to try
-└── ToolRetry                 an agent tool call gave the user nothing (discovery.tools)
+├── ToolRetry                 an agent tool call gave the user nothing (discovery.tools)
+└── SeedsUnknown              a lookalike whose seeds cannot be found (discovery.lookalike)
 """
 
 

@@ -143,6 +143,21 @@ class CRMFilter(_Model):
         return self == CRMFilter()
 
 
+class Lookalike(_Model):
+    """Customers like a set of seed customers (discovery.lookalike ranks them; seeds are never returned).
+
+    The seeds are given by id (the thread's last segment, filled in by discovery.service) or by a saved
+    audience's name, which the caller resolves to ids through the resolver injected into Discovery."""
+
+    seed_ids: list[int] = Field(default_factory=list, description="the customers to resemble")
+    seed_audience: str | None = Field(default=None, description="a saved audience's name, resolved by the caller")
+
+    def describe(self) -> str:
+        if self.seed_audience:
+            return f"like the audience “{self.seed_audience}”"
+        return f"like {len(self.seed_ids):,} seed customer{'' if len(self.seed_ids) == 1 else 's'}"
+
+
 RefineMode = Literal["auto", "wider", "narrower", "off"]
 OrderBy = Literal["relevance", "total_spent", "recent_activity", "purchases", "age", "age_desc"]  # age: youngest first
 
@@ -156,6 +171,7 @@ class AudienceQuery(_Model):
     intent: str | None = Field(default=None, description="semantic intent for vector ranking, e.g. 'luxury fashion'")
     order_by: OrderBy = "relevance"
     limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
+    like: Lookalike | None = Field(default=None, description="lookalikes of seed customers, inside the gate")
     refine: RefineMode = Field(
         default="auto",
         description="how the intent cuts the gate: auto (the natural break in the similarity scores), "
@@ -163,7 +179,8 @@ class AudienceQuery(_Model):
     )
 
     def describe(self) -> str:
-        parts = [b.describe() for b in self.behaviours]
+        parts = [self.like.describe()] if self.like else []
+        parts += [b.describe() for b in self.behaviours]
         c = self.crm
         if c.countries:
             parts.append("country " + "/".join(c.countries))

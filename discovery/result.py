@@ -24,6 +24,7 @@ class Funnel:
     after_gate: int = 0
     after_semantic: int = 0  # the refined set: the gated customers whose profiles match the intent
     returned: int = 0
+    stage: str = "semantic"  # what the middle stage did: "semantic" (ranked by intent) or "lookalike"
 
 
 @dataclass

@@ -24,6 +24,7 @@ from discovery import llm_health
 from discovery import offline as planner
 from discovery.catalogue import Catalogue, load_catalogue
 from discovery.engine import DiscoveryEngine, Segment, Table
+from discovery.lookalike import SeedResolver, SeedsUnknown, lookalike, resolve_seeds
 from discovery.query import AudienceQuery, CRMFilter
 from discovery.result import Funnel, Reason, Recipe, Result, Usage
 
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from discovery.agent import AgentOutcome
 
 log = logging.getLogger(__name__)
+
 
 NO_DATA = (  # the answer when there is no data; test Result.reason is Reason.NO_DATA, not this text
     "There is no customer data yet. Load your CRM and clickstream exports with "
@@ -46,10 +48,12 @@ def new_request_id() -> str:
 
 @dataclass
 class Conversation:
-    """What a thread remembers: past turns, and the last plan (whose query a follow-up refines)."""
+    """What a thread remembers: past turns, the last plan (whose query a follow-up refines) and the customer
+    ids of the last segment (the seeds of "more like these"; ids only, never e-mails)."""
 
     turns: list[tuple[str, str]] = field(default_factory=list)
     last_plan: planner.Plan | None = None
+    segment_ids: list[int] = field(default_factory=list)
 
     @property
     def last_query(self) -> AudienceQuery | None:
@@ -59,29 +63,42 @@ class Conversation:
         self.turns.append((question, result.answer))
         if plan is not None and plan.kind in ("segment", "analytics", "clarify"):
             self.last_plan = plan
+        if result.kind == "segment" and result.explain_customer is None and result.customers:
+            self.segment_ids = [c.customer_id for c in result.customers]
 
     def to_dict(self) -> dict:
-        return {
+        data: dict = {
             "turns": [list(t) for t in self.turns[-20:]],
             "last_plan": self.last_plan.to_dict() if self.last_plan else None,
         }
+        if self.segment_ids:
+            data["segment_ids"] = list(self.segment_ids)
+        return data
 
     @classmethod
     def from_dict(cls, d: dict | None) -> Conversation:
         if not d:
             return cls()
         plan = planner.Plan.from_dict(d["last_plan"]) if d.get("last_plan") else None
-        return cls([tuple(t) for t in d.get("turns", [])], plan)
+        return cls([tuple(t) for t in d.get("turns", [])], plan, [int(i) for i in d.get("segment_ids") or []])
 
 
 class Discovery:
     """Ready clients for answering questions; build once per process (entry points)."""
 
-    def __init__(self, settings: Settings, engine: Engine, qdrant: QdrantClient, embedder: Embedder):
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        qdrant: QdrantClient,
+        embedder: Embedder,
+        seed_resolver: SeedResolver | None = None,
+    ):
         self.settings, self.engine, self.qdrant, self.embedder = settings, engine, qdrant, embedder
+        self.seed_resolver = seed_resolver  # saved audience name -> member ids (see SeedResolver)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Discovery:
+    def from_settings(cls, settings: Settings, seed_resolver: SeedResolver | None = None) -> Discovery:
         engine = get_engine(settings)
         ensure_schema(engine)
         return cls(
@@ -89,6 +106,7 @@ class Discovery:
             engine,
             get_qdrant(settings),
             embedder_for(settings),
+            seed_resolver,
         )
 
     def warm_up(self) -> None:
@@ -182,7 +200,11 @@ class Discovery:
         p = planner.plan(question, de.catalogue, conv.last_plan, today=now.date())
         log.info("offline plan: %s %s", p.kind, p.message)
         base = dict(question=question, mode="offline", mode_reason=reason, wants_json=p.wants_json)
-        if p.kind == "segment" and p.query is not None:
+        if p.kind == "segment" and p.query is not None and p.query.like is not None:
+            result = self._lookalike(de, p, conv, now, progress, base)
+            if result.kind == "clarify":  # seeds not found: the thread keeps its previous plan
+                return result, None
+        elif p.kind == "segment" and p.query is not None:
             seg = de.hybrid(p.query, now=now, progress=progress)
             result = segment_result(seg, p.query, answer=describe_segment(seg, p.query), **base)
         elif p.kind == "analytics" and p.analytics is not None:
@@ -199,6 +221,17 @@ class Discovery:
             result = Result(kind="clarify", answer=p.message, **base)
         return result, p
 
+    def _lookalike(self, de: DiscoveryEngine, p: planner.Plan, conv: Conversation, now: datetime, progress, base: dict):
+        """A lookalike plan: its seeds resolved (the plan keeps the thread's seed ids for follow-ups), then ranked."""
+        assert p.query is not None
+        try:
+            q, seeds = resolve_seeds(p.query, conv.segment_ids, self.seed_resolver)
+        except SeedsUnknown as exc:
+            return Result(kind="clarify", answer=str(exc), **base)
+        p.query = q
+        seg = lookalike(de, q, seeds, now=now, progress=progress)
+        return segment_result(seg, q, answer=describe_segment(seg, q), **base)
+
     def _explain(self, de: DiscoveryEngine, cid: int, conv: Conversation, now: datetime, base: dict) -> Result:
         q = conv.last_query
         if q is None:
@@ -206,7 +239,14 @@ class Discovery:
                 kind="clarify", answer="Ask for a segment first; then I can explain why a customer is in it.", **base
             )
         probe = q.model_copy(update={"crm": q.crm.model_copy(update={"customer_ids": [cid]}), "limit": 1})
-        seg = de.hybrid(probe, now=now)
+        if probe.like is None:
+            seg = de.hybrid(probe, now=now)
+        else:  # a lookalike: ranked against the same seeds (a seed itself is never in)
+            try:
+                probe, seeds = resolve_seeds(probe, conv.segment_ids, self.seed_resolver)
+            except SeedsUnknown as exc:
+                return Result(kind="clarify", answer=str(exc), **base)
+            seg = lookalike(de, probe, seeds, now=now)
         if seg.customers:
             c = seg.customers[0]
             text = f"Customer {cid} is in the segment: {c.why}."
@@ -221,7 +261,10 @@ class Discovery:
         from discovery.agent import run_agent  # not at the top: LlamaIndex's agent costs ~5 s to import
 
         t0 = time.perf_counter()
-        out = run_agent(de, question, conv.turns, self.settings, now=now, progress=progress)
+        out = run_agent(
+            de, question, conv.turns, self.settings, now=now, progress=progress,
+            last_segment=conv.segment_ids, seed_resolver=self.seed_resolver,
+        )  # fmt: skip
         base = dict(
             question=question,
             mode="agent",
@@ -279,6 +322,13 @@ def describe_segment(seg: Segment, q: AudienceQuery) -> str:
     f = seg.funnel
     if not seg.customers:
         return "No customers found: " + "; ".join(seg.notes) + "."
+    if q.like is not None:
+        gate = q.model_copy(update={"like": None, "intent": None})
+        where = "" if gate.describe() == "all customers" else f" among the {f.after_gate:,} who match {gate.describe()}"
+        return (
+            f"The {f.returned} customers most {q.like.describe()}{where}, of {f.after_semantic:,} candidates "
+            "(the seeds themselves left out)."
+        )
     text = f"{f.after_gate:,} of {f.population:,} customers match {q.describe()}"
     if q.intent:
         text += f"; ranked by similarity to “{q.intent}”"

@@ -1,9 +1,10 @@
-"""The agent's four tools, collected in a ToolBox beside the conversation.
+"""The agent's tools, collected in a ToolBox beside the conversation: four, and `lookalike` when the thread
+has a segment or the question names a saved audience (discovery.agent passes the resolver then).
 
 Tools hand the model compact summaries (counts, ids, interests; never emails); the full segments and
 tables stay in the ToolBox, so the customer list of the answer always comes from a tool, never from
 the model's text. Each tool is described to the model once, by its docstring (purpose, then one line
-of arguments), never as a JSON schema. A successful hybrid_discovery, semantic_search or
+of arguments), never as a JSON schema. A successful hybrid_discovery, semantic_search, lookalike or
 sql_analytics ends the run (return_direct). When such a call gives the user nothing (an empty
 segment, SQL refused), the tool raises ToolRetry: LlamaIndex shows the message to the model as an
 error observation (return_direct does not apply to errors) and the model tries again or answers.
@@ -17,6 +18,7 @@ import inspect
 import json
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
@@ -31,7 +33,17 @@ from discovery.compile_attributes import ATTRIBUTES_TABLE
 from discovery.engine import DiscoveryEngine, Segment, Table
 from discovery.errors import DiscoveryError
 from discovery.limits import DEFAULT_LIMIT, clamp_limit
-from discovery.query import AttributeCondition, AudienceQuery, Behaviour, CRMFilter, OrderBy, RefineMode, TimeWindow
+from discovery.lookalike import SeedResolver, SeedsUnknown, lookalike, resolve_seeds
+from discovery.query import (
+    AttributeCondition,
+    AudienceQuery,
+    Behaviour,
+    CRMFilter,
+    Lookalike,
+    OrderBy,
+    RefineMode,
+    TimeWindow,
+)  # fmt: skip
 from discovery.sql_guard import SQLGuardError, SQLRejected, check_where, database_failure, run_guarded
 from discovery.usage import MeteredOpenRouter
 
@@ -67,6 +79,8 @@ class ToolBox:
     calls: list[dict] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
     answered: Literal["segment", "table"] | None = None  # set when a return_direct tool ended the run
+    last_segment: list[int] = field(default_factory=list)  # the thread's last segment: lookalike seeds
+    seed_resolver: SeedResolver | None = None  # saved audience name -> member ids (discovery.lookalike)
 
     # -- tools -------------------------------------------------------------------------------
     def hybrid_discovery(
@@ -106,51 +120,10 @@ class ToolBox:
         (youngest first)|age_desc; limit (20); sql_where: SQL on events (event_type, product, color, price,
         event_timestamp); refine: auto|wider|narrower|off; attributes, event_attributes: [{name, values|exclude|
         gt|gte|lt|lte}] on the attributes listed"""
-        has_behaviour = (
-            any([event_types, products, colors, last_days, since, until, min_price, max_price, event_attributes])
-            or min_events > 1
-        )
-        window = None
-        if last_days:
-            window = TimeWindow(last=last_days, unit="days")
-        elif since or until:
-            window = TimeWindow(
-                start=date.fromisoformat(since) if since else None, end=date.fromisoformat(until) if until else None
-            )
-        behaviours = []
-        if has_behaviour or never:
-            behaviours.append(
-                Behaviour(
-                    event_types=event_types or [],
-                    products=products or [],
-                    colors=colors or [],
-                    min_price=min_price,
-                    max_price=max_price,
-                    window=window,
-                    min_events=max(1, min_events),
-                    negate=never,
-                    attributes=self._attribute_conditions(event_attributes or [], "event"),
-                )  # fmt: skip
-            )
-        q = AudienceQuery(
-            behaviours=behaviours,
-            crm=CRMFilter(
-                countries=countries or [],
-                exclude_countries=exclude_countries or [],
-                min_age=min_age,
-                max_age=max_age,
-                min_spent=min_spent,
-                max_spent=max_spent,
-                favorite_colors=favorite_colors or [],
-                likes_luxury=likes_luxury,
-            ),  # fmt: skip
-            intent=intent or None,
-            refine=refine,
-            order_by=order_by,
-            limit=clamp_limit(limit),
-            attributes=self._attribute_conditions(attributes or []),
-        )
-        return self.run_query(q, sql_where=sql_where)
+        args = {k: v for k, v in locals().items() if k not in ("self", "sql_where", "attributes", "event_attributes")}
+        on_customers = self._attribute_conditions(attributes or [])
+        on_events = self._attribute_conditions(event_attributes or [], "event")
+        return self.run_query(typed_query(args, on_customers, on_events), sql_where=sql_where)
 
     def _attribute_conditions(self, given: list[dict], scope: str = "customer") -> list[AttributeCondition]:
         """The model's attribute conditions, each on an attribute of the catalogue (ToolRetry otherwise)."""
@@ -204,6 +177,33 @@ class ToolBox:
             )
         self.answered = "segment"
         return summarize(seg)
+
+    def lookalike(
+        self,
+        audience: str | None = None,
+        limit: int = DEFAULT_LIMIT,
+        countries: list[str] | None = None,
+        event_types: list[str] | None = None,
+        products: list[str] | None = None,
+        never: bool = False,
+        min_spent: float | None = None,
+        min_age: int | None = None,
+        max_age: int | None = None,
+        likes_luxury: bool | None = None,
+    ) -> str:
+        """Customers like the last segment ("more like these") or a saved audience, seeds left out.
+        Args: audience: saved audience name (omit: the last segment); limit (20); countries; event_types,
+        products, never: as hybrid_discovery; min_spent; min_age, max_age; likes_luxury"""
+        args = {k: v for k, v in locals().items() if k not in ("self", "audience")}
+        q = typed_query(args)
+        q = q.model_copy(update={"like": Lookalike(seed_audience=audience or None)})
+        try:
+            q, seeds = resolve_seeds(q, self.last_segment, self.seed_resolver)
+        except SeedsUnknown as exc:
+            raise ToolRetry(f"{exc} Or Answer why.") from exc
+        self.calls.append({"tool": "lookalike", "query": q.model_dump(mode="json", exclude_defaults=True)})
+        log.info("tool lookalike seeds=%d audience=%r", len(seeds), audience)
+        return self._segment(q, lookalike(self.engine, q, seeds, now=self.now, progress=self.progress))
 
     def semantic_search(
         self,
@@ -268,13 +268,75 @@ class ToolBox:
     def tools(self) -> list[FunctionTool]:
         """The tools as the agent gets them: described by their docstrings alone (no signature, no JSON
         schema); the segment and analytics tools end the run when they succeed."""
-        direct = (self.hybrid_discovery, self.semantic_search, self.sql_analytics)
+        direct = (self.hybrid_discovery, self.semantic_search, self.sql_analytics, self.lookalike)
+        offered: list[Callable[..., str]] = [
+            self.hybrid_discovery, self.semantic_search, self.sql_analytics, self.sql_data_retriever
+        ]  # fmt: skip
+        if self.last_segment or self.seed_resolver is not None:  # lookalikes need seeds
+            offered.insert(3, self.lookalike)
         return [
             FunctionTool.from_defaults(
                 fn=fn, name=fn.__name__, description=tool_description(fn), return_direct=fn in direct
             )
-            for fn in (self.hybrid_discovery, self.semantic_search, self.sql_analytics, self.sql_data_retriever)
+            for fn in offered
         ]
+
+
+def typed_query(
+    args: dict,
+    attributes: list[AttributeCondition] | None = None,
+    event_attributes: list[AttributeCondition] | None = None,
+) -> AudienceQuery:
+    """The typed query of a segment tool's arguments (hybrid_discovery's names; an absent one: its default), with
+    conditions on the customers' and on the events' attributes (already checked against the catalogue)."""
+    get = args.get
+    event_types, products, colors = get("event_types"), get("products"), get("colors")
+    last_days, since, until, never = get("last_days"), get("since"), get("until"), get("never", False)
+    min_price, max_price, min_events = get("min_price"), get("max_price"), get("min_events", 1)
+    has_behaviour = (
+        any([event_types, products, colors, last_days, since, until, min_price, max_price, event_attributes])
+        or min_events > 1
+    )
+    window = None
+    if last_days:
+        window = TimeWindow(last=last_days, unit="days")
+    elif since or until:
+        window = TimeWindow(
+            start=date.fromisoformat(since) if since else None, end=date.fromisoformat(until) if until else None
+        )
+    behaviours = []
+    if has_behaviour or never:
+        behaviours.append(
+            Behaviour(
+                event_types=event_types or [],
+                products=products or [],
+                colors=colors or [],
+                min_price=min_price,
+                max_price=max_price,
+                window=window,
+                min_events=max(1, min_events),
+                negate=never,
+                attributes=list(event_attributes or []),
+            )  # fmt: skip
+        )
+    return AudienceQuery(
+        behaviours=behaviours,
+        crm=CRMFilter(
+            countries=get("countries") or [],
+            exclude_countries=get("exclude_countries") or [],
+            min_age=get("min_age"),
+            max_age=get("max_age"),
+            min_spent=get("min_spent"),
+            max_spent=get("max_spent"),
+            favorite_colors=get("favorite_colors") or [],
+            likes_luxury=get("likes_luxury"),
+        ),  # fmt: skip
+        intent=get("intent") or None,
+        refine=get("refine", "auto"),
+        order_by=get("order_by", "relevance"),
+        limit=clamp_limit(get("limit", DEFAULT_LIMIT)),
+        attributes=list(attributes or []),
+    )
 
 
 def tool_description(fn) -> str:

@@ -38,6 +38,14 @@ class VectorMatrix:
         sims = self.vectors[rows] @ query.astype(np.float32)
         return dict(zip(wanted[found].tolist(), sims.tolist(), strict=True))
 
+    def rows(self, ids) -> np.ndarray:
+        """Row positions of those of `ids` that have a vector (unknown ids are left out)."""
+        wanted = np.asarray(ids, dtype=np.int64)
+        if not len(self.ids) or not len(wanted):
+            return np.zeros(0, dtype=np.int64)
+        pos = np.clip(np.searchsorted(self.ids, wanted), 0, len(self.ids) - 1)
+        return pos[self.ids[pos] == wanted]
+
     def top(self, query: np.ndarray, k: int) -> dict[int, float]:
         """The k points closest to `query` (cosine), with their similarity."""
         sims = self.vectors @ query.astype(np.float32)

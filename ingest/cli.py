@@ -47,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", type=Path, required=True)
     s.add_argument("--seed", type=int, default=42)
     s.add_argument("--end", type=datetime.fromisoformat, help="last timestamp (ISO; default now)")
+    s.add_argument("--cohort", type=int, default=0, help="plant a hidden cohort of N customers (ids in cohort.json)")
     st = sub.add_parser("status", help="data freshness, counts, last runs")
     st.add_argument("--json", action="store_true")
     st.add_argument("--rejects", type=int, metavar="RUN_ID", help="list the rejected lines of a run")
@@ -63,8 +64,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "sample":
             from ingest.sample import generate
 
-            files = generate(args.out, args.customers, args.events_per_customer, args.seed, args.end)
+            files = generate(args.out, args.customers, args.events_per_customer, args.seed, args.end, args.cohort)
             print(f"wrote {files.customers} customers to {files.crm} and {files.events_count} events to {files.events}")
+            if files.cohort is not None:
+                (args.out / "cohort.json").write_text(json.dumps(files.cohort.to_dict()))
+                print(f"planted a cohort of {len(files.cohort.ids)} customers: {args.out / 'cohort.json'}")
             return 0
         if args.command == "inspect":
             return _inspect(args)

@@ -2,6 +2,13 @@
 a seed and an end time. Timestamps end at `end` (default: now), so questions about "the
 last 30 days" have answers. Generated in chunks with numpy + pyarrow: 20 M events take
 well under the time the pipeline needs to load them, in bounded memory.
+
+`cohort=N` plants a hidden group of N customers sharing one combination of profile facets, drawn
+from the vocabulary: a country, an age band, a favourite color, a spend range (so the luxury tag
+agrees) and events only on two products of different personas in one color. Everyone else is
+generated exactly as without a cohort. The members and their facets are returned (and written by
+`python -m ingest sample --cohort N` to cohort.json), never into the CSV files: lookalike benchmarks
+and tests take some members as seeds and measure how many of the others come back.
 """
 
 from __future__ import annotations
@@ -22,11 +29,52 @@ CHUNK_CUSTOMERS = 50_000
 
 
 @dataclass(frozen=True)
+class Cohort:
+    """The planted group: its members and the facets they share."""
+
+    ids: tuple[int, ...]
+    country: str
+    ages: tuple[int, int]  # inclusive; one age band of the profile text
+    favorite_color: str
+    products: tuple[str, str]
+    color: str
+    spend: tuple[float, float]
+
+    def to_dict(self) -> dict:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in vars(self).items()}
+
+
+@dataclass(frozen=True)
 class SampleFiles:
     crm: Path
     events: Path
     customers: int
     events_count: int
+    cohort: Cohort | None = None
+
+
+COHORT_AGES = ((25, 34), (35, 44), (45, 54))
+
+
+def plant_cohort(vocab: dict, customers: int, size: int, seed: int) -> Cohort:
+    """Members and a facet combination, from their own random stream (the rest of the data is unchanged)."""
+    rng = np.random.default_rng([seed, 1])
+    personas = sorted(vocab["personas"])
+    a, b = rng.choice(len(personas), size=2, replace=False)
+    first = sorted(vocab["personas"][personas[a]]["products"])
+    second = sorted(set(vocab["personas"][personas[b]]["products"]) - set(first))
+    colors = sorted({c for p in vocab["personas"].values() for c in p["colors"]})
+    luxury = bool(rng.random() < 0.5)
+    ids = np.sort(rng.choice(np.arange(1, customers + 1), size=min(size, customers), replace=False))
+    return Cohort(
+        ids=tuple(int(i) for i in ids),
+        country=str(rng.choice(sorted(vocab["countries"]))),
+        ages=COHORT_AGES[int(rng.integers(len(COHORT_AGES)))],
+        favorite_color=str(rng.choice(colors)),
+        products=(str(rng.choice(first)), str(rng.choice(second))),
+        color=str(rng.choice(colors)),
+        spend=(1000.0, 2500.0) if luxury else (150.0, 600.0),
+    )
 
 
 def _weights(d: dict) -> tuple[list[str], np.ndarray]:
@@ -41,6 +89,7 @@ def generate(
     events_per_customer: float,
     seed: int = 42,
     end: datetime | None = None,
+    cohort: int = 0,
 ) -> SampleFiles:
     vocab = json.loads(VOCAB_FILE.read_text())
     end = (end or datetime.now(UTC)).replace(tzinfo=None, microsecond=0)
@@ -54,6 +103,9 @@ def generate(
     history_us = int(vocab["history_days"] * 86400 * 1_000_000)
     end_us = int((end - datetime(1970, 1, 1)).total_seconds() * 1_000_000)
     opts = pacsv.WriteOptions(include_header=False, quoting_style="none")
+    planted = plant_cohort(vocab, customers, cohort, seed) if cohort > 0 else None
+    members = np.asarray(planted.ids if planted else (), dtype=np.int64)
+    crng = np.random.default_rng([seed, 2])
     n_events_total = 0
     next_event_id = 1
     with open(crm_path, "wb") as crm_f, open(events_path, "wb") as ev_f:
@@ -74,16 +126,25 @@ def generate(
                 own = rng.random(k) < vocab["favorite_color_from_persona"]
                 fav[mask] = np.where(own, rng.choice(pcolors, size=k, p=pcw), rng.choice(all_colors, size=k))
             created = end_us - rng.integers(0, 3 * 365 * 86400 * 1_000_000, size=n)
+            country = rng.choice(countries, size=n, p=country_w)
+            age = rng.integers(18, 76, size=n)
+            fav = fav.astype(str)
+            if planted is not None and (hit := np.isin(ids, members)).any():
+                k = int(hit.sum())
+                country = np.where(hit, planted.country, country)
+                age[hit] = crng.integers(planted.ages[0], planted.ages[1] + 1, size=k)
+                fav = np.where(hit, planted.favorite_color, fav)
+                spend[hit] = np.round(crng.uniform(*planted.spend, size=k), 2)
             crm = pa.table(
                 {
                     "customer_id": ids,
                     "first_name": [f"User{i}" for i in ids],
                     "last_name": [f"Test{i}" for i in ids],
                     "email": [f"user{i}@example.com" for i in ids],
-                    "country": rng.choice(countries, size=n, p=country_w),
-                    "age": rng.integers(18, 76, size=n),
+                    "country": country,
+                    "age": age,
                     "total_spent": spend,
-                    "favorite_color": fav.astype(str),
+                    "favorite_color": fav,
                     "created_at": pa.array(created, type=pa.timestamp("us")),
                 }
             )
@@ -105,6 +166,10 @@ def generate(
                 products[mask] = rng.choice(pp, size=k, p=ppw)
                 colors[mask] = rng.choice(pc, size=k, p=pcw)
                 prices[mask] = np.round(rng.uniform(*spec["price"], size=k), 2)
+            if planted is not None and (hit := np.isin(cust, members)).any():
+                k = int(hit.sum())
+                products[hit] = crng.choice(planted.products, size=k)
+                colors[hit] = planted.color
             ts = end_us - rng.integers(0, history_us, size=total)
             events = pa.table(
                 {
@@ -120,4 +185,4 @@ def generate(
             pacsv.write_csv(events, ev_f, write_options=opts)
             next_event_id += total
             n_events_total += total
-    return SampleFiles(crm_path, events_path, customers, n_events_total)
+    return SampleFiles(crm_path, events_path, customers, n_events_total, planted)

@@ -1,4 +1,5 @@
-"""The card's buttons: Show SQL (a modal), Download CSV (a file in the thread), 👍 / 👎 (bot_feedback).
+"""The card's buttons: Show SQL (a modal), Download CSV (a file in the thread), 👍 / 👎 (bot_feedback),
+Find more like these (a lookalike of the card's customers, answered in its thread like a follow-up).
 
 Each click is acked at once, processed once, and finds its card (or the user is told it expired);
 Download CSV also passes the access rules of the card's channel (the file holds e-mails)."""
@@ -20,8 +21,15 @@ from bot.listeners.guards import Reply, acknowledge, allowed, handled, once, rep
 from bot.slack_io import upload
 from bot.store import Card
 from bot.views import errors
-from bot.views.result_card import ACTION_DOWNLOAD_CSV, ACTION_FEEDBACK_DOWN, ACTION_FEEDBACK_UP, ACTION_SHOW_SQL
+from bot.views.result_card import (
+    ACTION_DOWNLOAD_CSV,
+    ACTION_FEEDBACK_DOWN,
+    ACTION_FEEDBACK_UP,
+    ACTION_LOOKALIKE,
+    ACTION_SHOW_SQL,
+)
 from bot.views.sql_modal import sql_modal
+from bot.work import Ask, submit
 from discovery.service import new_request_id
 
 log = logging.getLogger(__name__)
@@ -35,6 +43,7 @@ def register(app: App) -> None:
     app.action(ACTION_DOWNLOAD_CSV, middleware=[*click, allowed])(on_download_csv)
     app.action(ACTION_FEEDBACK_UP, middleware=click)(on_feedback)
     app.action(ACTION_FEEDBACK_DOWN, middleware=click)(on_feedback)
+    app.action(ACTION_LOOKALIKE, middleware=[*click, allowed])(on_lookalike)
 
 
 # -- middleware -------------------------------------------------------------------------------------
@@ -102,3 +111,18 @@ def on_feedback(body: dict, client: WebClient, context: BoltContext) -> None:
     rating = 1 if body["actions"][0]["action_id"] == ACTION_FEEDBACK_UP else -1
     bot_of(context).store.record_feedback(card_of(context), reply.user, rating)
     reply.tell(client, errors.feedback_thanks(rating))
+
+
+def on_lookalike(body: dict, client: WebClient, context: BoltContext) -> None:
+    """As many more customers like the card's as it shows, in the card's thread; the seeds are the card's
+    customers (not the thread's latest segment, should the card be an older one)."""
+    card, reply = card_of(context), reply_of(context)
+    seeds = [int(c["customer_id"]) for c in card.document.get("customers") or []]
+    if not seeds:
+        reply.tell(client, errors.no_lookalike_seeds())
+        return
+    ask = Ask(
+        question=f"find {len(seeds)} more like these", user=reply.user, channel=card.channel, origin="thread",
+        thread_ts=card.thread_ts, response_url=body.get("response_url"), seed_ids=seeds,
+    )  # fmt: skip
+    submit(bot_of(context), client, ask)

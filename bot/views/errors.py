@@ -66,6 +66,10 @@ def shutting_down() -> dict:
     return message(":construction: I'm restarting; please ask again in a minute.")
 
 
+def no_lookalike_seeds() -> dict:
+    return message("This answer has no customers to find more like; ask for a segment first.")
+
+
 def card_expired() -> dict:
     return message("This answer is too old; ask the question again to get a fresh one.")
 

@@ -26,7 +26,8 @@ def help_message(command: str = "/audience") -> dict:
         ),
         section(
             "*Refine in the thread* — reply to my answer without mentioning me: " + follow + ". "
-            "Each refinement shows what changed (+ added / − removed)."
+            "Each refinement shows what changed (+ added / − removed). "
+            "“find 200 more like these” (or *Find more like these* on a card) finds lookalikes of the segment."
         ),
         section(
             "*Other ways to ask*: mention me in a channel (`@Audience customers who …`) or send me a direct message.\n"

@@ -33,6 +33,7 @@ ACTION_SHOW_SQL = "show_sql"
 ACTION_DOWNLOAD_CSV = "download_csv"
 ACTION_FEEDBACK_UP = "feedback_up"
 ACTION_FEEDBACK_DOWN = "feedback_down"
+ACTION_LOOKALIKE = "lookalike"  # "Find more like these": a section's button, beside the card's actions
 
 
 @dataclass(frozen=True)
@@ -181,6 +182,24 @@ def json_preview(result: Result) -> str:
     return code_block(scrub(text).splitlines(), SECTION_MAX - 100, more_note="_the full document is attached below._")
 
 
+def funnel_text(result: Result) -> str:
+    f = result.funnel
+    middle = "lookalike candidates" if f.stage == "lookalike" else "refined" if result.refinement else "ranked"
+    return (
+        f"*Funnel*\n{f.population:,} customers → {f.after_gate:,} gate → "
+        f"{f.after_semantic:,} {middle} → {f.returned:,} shown"
+    )
+
+
+def lookalike_offer(card_id: str, result: Result) -> dict:
+    """A section offering lookalikes of this card's customers (their ids travel with the card, not the button)."""
+    n = len(result.customers)
+    text = f"*Lookalikes* — find {n:,} more customers like these {n:,}, outside this segment."
+    block = section(text)
+    block["accessory"] = button("Find more like these", ACTION_LOOKALIKE, card_id)
+    return block
+
+
 def actions(card_id: str, result: Result) -> dict:
     elements = []
     if result.recipe.sql:
@@ -219,14 +238,7 @@ def result_card(
 
     fields = []
     if result.kind == "segment" and not explanation:
-        f = result.funnel
-        fields.append(
-            mrkdwn(
-                f"*Funnel*\n{f.population:,} customers → {f.after_gate:,} gate → "
-                f"{f.after_semantic:,} {'refined' if result.refinement else 'ranked'} → {f.returned:,} shown",
-                FIELD_MAX,
-            )
-        )
+        fields.append(mrkdwn(funnel_text(result), FIELD_MAX))
     if result.kind != "clarify":
         fields.append(mrkdwn(f"*Mode*\n{mode_text(result)}", FIELD_MAX))
         fields.append(mrkdwn(f"*Data*\n{freshness(result)}", FIELD_MAX))
@@ -241,6 +253,7 @@ def result_card(
         blocks.append(section(("*Top customers*\n" if not explanation else "") + customer_table(result.customers)))
         if not explanation:
             blocks.append(section(why_text(result.customers)))
+            blocks.append(lookalike_offer(card_id, result))
     elif result.kind == "analytics" and result.columns:
         blocks.append(section(analytics_table(result.columns, result.rows)))
 

@@ -49,6 +49,7 @@ def apply(base: AudienceQuery, p: Parsed, *, followup: bool) -> AudienceQuery:
         intent=intent,
         order_by=p.order_by or base.order_by,
         limit=p.limit or base.limit,
+        like=base.like,  # a lookalike's seeds survive its refinements
     )
 
 

@@ -21,6 +21,7 @@ from discovery.offline.doc import Doc
 from discovery.offline.followup import follow_up, is_followup
 from discovery.offline.lexicon import ALL_WORDS
 from discovery.offline.limits import question_too_long
+from discovery.offline.lookalikes import plan_lookalike
 from discovery.offline.outcome import Plan, clarify, finish
 from discovery.offline.parsed import Parsed
 from discovery.offline.reading import parse
@@ -36,6 +37,8 @@ def plan(question: str, catalogue: Catalogue, previous: Plan | None = None, *, t
 
 def _plan(question: str, catalogue: Catalogue, previous: Plan | None, today: date) -> Plan:
     p = parse(question, catalogue, today)
+    if p.like is not None:  # "find 200 more like these": a plan of its own, whatever came before
+        return plan_lookalike(p, question, catalogue)
     if previous is not None and is_followup(p, previous):
         if previous.kind == "clarify":  # both parts are within the length limit
             return _plan(f"{previous.question} {question}".strip(), catalogue, None, today)

@@ -16,7 +16,7 @@ from typing import Any
 from discovery.catalogue import Catalogue
 from discovery.offline.doc import Doc
 from discovery.offline.lexicon import CONCEPT_LABELS, CONCEPT_WORDS
-from discovery.query import AttributeCondition, Behaviour, OrderBy, TimeWindow
+from discovery.query import AttributeCondition, Behaviour, Lookalike, OrderBy, TimeWindow
 
 
 @dataclass
@@ -60,6 +60,7 @@ class Parsed:
     vague: list[str] = field(default_factory=list)  # evaluative words ("the right people"): not in the intent
     back_refs: set[int] = field(default_factory=set)  # ids of behaviours whose verb points back ("never bought one")
     today: date | None = None
+    like: Lookalike | None = None  # a lookalike request (discovery.offline.lookalikes): its seeds
     taste: bool = False  # a taste the profiles carry (luxury): the semantic refinement reaches it (issue 16)
     attributes: list[AttributeCondition] = field(default_factory=list)  # custom attributes said
 

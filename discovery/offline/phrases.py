@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from discovery.offline.patterns import PEOPLE, rx
+from discovery.offline.patterns import NUM, PEOPLE, rx
 
 SORT_RE = [
     (
@@ -199,6 +199,38 @@ FOLLOW_START_RE = rx(
 )
 PRONOUN_RE = rx(r"\b(?:them|those|these|they|ones|instead)\b")
 SEGMENT_REQUEST_RE = rx(r"\b(?:list|show|who\s+are|give\s+me|export)\b")
+
+# ---------------------------------------------------------------------------- lookalikes (discovery.offline.lookalikes)
+# One regex per phrasing (they share the group names n and name); n: how many, name: a saved audience's name.
+_THESE = (
+    r"(?:these|those|them|this\s+(?:segment|audience|group|list|one)|the(?:se|m)?\s+(?:ones|customers|people|results))"
+)
+_LIKE = r"(?:like|similar\s+to|resembling|matching|comparable\s+to)"
+_N = rf"(?:(?P<n>{NUM})\s+)?"
+_ALIKES = r"look[\s-]?alikes?"
+_WHO = rf"(?:(?:{PEOPLE}|ones|{_ALIKES})\s+)?"  # "customers like ...", "lookalikes of ..."
+_OF = rf"(?:{_LIKE}|(?:{_ALIKES}\s+)?(?:of|for))"
+_NAME = r"[\"“‘']?(?P<name>[^\"”’'.,;!?]+?)[\"”’']?"
+_NAME_END = r"(?=\s*$|\s*[.,;!?]|\s+(?:in|from|who|that|with|but|and|only|please)\b)"
+MORE_LIKE_RES = tuple(  # seeds: the thread's last segment
+    re.compile(p)
+    for p in (
+        rf"{_N}\b(?:more|other|additional|further|extra|new)\s+(?:{PEOPLE}\s+|ones\s+)?{_LIKE}\s+{_THESE}\b",
+        rf"{_N}\b(?:{PEOPLE}|ones)\s+{_LIKE}\s+{_THESE}\b",
+        rf"{_N}\b(?:{_ALIKES}|look[\s-]?alike\s+{PEOPLE})(?:\s+(?:of|for|to)\s+{_THESE})?",
+        rf"{_N}\b(?:more\s+)?similar\s+(?:{PEOPLE}|ones)\b(?:\s+to\s+{_THESE})?",
+        rf"\b(?:expand|extend|grow)\s+(?:this|the|these|that)\s+(?:segment|audience|group|list)\b"
+        rf"(?:\s+(?:to|by)\s+(?P<n>{NUM}))?",
+    )
+)
+AUDIENCE_LIKE_RES = tuple(  # seeds: a saved audience ("customers like the Luxury PL audience")
+    re.compile(p)
+    for p in (
+        rf"{_N}\b{_WHO}{_OF}\s+(?:the\s+|our\s+|my\s+)?(?:saved\s+)?audience\s+(?:called\s+|named\s+)?{_NAME}{_NAME_END}",
+        rf"{_N}\b{_WHO}{_OF}\s+(?:the\s+|our\s+|my\s+){_NAME}\s+(?:saved\s+)?audience\b",
+    )
+)
+
 # Widening or narrowing the semantic refinement of the previous segment (AudienceQuery.refine).
 _MATCHES = r"(?:matches|matching\s+(?:ones|profiles)|ones|candidates|profiles|fits)"
 _CUT = r"(?:the\s+)?(?:cut(?:off)?|threshold|refinement|match(?:es|ing)?|semantic\s+(?:cut|filter))"

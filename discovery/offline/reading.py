@@ -23,6 +23,7 @@ from discovery.offline.attributes import attach_event_attributes, find_attribute
 from discovery.offline.dates import find_windows
 from discovery.offline.doc import Doc, Mention, base_word
 from discovery.offline.lexicon import EVALUATIVE, NOT_INTENT, REQUESTS, SPEND_WORDS, SUBJECTS
+from discovery.offline.lookalikes import find_like
 from discovery.offline.mentions import (
     find_explain,
     find_json,
@@ -47,8 +48,14 @@ def parse(question: str, catalogue: Catalogue, today: date) -> Parsed:
     p.has_subject = bool(words & SUBJECTS)
     p.spend_words = bool(words & SPEND_WORDS)
     p.wants_json = find_json(doc)
+    if found := find_like(doc):
+        p.like, n = found
+        p.limit = None if n is None else _limit_value(n, p)
     if lookalike := find_lookalike(doc):
-        p.problems.append(f"“{lookalike}”: lookalike audiences are not supported; describe the customers instead.")
+        p.problems.append(
+            f"“{lookalike}”: lookalikes start from a segment, not one customer; ask for a segment, then reply "
+            "“find more like these” in its thread."
+        )
     prediction = find_prediction(doc)
     p.explain_customer = find_explain(doc)
     orders = find_sort(doc)

@@ -14,7 +14,7 @@ from bench.llm_calls import tokenizer
 from discovery.catalogue import load_catalogue
 from discovery.engine import DiscoveryEngine
 from discovery.query import AudienceQuery, Behaviour, CRMFilter, TimeWindow
-from discovery.service import Discovery, describe_segment
+from discovery.service import Conversation, Discovery, describe_segment
 from discovery.tools import ToolBox, tool_description
 from discovery.usage import DEFAULT_PRICES, cost_usd
 
@@ -250,3 +250,55 @@ def test_an_empty_semantic_search_asks_for_fewer_filters_not_a_longer_window(age
     assert "No customers found" in observation and "fewer products or filters" in observation
     assert "window" not in observation
     assert result.kind == "segment" and len(result.customers) == 20
+
+
+# -- the lookalike tool: offered once the thread has a segment (or saved audiences resolve) ----------------
+
+
+def test_more_like_these_through_the_agent(agent_settings, llm):
+    llm.enqueue(react("hybrid_discovery", {"products": ["socks"], "limit": 10}))
+    llm.enqueue(react("lookalike", {"countries": ["DE"], "limit": 15}))
+    disc = Discovery.from_settings(agent_settings)
+    conv = Conversation()
+
+    first = disc.answer("customers interested in socks", conv)
+    seeds = [c.customer_id for c in first.customers]
+    assert first.kind == "segment" and len(seeds) == 10 and conv.segment_ids == seeds
+    assert "- lookalike:" not in system_message(llm.requests[0])  # no seeds yet: not offered
+
+    more = disc.answer("find 15 more like these in Germany", conv)
+    llm.assert_script_consumed()
+    assert len(llm.requests) == 2  # one call per question: the tool ended the run
+    assert system_message(llm.requests[1]).count("- lookalike:") == 1
+    ids = [c.customer_id for c in more.customers]
+    assert more.mode == "agent" and more.kind == "segment" and len(ids) == 15
+    assert not set(ids) & set(seeds) and all(c.country == "DE" for c in more.customers)
+    assert more.funnel.stage == "lookalike" and more.recipe.query["like"]["seed_ids"] == seeds
+    assert more.answer.startswith("The 15 customers most like 10 seed customers among the")
+    assert conv.segment_ids == ids
+
+
+def test_a_lookalike_without_seeds_is_retried_by_the_model(agent_settings, llm):
+    disc = Discovery.from_settings(agent_settings, seed_resolver={"VIP": [1, 2, 3]}.get)
+    llm.enqueue(react("lookalike", {"audience": "Luxury PL"}))
+    llm.enqueue(react("lookalike", {"audience": "VIP", "limit": 5}))
+    r = disc.answer("customers like the Luxury PL audience")
+    llm.assert_script_consumed()
+    assert "no saved audience named “Luxury PL”" in llm.requests[1]["json"]["messages"][-1]["content"]
+    assert r.kind == "segment" and len(r.customers) == 5 and not {c.customer_id for c in r.customers} & {1, 2, 3}
+    assert r.recipe.query["like"] == {"seed_audience": "VIP"}
+    assert "- lookalike:" in system_message(llm.requests[0])
+
+
+def test_the_lookalike_tool_is_not_offered_without_seeds(agent_settings, llm):
+    llm.enqueue(final("Which customers?"))
+    disc = Discovery.from_settings(agent_settings, seed_resolver={"VIP": [1, 2, 3]}.get)
+    disc.answer("customers from Germany")  # no segment in the thread, no saved audience named
+    assert "- lookalike:" not in system_message(llm.requests[0])
+
+
+def test_every_lookalike_argument_is_in_its_description():
+    described = tool_description(ToolBox.lookalike).splitlines()[1]
+    for name in inspect.signature(ToolBox.lookalike).parameters:
+        if name != "self":
+            assert re.search(rf"\b{name}\b", described), name
