@@ -106,6 +106,12 @@ def recipe_from_result(result: Result, top_n: int | None = None) -> Recipe:
         raise NotASegment(
             "This answer is about given customers (an explanation), not a segment: ask for the audience itself."
         )
+    if q.like is not None:
+        raise NotASegment(
+            "A lookalike segment can't be saved as a refreshing audience yet: its members are ranked against "
+            "seed customers, not selected by conditions a refresh can re-run. Save the seed audience itself, "
+            "or download this segment's file (`export csv` in the thread)."
+        )
     if top_n is None and q.limit != DEFAULT_LIMIT:
         top_n = q.limit
     snap = result.recipe.data_snapshot or {}

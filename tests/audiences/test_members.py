@@ -9,7 +9,7 @@ from audiences.errors import NotASegment
 from audiences.evaluate import vanished
 from audiences.model import recipe_from_result
 from discovery.catalogue import Catalogue
-from discovery.query import AudienceQuery, Behaviour, CRMFilter
+from discovery.query import AudienceQuery, Behaviour, CRMFilter, Lookalike
 from discovery.result import Recipe, Result
 
 
@@ -43,6 +43,17 @@ def test_a_recipe_comes_only_from_a_segment_and_keeps_an_explicit_top_n():
     assert (r.top_n, r.run_id, r.model) == (50, 4, "m1")
     page = Result(kind="segment", question="q", answer="a", mode="agent", query=AudienceQuery())
     assert recipe_from_result(page).top_n is None and recipe_from_result(page, top_n=20).top_n == 20
+
+
+def test_a_lookalike_segment_is_not_saved_as_a_refreshing_audience_and_says_what_to_do():
+    seg = Result(kind="segment", question="200 more like these", answer="a", mode="offline",
+                 query=AudienceQuery(like=Lookalike(seed_ids=[1, 2, 3])))  # fmt: skip
+    try:
+        recipe_from_result(seg)
+    except NotASegment as exc:
+        assert "lookalike" in str(exc) and "Save the seed audience" in str(exc)
+    else:
+        raise AssertionError("a lookalike segment was saved as conditions it does not have")
 
 
 def test_vanished_values_are_named_with_what_the_condition_now_does():
