@@ -13,7 +13,7 @@ answer is worded from the outcome by discovery.service, not by a second LLM call
 import asyncio
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from llama_index.core.agent.react.formatter import ReActChatFormatter
 from llama_index.core.agent.workflow import ReActAgent
@@ -155,7 +155,7 @@ def run_agent(
         # saved audiences only when the question names one: the lookalike tool costs ~70 prompt tokens a step
         seed_resolver=seed_resolver if "audience" in question.lower() else None,
     )  # fmt: skip
-    tools = box.tools()
+    tools: list[Any] = box.tools()  # FunctionTools; ReActAgent's parameter is an invariant list of a union
     # our header replaces LlamaIndex's (its placeholders {tool_desc}/{context} unused; braces escaped)
     header = system_prompt(engine, now.date(), tools).replace("{", "{{").replace("}", "}}")
     agent = ReActAgent(
@@ -171,6 +171,7 @@ def run_agent(
             user_msg=question, chat_history=history_messages(turns), max_iterations=settings.agent_max_iterations
         )
         out = await asyncio.wait_for(handler, timeout=settings.llm_timeout_s)
-        return str(getattr(out, "response", out).content if hasattr(out, "response") else out)
+        response = getattr(out, "response", None)
+        return str(response.content if response is not None else out)
 
     return outcome(box, asyncio.run(go()))

@@ -10,7 +10,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from qdrant_client import QdrantClient
 from sqlalchemy.engine import Engine
@@ -199,7 +199,7 @@ class Discovery:
     def _offline(self, de: DiscoveryEngine, question: str, conv: Conversation, now: datetime, progress, reason: str):
         p = planner.plan(question, de.catalogue, conv.last_plan, today=now.date())
         log.info("offline plan: %s %s", p.kind, p.message)
-        base = dict(question=question, mode="offline", mode_reason=reason, wants_json=p.wants_json)
+        base: dict[str, Any] = dict(question=question, mode="offline", mode_reason=reason, wants_json=p.wants_json)
         if p.kind == "segment" and p.query is not None and p.query.like is not None:
             result = self._lookalike(de, p, conv, now, progress, base)
             if result.kind == "clarify":  # seeds not found: the thread keeps its previous plan

@@ -341,7 +341,7 @@ def typed_query(
 
 def tool_description(fn) -> str:
     """A tool's docstring as the prompt shows it: the purpose on one line, the arguments on the next."""
-    purpose, _, args = inspect.getdoc(fn).partition("\nArgs: ")
+    purpose, _, args = (inspect.getdoc(fn) or "").partition("\nArgs: ")
     return f"{' '.join(purpose.split())}\n  {' '.join(args.split())}"
 
 
