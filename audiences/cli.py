@@ -26,7 +26,9 @@ from audiences.store import Listing, RefreshRecord
 from cdp.errors import CDPError
 from cdp.settings import Settings, get_settings
 from cdp.vectors import close_qdrant
-from discovery.service import Discovery
+from discovery.cli import load_conversation
+from discovery.result import Result
+from discovery.service import Conversation, Discovery
 
 SHOWN_IDS = 10  # ids printed per list in text mode (--json prints them all)
 
@@ -170,9 +172,11 @@ def _parser() -> argparse.ArgumentParser:
         s = sub.add_parser(name, help=text)
         s.add_argument("name")
         s.add_argument("--json", action="store_true")
-    s = sub.add_parser("save", help="ask a question (offline planner) and save its segment")
+    s = sub.add_parser("save", help="save a question's segment (offline planner) or a conversation's last one")
     s.add_argument("name")
-    s.add_argument("--question", required=True)
+    source = s.add_mutually_exclusive_group(required=True)
+    source.add_argument("--question")
+    source.add_argument("--conversation", type=Path, metavar="FILE", help="the last segment of `ask --conversation`")
     s.add_argument("--top", type=int, default=None, help="keep only the N best (an explicit top-N)")
     s.add_argument("--notify", choices=("changes", "always"), default="changes")
     s.add_argument("--overwrite", action="store_true", help="replace an audience of the same name")
@@ -194,6 +198,18 @@ def _print(doc: Any, text: str, as_json: bool) -> None:
     print(json.dumps(doc, indent=2, ensure_ascii=False, default=str) if as_json else text)
 
 
+def _segment_to_save(settings: Settings, args: argparse.Namespace) -> Result:
+    """The question's segment, or the last segment of the conversation file (as a Slack thread's `save as`)."""
+    if args.question is not None:
+        return Discovery.from_settings(settings).answer(args.question, offline=True)
+    conv = Conversation.from_dict(load_conversation(args.conversation))
+    query = conv.last_query
+    if query is None:
+        return Result(kind="clarify", question="", answer="", mode="offline")  # recipe_from_result says what to do
+    question = conv.turns[-1][0] if conv.turns else ""
+    return Result(kind="segment", question=question, answer="", mode="offline", query=query)
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
     aud = Audiences.from_settings(settings)
     store = aud.store
@@ -212,8 +228,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         a = store.delete(args.name)
         _print({"deleted": a.name}, f"Deleted “{a.name}” and its history.", args.json)
     elif args.command == "save":
-        result = Discovery.from_settings(settings).answer(args.question, offline=True)
-        recipe = recipe_from_result(result, top_n=args.top)
+        recipe = recipe_from_result(_segment_to_save(settings, args), top_n=args.top)
         owner = f"terminal:{getpass.getuser()}"
         _, o = save(aud, args.name, recipe, owner=owner, notify=args.notify, overwrite=args.overwrite)
         text = f"Saved “{o.audience.name}”: {recipe.describe()}.\n{render_outcome(o)}"

@@ -132,3 +132,14 @@ def recipe_to_json(recipe: Recipe) -> str:
 
 def recipe_from_json(data: dict | str) -> Recipe:
     return Recipe.model_validate_json(data) if isinstance(data, str) else Recipe.model_validate(data)
+
+
+SAVE_AS = re.compile(r"^save\s+(?:this\s+|it\s+)?as\b(.*)$", re.IGNORECASE | re.DOTALL)
+QUOTES = "\"'“”‘’`"
+
+
+def save_name(text: str) -> str | None:
+    """The name asked for in `save as <name>` / `save this as <name>` ("" when none is given), or None
+    for any other text. The Slack thread and the terminal's --conversation read the same phrase."""
+    found = SAVE_AS.match((text or "").strip())
+    return found.group(1).strip().strip(QUOTES).strip() if found else None

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +17,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from audiences.errors import AudienceError, NameTaken
-from audiences.model import clean_name
+from audiences.model import clean_name, save_name
 from audiences.refresh import save
 from audiences.store import can_delete
 from bot.context import BotContext, bot_of
@@ -32,9 +31,6 @@ from bot.store import Card
 from bot.views import audiences as views
 
 log = logging.getLogger(__name__)
-
-SAVE = re.compile(r"^save\s+(?:this\s+|it\s+)?as\b(.*)$", re.IGNORECASE | re.DOTALL)
-QUOTES = "\"'“”‘’`"
 
 
 def register(app: App) -> None:
@@ -53,8 +49,7 @@ def register(app: App) -> None:
 
 def save_request(text: str, bot_user_id: str | None = None) -> str | None:
     """The name asked for in `save as <name>` ("" when none is given), or None for any other text."""
-    found = SAVE.match(strip_mention(text or "", bot_user_id))
-    return found.group(1).strip().strip(QUOTES).strip() if found else None
+    return save_name(strip_mention(text or "", bot_user_id))
 
 
 def asks_to_save(event: dict, context: BoltContext) -> bool:

@@ -85,3 +85,18 @@ def test_a_file_that_is_not_a_conversation_is_refused(tmp_path):
     assert load_conversation(tmp_path / "absent.json") is None
     save_conversation(tmp_path / "c.json", {"turns": []})
     assert load_conversation(tmp_path / "c.json") == {"turns": []}
+
+
+def test_save_as_in_a_conversation_saves_its_last_segment(stores, tmp_path):
+    """`save as NAME` continues the conversation as in a Slack thread: the last segment becomes a saved audience."""
+    conv = tmp_path / "thread.json"
+    empty = ask(stores, "save as Nothing yet", conv)
+    assert empty.returncode != 0 and "no segment to save here yet" in (empty.stdout + empty.stderr)
+    first = ask(stores, "customers in Germany who bought socks", conv, "--json")
+    assert first.returncode == 0, first.stderr
+    gate = json.loads(first.stdout)["funnel"]["after_gate"]
+    saved = ask(stores, "save as Socks DE", conv, "--json")
+    assert saved.returncode == 0, saved.stderr
+    doc = json.loads(saved.stdout)
+    assert doc["audience"] == "Socks DE" and doc["size_after"] == gate
+    assert "@" not in saved.stdout  # ids and sizes only
