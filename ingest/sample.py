@@ -186,3 +186,56 @@ def generate(
             next_event_id += total
             n_events_total += total
     return SampleFiles(crm_path, events_path, customers, n_events_total, planted)
+
+
+# ---------------------------------------------------------------------------- custom attributes (optional)
+
+ATTRIBUTE_TIERS = {"bronze": 0.45, "silver": 0.3, "gold": 0.17, "platinum": 0.08}
+ATTRIBUTE_SOURCES = {"instagram": 0.3, "newsletter": 0.2, "google": 0.25, "referral": 0.15, "tiktok": 0.1}
+JOINED_FROM = datetime(2023, 1, 1)
+JOINED_DAYS = 1400  # up to early November 2026
+
+
+def add_attributes(crm: Path, out: Path, seed: int = 42) -> Path:
+    """A copy of a sample CRM file with extra CRM columns a marketing team segments on (loyalty tier,
+    signup source, e-mail opt-in, lifetime orders, joined date), deterministic for a seed and drawn from
+    their own random stream: the canonical columns are the file's, byte for byte. Off by default: only
+    the evaluation's custom-attribute category asks for it; load it with `attribute_mapping()`."""
+    table = pacsv.read_csv(crm)
+    n = table.num_rows
+    rng = np.random.default_rng([seed, 3])
+    tiers, tier_w = _weights(ATTRIBUTE_TIERS)
+    sources, source_w = _weights(ATTRIBUTE_SOURCES)
+    joined = np.datetime64(JOINED_FROM.date()) + rng.integers(0, JOINED_DAYS, size=n).astype("timedelta64[D]")
+    extra = {
+        "loyalty_tier": rng.choice(tiers, size=n, p=tier_w),
+        "signup_source": rng.choice(sources, size=n, p=source_w),
+        "email_opt_in": np.where(rng.random(n) < 0.55, "yes", "no"),
+        "lifetime_orders": rng.integers(0, 31, size=n),
+        "joined": np.datetime_as_string(joined, unit="D"),
+    }
+    lines = crm.read_text(encoding="utf-8").splitlines()
+    body = [",".join(map(str, row)) for row in zip(*extra.values(), strict=True)]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(
+        "\n".join([f"{lines[0]},{','.join(extra)}", *(f"{a},{b}" for a, b in zip(lines[1:], body, strict=True))])
+        + "\n",
+        encoding="utf-8",
+    )
+    return out
+
+
+def attribute_mapping() -> str:
+    """The mapping (YAML) that loads `add_attributes`' file: the canonical columns as they are, the extra
+    ones as typed custom attributes (the opt-in the consent flag)."""
+    fields = "\n".join(f"    {c}: {c}" for c in CRM.columns)
+    events = "\n".join(f"    {c}: {c}" for c in EVENTS.columns)
+    return (
+        f"crm:\n  fields:\n{fields}\n  attributes:\n"
+        "    loyalty_tier: {column: loyalty_tier, type: category}\n"
+        "    signup_source: {column: signup_source, type: category}\n"
+        "    email_opt_in: {column: email_opt_in, type: boolean, role: consent}\n"
+        "    lifetime_orders: {column: lifetime_orders, type: integer}\n"
+        "    joined: {column: joined, type: date, format: '%Y-%m-%d'}\n"
+        f"events:\n  fields:\n{events}\n"
+    )

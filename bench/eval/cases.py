@@ -33,7 +33,9 @@ CATEGORIES = (
     "follow-ups",
     "vague & impossible",
     "empty windows",
-)
+)  # asked on the plain sample
+ATTRS = "custom attributes"  # asked on the sample with extra CRM columns (bench.eval.attribute_cases)
+ALL_CATEGORIES = (*CATEGORIES, ATTRS)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bench.eval.cases import CATEGORIES
+from bench.eval.cases import ALL_CATEGORIES, ATTRS
 
 if TYPE_CHECKING:
     from bench.eval.runner import EvalRun, Outcome
@@ -50,7 +50,7 @@ def _count(outs: list[Outcome], attr: str) -> str:
 
 
 def _rows_by_category(outcomes: list[Outcome]) -> list[tuple[str, list[Outcome]]]:
-    groups = [(c, [o for o in outcomes if o.case.category == c]) for c in CATEGORIES]
+    groups = [(c, [o for o in outcomes if o.case.category == c]) for c in ALL_CATEGORIES]
     return [(c, outs) for c, outs in groups if outs] + [("**all**", outcomes)]
 
 
@@ -131,17 +131,25 @@ def _held_out(outs: list[Outcome]) -> str:
     )
 
 
+ATTRIBUTE_SAMPLE = (
+    f"The {ATTRS} are asked after the others, on the same sample with five extra CRM columns (loyalty tier, "
+    "signup source, e-mail opt-in, lifetime orders, joined date: `ingest.sample.add_attributes`, seed-deterministic) "
+    "re-ingested through a mapping (`ingest.sample.attribute_mapping`); their gold reads that file with pandas."
+)
+
+
 def render(run: EvalRun) -> str:
     """The generated part of the section (between the markers)."""
     offline = run.outcomes.get("offline", [])
     agent = run.outcomes.get("agent")
-    counts = ", ".join(f"{cat} {sum(o.case.category == cat for o in offline)}" for cat in CATEGORIES)
+    counts = ", ".join(f"{cat} {sum(o.case.category == cat for o in offline)}" for cat in ALL_CATEGORIES)
     parts = [
         f"Command: `PYTHONPATH=. .venv/bin/python {run.command}` — run {run.date:%Y-%m-%d %H:%M} UTC.",
         f"Sample: `python -m ingest sample` seed {run.seed}, {run.customers:,} customers / {run.events:,} events "
         f"ending {run.sample_end:%Y-%m-%d %H:%M} (questions are asked “now” = then); fresh embedded PostgreSQL + "
         f"Qdrant local mode; ingestion incl. embedding {run.build_seconds:.0f} s, whole run {run.wall_seconds:.0f} s wall.",
         f"Questions: {len(offline)} ({counts}).",
+        *([ATTRIBUTE_SAMPLE] if any(o.case.category == ATTRS for o in offline) else []),
         "",
         DEFINITION,
         "",

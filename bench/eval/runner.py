@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.eval.cases import CASES, CATEGORIES, Case
+from bench.eval.attribute_cases import ATTRIBUTE_CASES
+from bench.eval.cases import ALL_CATEGORIES, ATTRS, CASES, Case
 from bench.eval.gold import Data, Gold
 from bench.eval.report import render, write_section
 from bench.eval.score import Score, score
@@ -27,6 +28,7 @@ from discovery.result import Usage
 from discovery.service import Conversation, Discovery
 from ingest.pipeline import run as ingest_run
 from ingest.progress import Progress
+from ingest.sample import add_attributes, attribute_mapping
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +65,7 @@ def select(cases: list[Case], limit: int | None) -> list[Case]:
     """All cases, or `limit` of them taken across the categories in turn (a quick run covers every category)."""
     if not limit:
         return list(cases)
-    groups = [[c for c in cases if c.category == category] for category in CATEGORIES]
+    groups = [[c for c in cases if c.category == category] for category in ALL_CATEGORIES]
     order = [g[i] for i in range(max(map(len, groups))) for g in groups if i < len(g)]
     return order[:limit]
 
@@ -127,7 +129,7 @@ def run_eval(
     if record["crm_loaded"] != len(data.c) or record["events_loaded"] != len(data.e):
         raise RuntimeError(f"the stores hold other rows than the CSV files: {record}")  # gold would not apply
     discovery = Discovery.from_settings(settings)
-    cases = select(CASES, limit)
+    cases = select(CASES + ATTRIBUTE_CASES, limit)
     modes: tuple[str, ...] = ("offline",)
     if not discovery.llm_configured:
         agent = "not run (no key)"
@@ -135,7 +137,12 @@ def run_eval(
         agent = "not run (--offline)"
     else:
         agent, modes = settings.llm_model, ("offline", "agent")
-    outcomes = evaluate(discovery, data, cases, modes=modes)
+    outcomes = evaluate(discovery, data, [c for c in cases if c.category != ATTRS], modes=modes)
+    if attribute_cases := [c for c in cases if c.category == ATTRS]:
+        attr_data = load_attributes(settings, crm, events, seed=seed, now=now)
+        more = evaluate(Discovery.from_settings(settings), attr_data, attribute_cases, modes=modes)
+        for mode in modes:
+            outcomes[mode] += more[mode]
     return EvalRun(
         command=command,
         customers=len(data.c),
@@ -147,6 +154,19 @@ def run_eval(
         build_seconds=build,
         wall_seconds=time.perf_counter() - t0,
     )
+
+
+def load_attributes(settings: Settings, crm: Path, events: Path, *, seed: int, now: datetime) -> Data:
+    """The custom-attribute category's data: the same sample with extra CRM columns, ingested through
+    its mapping (after the other categories were asked, so their answers are the plain sample's)."""
+    crm_attrs = add_attributes(crm, settings.data_dir / "crm_attributes.csv", seed)
+    mapping = settings.data_dir / "attribute_mapping.yml"
+    mapping.write_text(attribute_mapping(), encoding="utf-8")
+    record = ingest_run(settings, crm_attrs, events, progress=Progress(False), mapping=mapping)
+    data = Data(crm_attrs, events, now)
+    if record["crm_loaded"] != len(data.c):
+        raise RuntimeError(f"the stores hold other customers than the attribute CSV file: {record}")
+    return data
 
 
 def main(customers: int, per: float, *, offline: bool, limit: int | None, results: Path | None, command: str) -> str:
