@@ -208,10 +208,22 @@ def _value_index(catalogue: Catalogue) -> list[tuple[tuple[str, ...], AttributeI
     return sorted(out, key=lambda x: -len(x[0]))  # longest values first ("vip b2b" before "vip")
 
 
-def find_attribute_values(doc: Doc, catalogue: Catalogue) -> tuple[list[AttributeCondition], list[AttributeCondition]]:
-    """Category values said in the question (after the catalogue's vocabulary took its words):
-    the conditions on customer attributes, and those on event attributes (for the behaviours)."""
-    found: list[tuple[int, int, AttributeInfo, object, bool]] = []
+Found = tuple[int, int, AttributeInfo, object, bool]  # first and last token, attribute, value, negated
+
+
+def claim_labelled_values(doc: Doc, catalogue: Catalogue) -> list[Found]:
+    """Category values said beside their attribute's name ("gold tier", "loyalty tier gold") belong to
+    the attribute: claimed before the catalogue's vocabulary could read "gold" as a colour or a product."""
+    return _scan_values(doc, catalogue, labelled_only=True)
+
+
+def _beside_label(doc: Doc, a: AttributeInfo, first: int, last: int) -> bool:
+    near = [*doc.tokens[max(0, first - 3) : first], *doc.tokens[last + 1 : last + 3]]
+    return bool(set(_label_stems(a)) & {stem(t.text) for t in near})
+
+
+def _scan_values(doc: Doc, catalogue: Catalogue, *, labelled_only: bool) -> list[Found]:
+    found: list[Found] = []
     toks = doc.tokens
     for words, a, value in _value_index(catalogue):
         n = len(words)
@@ -219,12 +231,24 @@ def find_attribute_values(doc: Doc, catalogue: Catalogue) -> tuple[list[Attribut
             span = toks[i : i + n]
             if any(t.tag for t in span) or tuple(stem(t.text) for t in span) != words:
                 continue
+            if labelled_only and not _beside_label(doc, a, i, i + n - 1):
+                continue
             found.append((i, i + n - 1, a, value, _negated(doc, i)))
             lead = i
             while lead > 0 and i - lead < 2 and doc.tokens[lead - 1].tag is None and doc.tokens[lead - 1].text in LEADS:
                 lead -= 1  # "through the app", "via instagram": understood with the value
             doc.consume(doc.tokens[lead].start, span[-1].end, "attribute")
             _label_words(doc, a, i, i + n - 1)
+    return found
+
+
+def find_attribute_values(
+    doc: Doc, catalogue: Catalogue, claimed: list[Found] | None = None
+) -> tuple[list[AttributeCondition], list[AttributeCondition]]:
+    """Category values said in the question (those `claimed` beside their attribute's name, then the
+    ones left after the catalogue's vocabulary took its words): the conditions on customer attributes,
+    and those on event attributes (for the behaviours)."""
+    found = [*(claimed or []), *_scan_values(doc, catalogue, labelled_only=False)]
     by_name: dict[tuple[str, str, bool], list] = {}
     found.sort(key=lambda f: f[0])
     for k, (_, _, a, value, neg) in enumerate(found):

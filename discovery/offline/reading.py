@@ -19,7 +19,12 @@ from typing import Any, cast
 from discovery.catalogue import Catalogue
 from discovery.limits import MAX_LIMIT
 from discovery.offline.analytics import find_analytics
-from discovery.offline.attributes import attach_event_attributes, find_attribute_labels, find_attribute_values
+from discovery.offline.attributes import (
+    attach_event_attributes,
+    claim_labelled_values,
+    find_attribute_labels,
+    find_attribute_values,
+)
 from discovery.offline.dates import find_windows
 from discovery.offline.doc import Doc, Mention, base_word
 from discovery.offline.lexicon import EVALUATIVE, NOT_INTENT, REQUESTS, SPEND_WORDS, SUBJECTS
@@ -71,8 +76,9 @@ def parse(question: str, catalogue: Catalogue, today: date) -> Parsed:
         p.notes.append(f"order by {order} (“{phrase}”)")
     mentions = [Mention("window", s, e, w) for s, e, w in find_windows(doc, today, p.problems)]
     mentions += find_counts(doc)
+    claimed = claim_labelled_values(doc, catalogue)  # "gold tier": the attribute's, not the colour
     mentions += [Mention(h.kind, h.start, h.end, h.value) for h in find_vocabulary(doc, catalogue)]
-    customer_values, event_values = find_attribute_values(doc, catalogue)
+    customer_values, event_values = find_attribute_values(doc, catalogue, claimed)
     p.attributes += customer_values
     mentions += _numbers(p)
     mentions += find_words(doc)
