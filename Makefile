@@ -27,8 +27,11 @@ demo: $(STAMP)
 	$(PY) -m ingest status
 	$(PY) -m discovery examples
 
+# A base folder of its own: pytest's shared /tmp/pytest-of-USER keeps only its last three runs, so a
+# concurrent run elsewhere on the machine could delete this one's embedded PostgreSQL cluster.
+TEST_TMP ?= $(shell mktemp -d -t audience-tests-XXXXXX)
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest --basetemp=$(TEST_TMP)
 
 run: $(STAMP)
 	$(PY) -m bot
