@@ -20,8 +20,10 @@ from __future__ import annotations
 import logging
 import re
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from slack_bolt import App, BoltContext
@@ -59,7 +61,7 @@ WHAT_FILE = {
 
 def register(app: App) -> None:
     """Register BEFORE commands/events: Bolt runs the first listener whose matchers match."""
-    guards = [command_reply, acknowledge, once(command_keys), allowed]
+    guards: list[Callable[..., Any]] = [command_reply, acknowledge, once(command_keys), allowed]
     app.command(COMMAND, matchers=[asks_to_send], middleware=guards)(on_send)
     app.event("app_mention", matchers=[asks_to_export], middleware=[routed(mention_route), once(event_keys), allowed])(
         on_export
@@ -67,7 +69,7 @@ def register(app: App) -> None:
     app.event("message", matchers=[asks_to_export], middleware=[routed(message_route), once(event_keys), allowed])(
         on_export
     )
-    click = [click_reply, acknowledge, once(click_keys), with_card, allowed]  # the file holds e-mails
+    click: list[Callable[..., Any]] = [click_reply, acknowledge, once(click_keys), with_card, allowed]  # e-mails
     app.action(ACTION_EXPORT, middleware=click)(on_export_menu)
 
 
