@@ -8,6 +8,7 @@ access rules, the bounded worker pool); listeners get it as `context["audience"]
 
 from __future__ import annotations
 
+import logging
 import weakref
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -16,6 +17,7 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
+from audiences.destinations import load_or_error
 from audiences.seeds import seed_resolver
 from bot import home
 from bot.access import Access, InFlight
@@ -33,6 +35,8 @@ from discovery.service import Discovery
 LISTENER_THREADS_MIN = 16
 RATE_LIMIT_RETRIES = 3
 CATCH_UP_WAIT_S = 120
+
+log = logging.getLogger(__name__)
 
 
 _contexts: weakref.WeakKeyDictionary[App, BotContext] = weakref.WeakKeyDictionary()
@@ -106,6 +110,8 @@ def create_app(
         next()
 
     app.error(on_error)
+    if problem := load_or_error(settings)[1]:  # the bot starts anyway; `/audience status` shows it too
+        log.warning("%s", " ".join(problem.split()))
     activation.register(app)  # first: its export/send phrases would otherwise read as audience commands
     audiences.register(app)  # before commands and events: their last listeners take any text as a question
     audience_commands.register(app)

@@ -17,6 +17,7 @@ from typing import Literal
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from audiences.screen import Screening, blocked_ids
 from bot import files
 from bot.context import BotContext
 from bot.slack_io import Target, deliver, error_name, post, respond, tell, upload
@@ -180,7 +181,10 @@ def _answer(bot: BotContext, client: WebClient, ask: Ask, target: Target) -> Non
         Card(card_id, target.channel, target.thread_ts, target.message_ts, ask.user, ask.question, doc), request_id=rid
     )
     hint = errors.INVITE_HINT if target.via_response_url else None
-    message = result_card(result, card_id=card_id, diff=diff, explanation=explanation, request_id=rid, hint=hint)
+    activation = None if explanation else activation_of(bot, result, rid)
+    message = result_card(
+        result, card_id=card_id, diff=diff, explanation=explanation, request_id=rid, hint=hint, activation=activation
+    )
     deliver(client, target, message)
     if target.via_response_url or result.kind == "clarify" or explanation:
         return
@@ -189,3 +193,16 @@ def _answer(bot: BotContext, client: WebClient, ask: Ask, target: Target) -> Non
         uploads.append(files.chart_file(doc))
     for name, content in uploads:
         upload(client, target.channel, target.thread_ts, name, content, rid)
+
+
+def activation_of(bot: BotContext, result: Result, rid: str) -> Screening | None:
+    """Who of the segment's customers may leave the system (audiences' screening, one pass over the
+    customers the Result holds: the thread's exports hold the same); None for another answer, or
+    when the count fails (the card goes out without it)."""
+    if result.kind != "segment" or not result.customers:
+        return None
+    try:
+        return blocked_ids(bot.discovery.engine, [c.customer_id for c in result.customers])[1]
+    except Exception:
+        log.exception("request %s: the activation count failed", rid)
+        return None

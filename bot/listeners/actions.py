@@ -62,7 +62,7 @@ def click_keys(body: dict) -> list[str | None]:
 def with_card(body: dict, client: WebClient, context: BoltContext, next_: Callable[[], None]) -> BoltResponse | None:
     """The clicked card into the context; a card that has expired is said so. Access rules then apply
     to the card's channel."""
-    card = bot_of(context).store.card(body["actions"][0].get("value") or "")
+    card = bot_of(context).store.card(card_id_of(body["actions"][0]))
     reply = reply_of(context)
     if card is None:
         reply.tell(client, errors.card_expired())
@@ -71,6 +71,12 @@ def with_card(body: dict, client: WebClient, context: BoltContext, next_: Callab
     context["reply"] = replace(reply, asked_in=card.channel)
     next_()
     return None
+
+
+def card_id_of(action: dict) -> str:
+    """A button's value is its card's id; a menu option's value is `<choice>:<card id>`."""
+    value = action.get("value") or (action.get("selected_option") or {}).get("value") or ""
+    return value.rpartition(":")[2]
 
 
 def card_of(context: BoltContext) -> Card:

@@ -2,7 +2,8 @@
 
 - In a segment's thread (or a saved audience's): `export for meta`, `export for google`, `export csv`,
   `export json` → the file is uploaded into the thread with how many customers it holds and how many
-  were left out, and why (no consent, suppressed, no e-mail).
+  were left out, and why (no consent, suppressed, no e-mail). The card's Export menu does the same
+  in the card's thread.
 - `/audience send <audience> to <destination>` (the audience's owner or an admin) delivers it now to a
   destination of DESTINATIONS_FILE; one line per delivery goes in the audience's thread (and to the
   person who asked).
@@ -19,8 +20,10 @@ from __future__ import annotations
 import logging
 import re
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from slack_bolt import App, BoltContext
@@ -33,12 +36,14 @@ from audiences.export import export_members, file_name
 from audiences.refresh import Audiences
 from bot.context import BotContext, bot_of
 from bot.listeners import strip_mention
+from bot.listeners.actions import card_of, click_keys, click_reply, with_card
 from bot.listeners.commands import COMMAND, command_keys, command_reply, text_of
 from bot.listeners.events import event_keys, mention_route, message_route, routed
 from bot.listeners.guards import Reply, acknowledge, allowed, once, reply_of
 from bot.saved_audiences import delivery_message
 from bot.slack_io import post, upload
 from bot.views import errors
+from bot.views.result_card import ACTION_EXPORT
 from bot.views.text import message
 from discovery.service import new_request_id
 
@@ -56,7 +61,7 @@ WHAT_FILE = {
 
 def register(app: App) -> None:
     """Register BEFORE commands/events: Bolt runs the first listener whose matchers match."""
-    guards = [command_reply, acknowledge, once(command_keys), allowed]
+    guards: list[Callable[..., Any]] = [command_reply, acknowledge, once(command_keys), allowed]
     app.command(COMMAND, matchers=[asks_to_send], middleware=guards)(on_send)
     app.event("app_mention", matchers=[asks_to_export], middleware=[routed(mention_route), once(event_keys), allowed])(
         on_export
@@ -64,6 +69,8 @@ def register(app: App) -> None:
     app.event("message", matchers=[asks_to_export], middleware=[routed(message_route), once(event_keys), allowed])(
         on_export
     )
+    click: list[Callable[..., Any]] = [click_reply, acknowledge, once(click_keys), with_card, allowed]  # e-mails
+    app.action(ACTION_EXPORT, middleware=click)(on_export_menu)
 
 
 def send_args(command: dict) -> tuple[str, str] | None:
@@ -97,6 +104,16 @@ def on_export(event: dict, client: WebClient, context: BoltContext) -> None:
     thread_ts, _ = context["route"]
     fmt = export_format(event, context.bot_user_id) or "csv"
     bot.pool.submit(_guarded, client, reply, _export, bot, client, reply.channel, thread_ts, fmt)
+
+
+def on_export_menu(body: dict, client: WebClient, context: BoltContext) -> None:
+    """The card's Export menu: what `export for <format>` says in the card's thread."""
+    bot, reply, card = bot_of(context), reply_of(context), card_of(context)
+    fmt = ((body["actions"][0].get("selected_option") or {}).get("value") or "").partition(":")[0]
+    if fmt not in WHAT_FILE or not card.thread_ts:  # a card answered through a response_url has no thread
+        reply.tell(client, errors.not_in_channel() if fmt in WHAT_FILE else errors.card_expired())
+        return
+    bot.pool.submit(_guarded, client, reply, _export, bot, client, card.channel, card.thread_ts, fmt)
 
 
 def thread_members(bot: BotContext, aud: Audiences, channel: str, thread_ts: str) -> tuple[np.ndarray, str] | None:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
+from audiences.destinations import load_or_error
 from bot.context import BotContext, bot_of
 from bot.listeners import is_help, keys
 from bot.listeners.guards import Reply, acknowledge, allowed, once, reply_of
@@ -105,6 +106,7 @@ def on_status(client: WebClient, context: BoltContext) -> None:
             next_run=bot.scheduler.next_run_time(),
             schedule=schedule_text(bot),
             llm_problem=llm_problem(bot.settings),
+            destinations_problem=load_or_error(bot.settings)[1],
         )
     except Exception:
         log.exception("status failed")

@@ -1,5 +1,6 @@
-"""The answer card: a segment (funnel, top customers with why, diff with the previous segment),
-an analytics table, or a clarifying question. Pure: Result in, message dict out. No e-mails."""
+"""The answer card: a segment (funnel, top customers with why, diff with the previous segment, how
+many can be activated and an Export menu), an analytics table, or a clarifying question. Pure:
+Result (and counts) in, message dict out. No e-mails."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from audiences.consent import NO_CONSENT_DATA
+from audiences.screen import Screening
 from bot.views.audiences import ACTION_SAVE_AUDIENCE
 from bot.views.text import (
     FIELD_MAX,
@@ -19,6 +22,7 @@ from bot.views.text import (
     fit_blocks,
     header,
     mrkdwn,
+    plain,
     scrub,
     section,
     table_lines,
@@ -34,6 +38,19 @@ ACTION_DOWNLOAD_CSV = "download_csv"
 ACTION_FEEDBACK_UP = "feedback_up"
 ACTION_FEEDBACK_DOWN = "feedback_down"
 ACTION_LOOKALIKE = "lookalike"  # "Find more like these": a section's button, beside the card's actions
+ACTION_EXPORT = "export_menu"  # the Export menu: an option's value is `<format>:<card id>`
+EXPORTS = {  # format (as in `export for meta`) → the menu's words
+    "meta": "Meta Custom Audiences",
+    "google": "Google Ads Customer Match",
+    "csv": "CSV file",
+    "json": "JSON file",
+}
+LEFT_OUT_WORDS = {  # audiences.screen's reasons, in the card's words
+    "suppressed": "suppressed",
+    "no_consent": "without consent",
+    "no_email": "without an e-mail",
+    "gone": "no longer in the data",
+}
 
 
 @dataclass(frozen=True)
@@ -200,6 +217,36 @@ def lookalike_offer(card_id: str, result: Result) -> dict:
     return block
 
 
+def activation_text(result: Result, screening: Screening) -> str:
+    """How many of the segment may leave the system (audiences' screening): of the whole segment when
+    the card holds all of it, else of the customers shown, and said so (exports hold those)."""
+    screened = screening.kept + sum(screening.left_out.values())
+    whole = result.funnel.stage != "lookalike" and result.funnel.after_semantic <= screened
+    parts = [f"{n:,} {w}" for k, w in LEFT_OUT_WORDS.items() if (n := screening.left_out.get(k))]
+    if screening.consent == NO_CONSENT_DATA:
+        parts.append(NO_CONSENT_DATA)
+    text = f"*Activatable:* {screening.kept:,} of {'' if whole else 'the '}{screened:,}{'' if whole else ' shown'}"
+    text += f" ({', '.join(parts)})" if parts else " (nobody left out)"
+    if not whole:
+        text += (
+            f". Exports hold the customers shown; save the audience to export all "
+            f"{result.funnel.after_semantic:,} of the segment."
+        )
+    return text
+
+
+def export_offer(card_id: str, result: Result, screening: Screening) -> dict:
+    """The activation count, with the Export menu beside it (it does what `export for …` does)."""
+    block = section(activation_text(result, screening))
+    block["accessory"] = {
+        "type": "static_select",
+        "action_id": ACTION_EXPORT,
+        "placeholder": plain("Export…", 150),
+        "options": [{"text": plain(words, 75), "value": f"{fmt}:{card_id}"} for fmt, words in EXPORTS.items()],
+    }
+    return block
+
+
 def actions(card_id: str, result: Result) -> dict:
     elements = []
     if result.recipe.sql:
@@ -221,10 +268,12 @@ def result_card(
     explanation: bool = False,
     request_id: str | None = None,
     hint: str | None = None,
+    activation: Screening | None = None,
 ) -> dict:
     """The message for one answer. `diff`: the change from the thread's previous segment.
     `explanation`: the answer explains one customer (no funnel, no "why the top matches").
-    `hint`: an extra line (e.g. how to invite the bot)."""
+    `hint`: an extra line (e.g. how to invite the bot). `activation`: the screening of the segment's
+    customers (counts only), shown with the Export menu."""
     blocks: list[dict] = []
     answer = scrub(result.answer) or "Done."
     if result.kind == "segment":
@@ -254,6 +303,8 @@ def result_card(
         if not explanation:
             blocks.append(section(why_text(result.customers)))
             blocks.append(lookalike_offer(card_id, result))
+            if activation is not None:
+                blocks.append(export_offer(card_id, result, activation))
     elif result.kind == "analytics" and result.columns:
         blocks.append(section(analytics_table(result.columns, result.rows)))
 

@@ -1,4 +1,5 @@
-"""`/audience status`: data freshness, counts, last and next ingestion, LLM or offline."""
+"""`/audience status`: data freshness, counts, last and next ingestion, LLM or offline, and what is
+wrong with the configuration (the LLM, DESTINATIONS_FILE)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,17 @@ from bot.views.text import code_block, context, count, fallback, header, mrkdwn,
 
 
 def status_message(
-    info: dict, *, answers_from: str, next_run: datetime | None, schedule: str, llm_problem: str | None = None
+    info: dict,
+    *,
+    answers_from: str,
+    next_run: datetime | None,
+    schedule: str,
+    llm_problem: str | None = None,
+    destinations_problem: str | None = None,
 ) -> dict:
     """`info` is ingest.status.status(settings); `answers_from` says LLM or offline planner; `llm_problem`
-    what is wrong with the LLM and what to set (discovery.llm_health.problem)."""
+    what is wrong with the LLM and what to set (discovery.llm_health.problem); `destinations_problem`
+    why DESTINATIONS_FILE cannot be used, its file and line (audiences.destinations.load_or_error)."""
     counts = info.get("counts") or {}
     last = info.get("last_success")
     runs = info.get("runs") or []
@@ -44,6 +52,8 @@ def status_message(
         blocks.append(section("*Recent runs*\n" + code_block(lines, 2900)))
     if llm_problem:
         blocks.append(context(f":warning: LLM: {scrub(llm_problem)}"))
+    if destinations_problem:
+        blocks.append(context(f":warning: Destinations: {scrub(destinations_problem)}"))
     failed = runs[0] if runs and runs[0].get("status") == "failed" else None
     if failed and failed.get("error"):
         blocks.append(context(f":warning: last run failed: {scrub(str(failed['error']))}"))

@@ -1,4 +1,5 @@
-"""Activation through the real bot and the fake Slack: thread exports and `/audience send`."""
+"""Activation through the real bot and the fake Slack: thread exports, the card's activatable count and
+Export menu, `/audience send`, and a destinations file that does not parse."""
 
 from __future__ import annotations
 
@@ -12,9 +13,12 @@ from audiences.model import Recipe
 from audiences.refresh import Audiences, Outcome, save
 from bot.app import bot_context
 from bot.saved_audiences import deliver_refreshed
+from bot.views.result_card import ACTION_EXPORT
+from cdp import suppression
 from cdp.db import get_engine
 from discovery.catalogue import load_catalogue
 from discovery.query import AudienceQuery, Behaviour
+from discovery.service import Conversation
 from tests.audiences.receiver import Receiver
 from tests.bot.conftest import loaded, slack  # noqa: F401 - fixtures
 from tests.bot.harness import card_text, running_bot, send_message
@@ -109,3 +113,61 @@ def test_send_an_audience_from_slack(slack, loaded, tmp_path, monkeypatch):  # n
             assert not EMAIL.search(_texts(slack)) and SECRET not in _texts(slack)
     finally:
         receiver.stop()
+
+
+def _export_menu(card) -> dict:
+    (menu,) = [b["accessory"] for b in card.blocks if b.get("accessory", {}).get("action_id") == ACTION_EXPORT]
+    return menu
+
+
+def test_the_card_counts_who_can_be_activated_and_its_export_menu_exports(slack, loaded):  # noqa: F811
+    question = "customers who bought socks"
+    engine, blocked = get_engine(loaded), []
+    try:
+        with running_bot(slack, loaded) as bot:
+            expected = bot.discovery.answer(question, Conversation())
+            shown = [c.customer_id for c in expected.customers]
+            blocked = [c.email for c in expected.customers[:2]]
+            assert suppression.add(engine, blocked) == 2
+            slack.send_slash_command("/audience", text=question, channel_id="C9")
+            root = bot.first_post("C9")
+            card = bot.card_for("C9", root.ts)
+            whole = expected.funnel.after_semantic <= len(shown)
+            of = f"{len(shown)}" if whole else f"the {len(shown)} shown"
+            line = f"*Activatable:* {len(shown) - 2} of {of} (2 suppressed, no consent data)"
+            assert line in card_text(card)
+            assert whole or f"save the audience to export all {expected.funnel.after_semantic}" in card_text(card)
+            menu = _export_menu(card)
+            assert [o["value"].split(":")[0] for o in menu["options"]] == ["meta", "google", "csv", "json"]
+
+            meta = next(o for o in menu["options"] if o["value"].startswith("meta:"))
+            env = slack.send_block_action(ACTION_EXPORT, action_type="static_select", channel_id="C9",
+                                          message_ts=root.ts, action={"selected_option": meta})  # fmt: skip
+            assert slack.wait_ack(env).latency < 3
+            (f,) = bot.files_in("C9", root.ts, suffix=".csv")
+            rows = list(csv.reader(f.content.decode().splitlines()))
+            assert rows[0] == ["email", "fn", "ln", "country"] and len(rows) - 1 == len(shown) - 2
+            assert set(blocked).isdisjoint(f.content.decode())
+            note = _said(slack, "Meta Custom Audiences customer list", channel="C9")
+            assert note.thread_ts == root.ts and f"{len(shown) - 2} customers; left out: 2 suppressed" in note.text
+
+            json_option = next(o for o in menu["options"] if o["value"].startswith("json:"))
+            slack.send_block_action(ACTION_EXPORT, action_type="static_select", channel_id="C9", message_ts=root.ts,
+                                    action={"selected_option": json_option})  # fmt: skip
+            doc = json.loads(bot.files_in("C9", root.ts, suffix=".json", count=2)[1].content)
+            assert [m["customer_id"] for m in doc] == shown[2:]
+            assert not EMAIL.search(_texts(slack))
+    finally:
+        suppression.remove(engine, blocked)
+    slack.assert_all_messages_valid()
+
+
+def test_an_unparsable_destinations_file_is_logged_at_start_and_shown_in_status(slack, loaded, tmp_path, caplog):  # noqa: F811
+    path = tmp_path / "destinations.yaml"
+    path.write_text("destinations:\n  crm-hook:\n    type: webhook\n    url: [oops\n")
+    with running_bot(slack, loaded.model_copy(update={"destinations_file": path})):
+        said = [r.getMessage() for r in caplog.records if str(path) in r.getMessage()]
+        assert len(said) == 1 and "line 5" in said[0] and "does not parse" in said[0] and "\n" not in said[0]
+        slack.send_slash_command("/audience", text="status", channel_id="C6")
+        status = slack.wait_message(lambda m: m.kind == "response_url" and "Destinations" in card_text(m), timeout=15)
+        assert str(path) in card_text(status) and "line 5" in card_text(status)
