@@ -8,8 +8,10 @@ import os
 import sys
 from pathlib import Path
 
+from cdp.quiet import quiet_third_party
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+quiet_third_party()
 
 
 def main(argv: list[str] | None = None) -> int:

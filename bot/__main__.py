@@ -7,9 +7,13 @@ import signal
 import sys
 import threading
 
-from bot import BotError, MissingSlackConfig
-from cdp.settings import Settings
-from discovery.llm_health import check_model
+from cdp.quiet import quiet_third_party
+
+quiet_third_party()  # before the libraries below load
+
+from bot import BotError, MissingSlackConfig  # noqa: E402
+from cdp.settings import Settings  # noqa: E402
+from discovery.llm_health import check_model  # noqa: E402
 
 log = logging.getLogger("bot")
 

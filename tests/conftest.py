@@ -18,6 +18,7 @@ import sqlalchemy as sa
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # the model loader's bar, not ours
 # One export of the embedding model for every test and subprocess (keyed by model and library versions),
 # instead of one per temporary DATA_DIR; tests of the export itself pass their own folder.
 os.environ.setdefault("EMBEDDING_CACHE_DIR", os.path.join(tempfile.gettempdir(), "audience-bot-embedding-exports"))
