@@ -33,6 +33,7 @@ from audiences import delivery
 from audiences import destinations as dests
 from audiences.errors import AudienceError
 from audiences.export import export_members, file_name
+from audiences.model import Recipe
 from audiences.refresh import Audiences
 from bot.context import BotContext, bot_of
 from bot.listeners import strip_mention
@@ -45,7 +46,8 @@ from bot.slack_io import post, upload
 from bot.views import errors
 from bot.views.result_card import ACTION_EXPORT
 from bot.views.text import message
-from discovery.service import new_request_id
+from discovery.limits import DEFAULT_LIMIT
+from discovery.service import Conversation, new_request_id
 
 log = logging.getLogger(__name__)
 
@@ -118,16 +120,21 @@ def on_export_menu(body: dict, client: WebClient, context: BoltContext) -> None:
 
 def thread_members(bot: BotContext, aud: Audiences, channel: str, thread_ts: str) -> tuple[np.ndarray, str] | None:
     """What a thread's export holds: the saved audience started in it (its last refresh), else the
-    thread's latest segment; None when the thread has neither."""
+    thread's latest segment — all of it (its gate refined by its intent, or its explicit top N), never
+    only the page a card shows; None when the thread has neither."""
     for a in aud.store.all():
         if a.channel == channel and a.thread_ts == thread_ts:
             record, ids = aud.store.members(a.id)
             if record is not None:
                 return ids, a.name
     state = bot.store.thread(channel, thread_ts)
-    if state is not None and state.segment_ids:
-        return np.asarray(state.segment_ids, dtype=np.int64), "segment"
-    return None
+    if state is None or not state.segment_ids:
+        return None
+    query = Conversation.from_dict(state.conversation).last_query
+    if query is not None and query.like is None:  # the whole segment, as a saved audience would hold it
+        recipe = Recipe(query=query, top_n=query.limit if query.limit != DEFAULT_LIMIT else None)
+        return aud.evaluator.evaluate(recipe).ids, "segment"
+    return np.asarray(state.segment_ids, dtype=np.int64), "segment"  # a lookalike: the ranked customers shown
 
 
 def _export(bot: BotContext, client: WebClient, channel: str, thread_ts: str, fmt: str) -> None:

@@ -228,10 +228,7 @@ def activation_text(result: Result, screening: Screening) -> str:
     text = f"*Activatable:* {screening.kept:,} of {'' if whole else 'the '}{screened:,}{'' if whole else ' shown'}"
     text += f" ({', '.join(parts)})" if parts else " (nobody left out)"
     if not whole:
-        text += (
-            f". Exports hold the customers shown; save the audience to export all "
-            f"{result.funnel.after_semantic:,} of the segment."
-        )
+        text += f". Exports hold all {result.funnel.after_semantic:,} of the segment, screened the same way."
     return text
 
 

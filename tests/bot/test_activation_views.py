@@ -24,7 +24,7 @@ def test_a_card_showing_part_of_the_segment_counts_the_shown_and_says_so():
     validate_message(msg)
     text = json.dumps(msg, ensure_ascii=False)
     assert "*Activatable:* 16 of the 20 shown (3 suppressed, 1 without consent)" in text
-    assert "save the audience to export all 80 of the segment" in text and "no consent data" not in text
+    assert "Exports hold all 80 of the segment" in text and "no consent data" not in text
     assert [o["value"] for o in _menu(msg)["options"]] == ["meta:c1", "google:c1", "csv:c1", "json:c1"]
 
 
