@@ -16,7 +16,6 @@ from datetime import datetime
 
 import numpy as np
 import sqlalchemy as sa
-from qdrant_client import models
 from sqlalchemy.engine import Engine
 
 from audiences.members import as_sorted
@@ -29,7 +28,7 @@ from discovery import compile as c
 from discovery.catalogue import Catalogue, load_catalogue
 from discovery.engine import DiscoveryEngine
 from discovery.query import AudienceQuery
-from discovery.vector_matrix import matrix_for
+from discovery.ranking import VectorRanking
 
 EVALUATE_TIMEOUT_MS = 120_000  # a whole gate at 1 M customers; the settings' timeout is for questions
 WHY_MAX = 5  # members explained per refresh message
@@ -146,28 +145,12 @@ class Evaluator:
             return self._intents[key]
 
     def rank(self, ids: np.ndarray, intent: str, n: int, cat: Catalogue) -> dict[int, float]:
-        """The `n` of `ids` most similar to `intent` (ties: lower id first), with their similarity."""
-        qv = self.intent_vector(intent)
-        client = get_qdrant(self.settings)
-        alias = cat.collection or self.settings.qdrant_collection  # the live snapshot's, as PostgreSQL says
-        matrix = None
-        if not self.settings.qdrant_url and self.settings.vector_matrix_max_points:
-            collection = alias
-            matrix = matrix_for(
-                client, str(self.settings.qdrant_dir), collection, (cat.run_id,), self.settings.vector_matrix_max_points
-            )
-        if matrix is not None:
-            scores = matrix.scores(ids.tolist(), qv)
-        else:
-            res = client.query_points(
-                alias,
-                query=qv.tolist(),
-                query_filter=models.Filter(must=[models.HasIdCondition(has_id=ids.tolist())]),
-                limit=n,
-            )
-            scores = {int(p.id): float(p.score) for p in res.points}
-        best = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
-        return dict(best)
+        """The `n` of `ids` most similar to `intent` (ties: lower id first), with their similarity: the
+        question's own ranking (discovery.ranking) over the live snapshot's collection."""
+        collection = cat.collection or self.settings.qdrant_collection
+        ranking = VectorRanking(self.settings, get_qdrant(self.settings), cat, collection)
+        order, scores = ranking.rank(ids.tolist(), self.intent_vector(intent), top=n)
+        return {i: scores[i] for i in order[:n]}
 
     # -- why ------------------------------------------------------------------------------------
     def why_joined(self, recipe: Recipe, ids: list[int], now: datetime, scores: dict[int, float]) -> dict[int, str]:
