@@ -32,7 +32,7 @@ from discovery import compile as c
 from discovery.catalogue import load_catalogue
 from discovery.engine import DiscoveryEngine
 from discovery.query import AudienceQuery, Behaviour, CRMFilter, TimeWindow
-from ingest import facts, load, profiles, runs
+from ingest import facts, load, mapped_run, profiles, runs
 from ingest.files import CRM, EVENTS, file_digest
 from ingest.pipeline import index_and_facts, ingestion_lock
 from ingest.progress import Progress
@@ -57,9 +57,10 @@ GATE_QUERIES = [
 ]  # fmt: skip
 
 
-def build_live(settings: Settings, crm: Path, events: Path) -> dict[str, float]:
+def build_live(settings: Settings, crm: Path, events: Path, mapping: Path | None = None) -> dict[str, float]:
     """The pipeline's SQL stages and the swap, without the vector stage (ingest.pipeline._run
-    minus embedding): live customers / events / customer_profiles / event_vocabulary."""
+    minus embedding): live customers / events / customer_profiles / event_vocabulary, and the
+    custom attributes when a mapping file names some."""
     engine = get_engine(settings)
     ensure_schema(engine)
     progress = Progress(False)
@@ -73,11 +74,17 @@ def build_live(settings: Settings, crm: Path, events: Path) -> dict[str, float]:
 
     with ingestion_lock(engine):
         run_id = runs.start_run(engine, trigger="bench", crm_file=str(crm), events_file=str(events))
-        lines = {"crm": file_digest(crm).lines, "events": file_digest(events).lines}
+        digests = {"crm": file_digest(crm), "events": file_digest(events)}
+        maps = mapped_run.per_file(mapped_run.load_and_check(mapping, crm, events))
         loaded = stage(
             "load",
-            lambda: {s.kind: load.load_file(engine, p, s, run_id, lines[s.kind], progress) for s, p in ((CRM, crm), (EVENTS, events))},
-        )  # fmt: skip
+            lambda: {
+                s.kind: load.load_file(
+                    engine, p, s, run_id, digests[s.kind].lines, progress, digests[s.kind].unusual, maps[s.kind]
+                )
+                for s, p in ((CRM, crm), (EVENTS, events))
+            },
+        )
         stage("validate", load.validate, engine, run_id, loaded, settings.max_reject_ratio)
         stage("profiles", profiles.build_core, engine, settings)
         with ThreadPoolExecutor(max_workers=1) as pool:  # as the pipeline: index, facts ‖ texts, pair times
