@@ -57,6 +57,7 @@ class Segment:
     embedding_tokens: int = 0
     timings_ms: dict[str, float] = field(default_factory=dict)
     refinement: str = ""  # how the intent cut the gate, one line (discovery.refine); "" without an intent
+    members: list[int] | None = None  # the whole refined set when it was held in full (Result.members)
 
 
 @dataclass
@@ -140,18 +141,21 @@ class DiscoveryEngine:
             tokens = self.embedder.count_tokens([q.intent])
             ranked, scores, refined = self.refine(q, now, sql_where, qv, gate, sql)
             funnel.after_semantic, refinement = refined.kept, refined.explanation
+            # every member was scored and cut (not ranked from the closest profiles, sized from a sample)
+            members = ranked if gate.ids is not None or len(scores) >= gate.size else None
             timings["semantic"] = (time.perf_counter() - t1) * 1000
             top = ranked[: q.limit]
         else:
             funnel.after_semantic = gate.size
             top = (gate.ids or [])[: q.limit]
+            members = None
 
         say("enrich")
         t2 = time.perf_counter()
         customers = self.enrich(top, q, now, scores, sql)
         timings["enrich"] = (time.perf_counter() - t2) * 1000
         funnel.returned = len(customers)
-        return Segment(funnel, customers, sql, q.intent, [], tokens, timings, refinement)
+        return Segment(funnel, customers, sql, q.intent, [], tokens, timings, refinement, members)
 
     # -- semantic refinement ---------------------------------------------------------------------
     def refine(
