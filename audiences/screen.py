@@ -20,6 +20,8 @@ from sqlalchemy.engine import Engine
 from audiences.consent import NO_CONSENT_DATA, consent_column, consent_sql
 from audiences.formats import Contact
 from cdp import suppression
+from cdp.db import read_only
+from discovery.compile import CompiledSQL
 
 BATCH = 5000  # ids read per query (a delivery request holds at most 1,000 members: its own batches)
 # why a member was left out, in the order a member is checked; the words the messages use
@@ -38,6 +40,11 @@ class Screening:
     consent: str = NO_CONSENT_DATA  # how consent was applied, in words
     kept: int = 0
     left_out: Counter = field(default_factory=Counter)
+    about: bool = False  # an estimate (counted_estimate), not a count of each member
+
+    @property
+    def total(self) -> int:
+        return self.kept + sum(self.left_out.values())
 
     def describe(self) -> str:
         out = f"{self.kept:,} customer{'s' if self.kept != 1 else ''}"
@@ -145,3 +152,78 @@ def removed_members(engine: Engine, ids: list[int]) -> list[dict]:
         }
         for cid in ids
     ]
+
+
+# -- counting a whole segment in SQL (the card's line) ----------------------------------------------
+# cdp.suppression.normalise is Python's strip() + lower(); on an ASCII e-mail that is exactly btrim of
+# the ASCII characters str.isspace() holds and lower() under the C collation (ASCII only, whatever the
+# database's locale), so PostgreSQL hashes those itself. An e-mail with any other character (rare) is
+# handed back and hashed by cdp.suppression itself: Unicode case and space rules differ between the two.
+_ASCII_SPACE = "".join(chr(i) for i in range(128) if chr(i).isspace())
+REASON_SQL = """CASE
+        WHEN m.gone THEN 'gone'
+        WHEN m.wide THEN 'wide'
+        WHEN coalesce(m.norm, '') = '' THEN 'no_email'
+        WHEN EXISTS (SELECT 1 FROM suppressed_emails s
+                     WHERE s.email_sha256 = sha256(convert_to(m.norm, 'UTF8'))) THEN 'suppressed'
+        WHEN NOT m.consented THEN 'no_consent'
+        ELSE 'kept' END"""
+COUNT_SQL = """
+WITH m AS (
+    SELECT c.customer_id IS NULL AS gone, c.email, octet_length(c.email) <> char_length(c.email) AS wide,
+           lower(btrim(c.email, :ascii_space) COLLATE "C") AS norm{consent}
+    FROM ({members}) g LEFT JOIN customers c ON c.customer_id = g.customer_id{attributes} OFFSET 0
+), r AS (SELECT m.email, m.consented, {reason} AS reason FROM m OFFSET 0)
+SELECT {counts}, array_agg(email) FILTER (WHERE reason = 'wide') AS emails,
+       array_agg(consented) FILTER (WHERE reason = 'wide') AS consents
+FROM r"""
+_COUNTED = ("kept", *REASONS)  # one aggregate per outcome: no sort, no grouping
+# (OFFSET 0 keeps `m` and `r` subqueries: each member's normalised e-mail and reason are computed once,
+# not once per use)
+
+
+def counted(engine: Engine, members: CompiledSQL, *, consent: str | None = None, timeout_ms: int = 60_000) -> Screening:
+    """How many of the members `members` selects (a statement whose first column is customer_id: the
+    gate's own SQL, or ids_sql) may leave, and why the others may not, in one statement over them, the
+    data's consent column applied as blocked_ids applies it. Counts only: no e-mail leaves PostgreSQL
+    but the few non-ASCII ones, hashed here and looked up (one more statement, only when there are some)."""
+    column = consent if consent is not None else consent_column(engine)
+    s = Screening(consent=NO_CONSENT_DATA if column is None else f"consent required ({column})")
+    sql = COUNT_SQL.format(
+        members=members.sql,
+        consent=f", {consent_sql(column)} AS consented" if column else ", TRUE AS consented",
+        attributes=" LEFT JOIN customer_attributes a ON a.customer_id = c.customer_id" if column else "",
+        reason=REASON_SQL,
+        counts=", ".join(f"count(*) FILTER (WHERE reason = '{k}') AS {k}" for k in _COUNTED),
+    )
+    suppression.ensure_table(engine)
+    with read_only(engine, timeout_ms=timeout_ms) as conn:
+        row = conn.execute(sa.text(sql), {**members.params, "ascii_space": _ASCII_SPACE}).one()
+        wide = [(suppression.email_hash(e), ok) for e, ok in zip(row.emails or [], row.consents or [], strict=True)]
+        blocked = suppression.suppressed(conn, [h for h, _ in wide if h is not None])
+    s.kept = row.kept
+    s.left_out.update({k: getattr(row, k) for k in REASONS if getattr(row, k)})
+    for h, ok in wide:
+        why = "no_email" if h is None else "suppressed" if h in blocked else None if ok else "no_consent"
+        if why:
+            s.left_out[why] += 1
+        else:
+            s.kept += 1
+    return s
+
+
+def ids_sql(ids: Iterable[int]) -> CompiledSQL:
+    """`ids` as a members statement for counted (a held membership)."""
+    # one text literal: a bound list of 100,000 numbers costs PostgreSQL seconds to parse as an ARRAY[...]
+    literal = "{" + ",".join(str(int(i)) for i in ids) + "}"
+    return CompiledSQL("SELECT unnest(CAST(:member_ids AS bigint[])) AS customer_id", {"member_ids": literal})
+
+
+def counted_estimate(gate: Screening, size: int) -> Screening:
+    """The screening of a segment of about `size` members cut from the gate `gate` counts (an intent's
+    refinement over a gate too large to hold): the gate's shares applied to `size`, marked `about`."""
+    total = gate.total
+    if total == 0:
+        return Screening(gate.consent, 0, Counter(), about=True)
+    left = Counter({k: round(n * size / total) for k, n in gate.left_out.items()})
+    return Screening(gate.consent, max(size - sum(left.values()), 0), +left, about=True)

@@ -6,6 +6,8 @@ python -m bench activation [--members 100000]
     SHA-256 hashing included), a first webhook delivery (full, 1,000 members a request, signed) to
     a local receiver that checks every signature, and a delta delivery after 1 % of the membership
     changed. Peak resident memory of this process is sampled throughout (the receiver runs in it too).
+    Also the card's activatable count of the whole membership (audiences.screen.counted: one statement,
+    over the held ids and over a gate statement, a consent column present), beside the Python screening.
 """
 
 from __future__ import annotations
@@ -30,11 +32,13 @@ from audiences.destinations import Destination
 from audiences.export import export_members
 from audiences.model import Recipe
 from audiences.refresh import Audiences
+from audiences.screen import blocked_ids, counted, ids_sql
 from bench.memory import PeakMemory
 from bench.stores import temp_stores
 from cdp import suppression
 from cdp.db import get_engine
 from cdp.schema import CUSTOMERS_DDL, ensure_schema
+from discovery.compile import CompiledSQL
 from discovery.query import AudienceQuery, CRMFilter
 
 SECRET_ENV = "BENCH_AUDIENCE_HOOK_SECRET"
@@ -57,6 +61,29 @@ def _fill(engine: sa.Engine, n: int) -> None:
         raw.commit()
     finally:
         raw.close()
+
+
+def count_rows(engine: sa.Engine, ids: np.ndarray) -> list[tuple[str, float, str]]:
+    """The card's count of `ids` (all the customers) with a consent column (every 7th without consent)."""
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE IF NOT EXISTS customer_attributes (customer_id bigint PRIMARY KEY)"))
+        conn.execute(sa.text("ALTER TABLE customer_attributes ADD COLUMN IF NOT EXISTS email_opt_in boolean"))
+        conn.execute(sa.text("INSERT INTO customer_attributes (customer_id, email_opt_in) "
+                             "SELECT customer_id, customer_id % 7 <> 0 FROM customers ON CONFLICT DO NOTHING"))  # fmt: skip
+    rows, got = [], []
+    for name, count in (
+        ("card count, held ids (1 statement)", lambda: counted(engine, ids_sql(ids), consent="email_opt_in")),
+        ("card count, gate SQL (1 statement)", lambda: counted(
+            engine, CompiledSQL("SELECT customer_id FROM customers WHERE customer_id <= :n", {"n": len(ids)}),
+            consent="email_opt_in")),
+        ("Python screening of the same (blocked_ids)", lambda: blocked_ids(engine, ids, consent="email_opt_in")[1]),
+    ):  # fmt: skip
+        t = time.perf_counter()
+        s = count()
+        rows.append((name, time.perf_counter() - t, s.describe()))
+        got.append((s.kept, +s.left_out))
+    assert got[0] == got[1] == got[2], got
+    return rows
 
 
 class _Receiver:
@@ -113,6 +140,7 @@ def activation_bench(n: int = 100_000) -> str:
                 t = time.perf_counter()
                 s = export_members(engine, ids, fmt, Path(tmp) / f"bench.{fmt}.csv")
                 rows.append((f"export {fmt} file", time.perf_counter() - t, s.describe()))
+        rows += count_rows(engine, ids)
         receiver = _Receiver(secret.encode())
         dest = Destination(name="bench-hook", type="webhook", line=1, url=receiver.url, secret_env=SECRET_ENV)
         t = time.perf_counter()

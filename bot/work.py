@@ -12,12 +12,14 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from audiences.screen import Screening, blocked_ids
+from audiences.evaluate import members_sql
+from audiences.screen import Screening, counted, counted_estimate, ids_sql
 from bot import files
 from bot.context import BotContext
 from bot.slack_io import Target, deliver, error_name, post, respond, tell, upload
@@ -25,6 +27,7 @@ from bot.store import Card
 from bot.views import errors
 from bot.views.progress import progress_message
 from bot.views.result_card import Diff, is_breakdown, result_card
+from discovery.limits import DEFAULT_LIMIT
 from discovery.result import Reason, Result
 from discovery.service import Conversation, new_request_id
 
@@ -196,13 +199,23 @@ def _answer(bot: BotContext, client: WebClient, ask: Ask, target: Target) -> Non
 
 
 def activation_of(bot: BotContext, result: Result, rid: str) -> Screening | None:
-    """Who of the segment's customers may leave the system (audiences' screening, one pass over the
-    customers the Result holds: the thread's exports hold the same); None for another answer, or
-    when the count fails (the card goes out without it)."""
+    """Who of the WHOLE segment may leave the system, counted as the thread's exports hold it
+    (bot.listeners.activation.thread_members): a lookalike, an explicit top N or a segment the card
+    shows in full = its customers; an intent's refined set discovery held = those ids; a gate without
+    an intent = the whole gate, in one statement; an intent over a gate too large to hold = the gate's
+    shares applied to the refined size ("about"). None for another answer, or when the count fails
+    (the card goes out without it)."""
     if result.kind != "segment" or not result.customers:
         return None
+    engine, q, f = bot.discovery.engine, result.query, result.funnel
+    timeout = bot.settings.sql_statement_timeout_ms
     try:
-        return blocked_ids(bot.discovery.engine, [c.customer_id for c in result.customers])[1]
+        if q is None or q.like is not None or q.limit != DEFAULT_LIMIT or f.after_semantic <= len(result.customers):
+            return counted(engine, ids_sql(c.customer_id for c in result.customers), timeout_ms=timeout)
+        if result.members is not None:
+            return counted(engine, ids_sql(result.members), timeout_ms=timeout)
+        gate = counted(engine, members_sql(q, datetime.now()), timeout_ms=timeout)
+        return gate if not q.intent else counted_estimate(gate, f.after_semantic)
     except Exception:
         log.exception("request %s: the activation count failed", rid)
         return None

@@ -57,6 +57,7 @@ class Segment:
     embedding_tokens: int = 0
     timings_ms: dict[str, float] = field(default_factory=dict)
     refinement: str = ""  # how the intent cut the gate, one line (discovery.refine); "" without an intent
+    members: list[int] | None = None  # the whole refined set when it was held in full (Result.members)
 
 
 @dataclass
@@ -138,26 +139,29 @@ class DiscoveryEngine:
             t1 = time.perf_counter()
             qv = self.embedder.embed_one(q.intent)
             tokens = self.embedder.count_tokens([q.intent])
-            ranked, scores, refined = self.refine(q, now, sql_where, qv, gate, sql)
+            ranked, scores, refined, held = self.refine(q, now, sql_where, qv, gate, sql)
             funnel.after_semantic, refinement = refined.kept, refined.explanation
+            members = ranked if held else None
             timings["semantic"] = (time.perf_counter() - t1) * 1000
             top = ranked[: q.limit]
         else:
             funnel.after_semantic = gate.size
             top = (gate.ids or [])[: q.limit]
+            members = None
 
         say("enrich")
         t2 = time.perf_counter()
         customers = self.enrich(top, q, now, scores, sql)
         timings["enrich"] = (time.perf_counter() - t2) * 1000
         funnel.returned = len(customers)
-        return Segment(funnel, customers, sql, q.intent, [], tokens, timings, refinement)
+        return Segment(funnel, customers, sql, q.intent, [], tokens, timings, refinement, members)
 
     # -- semantic refinement ---------------------------------------------------------------------
     def refine(
         self, q: AudienceQuery, now: datetime, sql_where: str | None, qv: np.ndarray, gate: Gate, recipe: list[str]
-    ) -> tuple[list[int], dict[int, float], Cut]:
-        """The gate's customers that match the intent, best first, their scores, and the cut.
+    ) -> tuple[list[int], dict[int, float], Cut, bool]:
+        """The gate's customers that match the intent, best first, their scores, the cut, and whether
+        that list is the whole refined set (every member scored and cut) rather than the best of it.
 
         The cut is the natural break of the population's scores (discovery.refine), so it needs the
         score distribution of everyone, never the whole gate's scores: a gate held in full (or every
@@ -167,9 +171,9 @@ class DiscoveryEngine:
         population = self.population_scores(qv) if q.refine != "off" else {}
         pop = np.fromiter(population.values(), dtype=np.float64, count=len(population))
         if gate.ids is not None:
-            return _cut(self.rank(gate.ids, qv, top=q.limit)[1], pop, q)
+            return (*_cut(self.rank(gate.ids, qv, top=q.limit)[1], pop, q), True)
         if gate.everyone and len(population) >= self.catalogue.customers:
-            return _cut(population, pop, q)
+            return (*_cut(population, pop, q), True)
         if gate.everyone:  # without the matrix: the closest profiles over everyone, the sample sizes the cut
             scores = self.top(qv, max(q.limit * 2, q.limit + 10))
             ranked, sample = by_score(scores), population
@@ -181,7 +185,7 @@ class DiscoveryEngine:
         if sampled.threshold is not None:
             ranked = [i for i in ranked if scores[i] >= sampled.threshold]
         line = explain(kept, gate.size, q.intent or "", sampled.threshold, q.refine, about=True)
-        return ranked, scores, Cut(sampled.threshold, q.refine, kept, gate.size, line)
+        return ranked, scores, Cut(sampled.threshold, q.refine, kept, gate.size, line), False
 
     def refine_members(self, ids: list[int], intent: str, mode: RefineMode = "auto") -> tuple[list[int], str]:
         """`ids` (a saved audience's members, say) cut by `intent` as a segment's gate is: the members whose

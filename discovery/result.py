@@ -110,6 +110,9 @@ class Result:
     explain_customer: int | None = None  # set when the answer explains one customer of the last segment
     reason: Reason | None = None  # why the question got no answer of its own (no data yet); None otherwise
     refinement: str = ""  # how the intent cut the gate, one line ("kept the 88 of 310 whose profiles read as …")
+    # the whole segment's ids when discovery held them (an intent's refined set): for counting only,
+    # never in the JSON document nor shown to the model
+    members: list[int] | None = field(default=None, repr=False)
 
     def to_json(self) -> dict:
         """The segment JSON document, exactly the contract's keys."""

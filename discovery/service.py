@@ -308,6 +308,7 @@ def segment_result(seg: Segment, q: AudienceQuery, *, answer: str, **base) -> Re
     result.timings_ms.update(seg.timings_ms)
     result.query = q
     result.refinement = seg.refinement
+    result.members = seg.members
     return result
 
 

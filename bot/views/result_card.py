@@ -47,8 +47,8 @@ EXPORTS = {  # format (as in `export for meta`) → the menu's words
 }
 LEFT_OUT_WORDS = {  # audiences.screen's reasons, in the card's words
     "suppressed": "suppressed",
-    "no_consent": "without consent",
-    "no_email": "without an e-mail",
+    "no_consent": "no consent",
+    "no_email": "no e-mail",
     "gone": "no longer in the data",
 }
 
@@ -218,17 +218,16 @@ def lookalike_offer(card_id: str, result: Result) -> dict:
 
 
 def activation_text(result: Result, screening: Screening) -> str:
-    """How many of the segment may leave the system (audiences' screening): of the whole segment when
-    the card holds all of it, else of the customers shown, and said so (exports hold those)."""
-    screened = screening.kept + sum(screening.left_out.values())
-    whole = result.funnel.stage != "lookalike" and result.funnel.after_semantic <= screened
-    parts = [f"{n:,} {w}" for k, w in LEFT_OUT_WORDS.items() if (n := screening.left_out.get(k))]
+    """How many of the whole segment may leave the system (audiences' screening of every member, as
+    the exports hold them), and why the others may not; "about" when estimated from the gate."""
+    about = "about " if screening.about else ""
+    parts = [f"{about}{n:,} {w}" for k, w in LEFT_OUT_WORDS.items() if (n := screening.left_out.get(k))]
     if screening.consent == NO_CONSENT_DATA:
         parts.append(NO_CONSENT_DATA)
-    text = f"*Activatable:* {screening.kept:,} of {'' if whole else 'the '}{screened:,}{'' if whole else ' shown'}"
+    text = f"*Activatable:* {about}{screening.kept:,} of {about}{screening.total:,}"
     text += f" ({', '.join(parts)})" if parts else " (nobody left out)"
-    if not whole:
-        text += f". Exports hold all {result.funnel.after_semantic:,} of the segment, screened the same way."
+    if screening.about:
+        text += ". Estimated from the whole gate's shares; exports screen every member."
     return text
 
 

@@ -18,14 +18,21 @@ def _menu(msg: dict) -> dict:
     return menu
 
 
-def test_a_card_showing_part_of_the_segment_counts_the_shown_and_says_so():
-    s = Screening(consent="consent required (email_opt_in)", kept=16, left_out=Counter(suppressed=3, no_consent=1))
+def test_a_card_showing_part_of_the_segment_counts_the_whole_segment():
+    s = Screening(consent="consent required (email_opt_in)", kept=76, left_out=Counter(suppressed=3, no_consent=1))
     msg = result_card(segment(20), card_id="c1", activation=s)  # the segment has 80, 20 shown
     validate_message(msg)
     text = json.dumps(msg, ensure_ascii=False)
-    assert "*Activatable:* 16 of the 20 shown (3 suppressed, 1 without consent)" in text
-    assert "Exports hold all 80 of the segment" in text and "no consent data" not in text
+    assert "*Activatable:* 76 of 80 (3 suppressed, 1 no consent)" in text
+    assert "shown (" not in text and "no consent data" not in text and "about" not in text
     assert [o["value"] for o in _menu(msg)["options"]] == ["meta:c1", "google:c1", "csv:c1", "json:c1"]
+
+
+def test_an_estimated_count_says_about():
+    s = Screening(kept=70, left_out=Counter(suppressed=6, no_email=4), about=True)
+    text = json.dumps(result_card(segment(20), card_id="c5", activation=s), ensure_ascii=False)
+    assert "*Activatable:* about 70 of about 80 (about 6 suppressed, about 4 no e-mail, no consent data)" in text
+    assert "Estimated from the whole gate" in text
 
 
 def test_a_card_holding_the_whole_segment_counts_it_without_caveat():
