@@ -42,6 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     m = sub.add_parser("embed", help="embedding backends: texts/s per batch size, cosine to torch")
     m.add_argument("--texts", type=int, default=2000)
     m.add_argument("--speed-texts", type=int, default=512)
+    rk = sub.add_parser("rankings", help="the eval's intent rankings per embedding backend against torch's")
+    rk.add_argument("--customers", type=int, default=2000)
+    rk.add_argument("--events-per-customer", type=float, default=10)
     au = sub.add_parser("audiences", help="refreshing saved audiences after an ingestion")
     au.add_argument("--customers", type=int, default=100_000)
     au.add_argument("--events-per-customer", type=float, default=20)
@@ -88,6 +91,10 @@ def run(args: argparse.Namespace, command: str) -> str:
         from bench.embed_bench import embed
 
         return embed(args.texts, args.speed_texts)
+    if name == "rankings":
+        from bench.rankings_bench import rankings
+
+        return rankings(args.customers, args.events_per_customer)
     if name == "audiences":
         from bench.audiences_bench import refresh_bench
 

@@ -198,6 +198,9 @@ def _answer(bot: BotContext, client: WebClient, ask: Ask, target: Target) -> Non
         upload(client, target.channel, target.thread_ts, name, content, rid)
 
 
+ACTIVATION_COUNT_MS = 2500
+
+
 def activation_of(bot: BotContext, result: Result, rid: str) -> Screening | None:
     """Who of the WHOLE segment may leave the system, counted as the thread's exports hold it
     (bot.listeners.activation.thread_members): a lookalike, an explicit top N or a segment the card
@@ -208,7 +211,9 @@ def activation_of(bot: BotContext, result: Result, rid: str) -> Screening | None
     if result.kind != "segment" or not result.customers:
         return None
     engine, q, f = bot.discovery.engine, result.query, result.funnel
-    timeout = bot.settings.sql_statement_timeout_ms
+    # the card waits for this count: past a short budget it goes out without the line (a whole
+    # million-customer segment takes ~5 s to screen; its exports still count every member)
+    timeout = min(bot.settings.sql_statement_timeout_ms, ACTIVATION_COUNT_MS)
     try:
         if q is None or q.like is not None or q.limit != DEFAULT_LIMIT or f.after_semantic <= len(result.customers):
             return counted(engine, ids_sql(c.customer_id for c in result.customers), timeout_ms=timeout)
