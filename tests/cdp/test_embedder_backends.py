@@ -10,6 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from bench.embed_bench import profile_texts
+from bench.tools_bench import QUESTIONS
 from cdp.embed_backends import AUTO_ORDER, BATCH_THREADS, resolve_device
 from cdp.embed_export import MIN_COSINE, MIN_MEAN_COSINE, ONNX_FILE, cosine_check, read_manifest
 from cdp.embedder import EXPORTS_DIR, Embedder, embedder_for
@@ -135,3 +136,18 @@ def test_questions_in_parallel_get_the_vectors_they_get_alone(backend, cache, te
         together = list(pool.map(embedder.embed_one, texts[:8]))
 
     assert cosine_check(np.array(alone), np.array(together))["min"] > 0.99999
+
+
+@pytest.mark.parametrize("backend", ["onnx", "openvino"])
+def test_backend_ranks_profiles_for_each_intent_as_torch_does(backend, cache, texts, torch_vectors):
+    """The issue's second bar: the same customers in the same order for the eval's intents (the full
+    eval per backend: `python -m bench rankings`)."""
+    intents = [q.intent for q in QUESTIONS if q.intent]
+    torch_model = Embedder(MODEL, backend="torch")
+    other = Embedder(MODEL, 64, backend=backend, device="cpu", cache_dir=cache)
+    vectors = other.embed(texts)
+
+    for intent in intents:
+        expected = np.argsort(-(torch_vectors @ torch_model.embed_one(intent)), kind="stable")[:20]
+        got = np.argsort(-(vectors @ other.embed_one(intent)), kind="stable")[:20]
+        assert got.tolist() == expected.tolist(), intent
