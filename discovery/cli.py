@@ -36,9 +36,9 @@ EXAMPLES = (
 )
 
 
-
 def _money(amount: float | None) -> str:
     return f"{amount:>9,.2f}" if amount is not None else f"{'?':>9}"
+
 
 def render_text(r: Result, top: int = 10) -> str:
     out = [f"[{r.mode}] {r.answer}"]

@@ -7,7 +7,7 @@ only runs after the check that makes it safe.
 
 from __future__ import annotations
 
-from ingest.files import CRM, EVENTS, FileSpec
+from ingest.files import FileSpec
 
 _BAD_NUMBER = "lower(btrim({c})) IN ('nan', 'infinity', '+infinity', '-infinity', 'inf', '-inf')"
 

@@ -70,7 +70,9 @@ def _customers(engine) -> dict[int, tuple]:
         return {
             r[0]: tuple(r[1:])
             for r in conn.execute(
-                sa.text("SELECT customer_id, email, country, age, total_spent, favorite_color, created_at FROM customers")
+                sa.text(
+                    "SELECT customer_id, email, country, age, total_spent, favorite_color, created_at FROM customers"
+                )
             )
         }
 
@@ -96,7 +98,9 @@ def test_optional_values_that_do_not_read_are_stored_empty_and_counted(careful, 
     with engine.connect() as conn:
         rejects = conn.execute(sa.text("SELECT file, line_no, reason FROM ingest_rejects")).all()
         per_customer = dict(conn.execute(sa.text("SELECT customer_id, count(*) FROM events GROUP BY 1")).all())
-        blank = conn.execute(sa.text("SELECT product, color, price FROM events WHERE event_id IN (901, 902) ORDER BY event_id")).all()
+        blank = conn.execute(
+            sa.text("SELECT product, color, price FROM events WHERE event_id IN (901, 902) ORDER BY event_id")
+        ).all()
         facts = dict(conn.execute(sa.text("SELECT customer_id, cardinality(items) FROM customer_facts")).all())
     assert [tuple(r) for r in rejects] == [("crm", 11, "customer_id is not an integer")]  # the physical line
     assert per_customer == {cid: 2 + (cid in (1, 2)) for cid in KEPT}  # every kept customer with all their events

@@ -68,7 +68,9 @@ def test_bad_rows_are_quarantined_with_line_numbers(settings, engine, tmp_path):
         kept = {
             r[0]: tuple(r[1:])
             for r in conn.execute(
-                sa.text("SELECT customer_id, age, email, created_at FROM customers WHERE customer_id BETWEEN 201 AND 206")
+                sa.text(
+                    "SELECT customer_id, age, email, created_at FROM customers WHERE customer_id BETWEEN 201 AND 206"
+                )
             )
         }
         price = conn.execute(sa.text("SELECT price FROM events WHERE event_id = 9002")).one()
@@ -171,7 +173,9 @@ def test_rows_that_parse_but_break_rules_are_quarantined_on_the_fast_path(settin
             )
         }
         normalized = conn.execute(sa.text("SELECT event_type, color FROM events WHERE event_id = 9003")).one()
-        emptied = conn.execute(sa.text("SELECT price, product FROM events WHERE event_id IN (9002, 9004) ORDER BY 1")).all()
+        emptied = conn.execute(
+            sa.text("SELECT price, product FROM events WHERE event_id IN (9002, 9004) ORDER BY 1")
+        ).all()
         columns = [
             r[0]
             for r in conn.execute(
