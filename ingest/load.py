@@ -279,7 +279,8 @@ def _check_typed(conn: sa.Connection, spec: FileSpec, run_id: int, stored_empty:
 def _check_text(
     conn: sa.Connection, spec: FileSpec, run_id: int, structural: list[tuple], date_order: str, item: Loaded
 ) -> int:
-    """Careful path: typed rows from the text staging table; every bad value quarantined."""
+    """Careful path: typed rows from the text staging table; a row whose required value is bad
+    quarantined, an optional value that is missing or does not read stored NULL and counted."""
     target = TARGET[spec.kind]
     conn.execute(sa.text(f"DROP TABLE IF EXISTS {target}"))
     conn.execute(sa.text(DDL[spec.kind].format(name=target).replace(" PRIMARY KEY", "")))
@@ -341,9 +342,8 @@ def validate(
                 kept = _check_text(conn, spec, run_id, item.structural, date_order, item)
             if spec is EVENTS:
                 empty = vocabulary.build_vocabulary(conn, run_id)
-                if item.fast:  # the careful path counted them on the rows
+                if item.fast:  # the careful path counted the empty products / colors on the rows
                     item.stored_empty.update(empty)
-                if item.fast:
                     conn.execute(sa.text("ALTER TABLE events_new DROP COLUMN line_no"))
                 kept = conn.execute(sa.text("SELECT sum(events) FROM event_vocabulary_new")).scalar() or 0
             out = outcomes[spec.kind]

@@ -46,7 +46,7 @@ def _timestamp(col: str, order: str) -> tuple[str, str]:
 
 
 def crm_rules(order: str) -> list[tuple[str, str]]:
-    """What quarantines a CRM row: only its id (every other field is optional, OPTIONAL)."""
+    """What quarantines a CRM row: only its id (every other field is optional: optional_rules)."""
     return [
         _empty("customer_id"),
         _typed("customer_id", "bigint", "an integer"),
@@ -78,7 +78,7 @@ def _blank(col: str) -> tuple[str, str]:
 
 
 def _number(col: str, pg_type: str, label: str) -> tuple[str, str]:
-    return (label, f"NOT pg_input_is_valid(btrim(s.{col}), '{pg_type}') OR " + _BAD_NUMBER.format(c=f"s.{col}"))
+    return (label, _typed(col, pg_type, label)[1])
 
 
 def optional_rules(kind: str, order: str) -> dict[str, list[tuple[str, str]]]:
