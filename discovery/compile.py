@@ -183,6 +183,11 @@ def behaviour_clause(b: Behaviour, i: int, now: datetime, extra_where: str | Non
 
 
 def crm_conditions(f: CRMFilter) -> tuple[list[str], dict]:
+    """The CRM conditions. An optional field the data does not hold for a customer (NULL) meets
+    no condition on it, SQL's three-valued logic kept throughout: a customer of unknown age is not
+    "aged 25-34" nor "under 30", one of unknown country is neither "from Germany" nor "outside
+    Germany" (NOT (NULL = ANY(..))) is NULL, not true: a marketer asking for customers outside
+    Germany means customers known to live elsewhere)."""
     conds: list[str] = []
     params: dict[str, Any] = {}
     if f.countries:
@@ -233,12 +238,12 @@ def audience_where(q: AudienceQuery, now: datetime, extra_where: str | None = No
 
 
 ORDER_SQL = {
-    "relevance": "c.total_spent DESC, c.customer_id",
-    "total_spent": "c.total_spent DESC, c.customer_id",
+    "relevance": "c.total_spent DESC NULLS LAST, c.customer_id",  # an unknown spend (NULL) last
+    "total_spent": "c.total_spent DESC NULLS LAST, c.customer_id",
     "recent_activity": "c.last_activity DESC NULLS LAST, c.customer_id",
-    "purchases": "c.purchases DESC, c.total_spent DESC, c.customer_id",
+    "purchases": "c.purchases DESC, c.total_spent DESC NULLS LAST, c.customer_id",
     "age": "c.age, c.customer_id",
-    "age_desc": "c.age DESC, c.customer_id",
+    "age_desc": "c.age DESC NULLS LAST, c.customer_id",
 }
 
 # The gate reads one narrow row per customer: the CRM columns it filters on, the luxury tag
@@ -325,16 +330,18 @@ _PROFILE_COLS = {
 }  # fmt: skip
 
 
+# A group of customers or events without the value (an optional field stored empty) is "unknown".
+UNKNOWN_GROUP = "unknown"
 _GROUP_SQL = {
-    "country": "c.country",
-    "favorite_color": "c.favorite_color",
+    "country": f"COALESCE(c.country, '{UNKNOWN_GROUP}')",
+    "favorite_color": f"COALESCE(c.favorite_color, '{UNKNOWN_GROUP}')",
     "likes_luxury": "c.likes_luxury",
     "age_band": (
-        "CASE WHEN c.age < 18 THEN 'under 18' WHEN c.age < 25 THEN '18-24' WHEN c.age < 35 THEN '25-34' "
+        f"CASE WHEN c.age IS NULL THEN '{UNKNOWN_GROUP}' WHEN c.age < 18 THEN 'under 18' WHEN c.age < 25 THEN '18-24' WHEN c.age < 35 THEN '25-34' "
         "WHEN c.age < 45 THEN '35-44' WHEN c.age < 55 THEN '45-54' WHEN c.age < 65 THEN '55-64' ELSE '65+' END"
     ),
-    "product": "e.product",
-    "color": "e.color",
+    "product": f"COALESCE(e.product, '{UNKNOWN_GROUP}')",
+    "color": f"COALESCE(e.color, '{UNKNOWN_GROUP}')",
     "event_type": "e.event_type",
     "month": "to_char(date_trunc('month', e.event_timestamp), 'YYYY-MM')",
 }

@@ -35,7 +35,17 @@ def _mask(column: str, usable: bool) -> str:
     return f"bit_or(1::bigint << v.{column})" if usable else "NULL::bigint"
 
 
-def facts_sql(n_types: int, tp_mask: bool = True, tc_mask: bool = True) -> str:
+def vocabulary_join(nulls: bool) -> str:
+    """The events' join to their vocabulary item. An event without product or color (NULL:
+    optional fields) has an item of its own; NULL = NULL is not true, so then the keys are
+    compared through COALESCE (still an equi-join) — only when the vocabulary holds a NULL."""
+    if not nulls:
+        return "JOIN event_vocabulary_new v USING (event_type, product, color)"
+    keys = " AND ".join(f"COALESCE(v.{c}, '') = COALESCE(e.{c}, '')" for c in ("product", "color"))
+    return f"JOIN event_vocabulary_new v ON v.event_type = e.event_type AND {keys}"
+
+
+def facts_sql(n_types: int, tp_mask: bool = True, tc_mask: bool = True, nulls: bool = False) -> str:
     """CREATE TABLE AS for `n_types` event types (type_id 1..n from event_vocabulary_new):
     type_n[k] / type_last[k] are the count and the latest timestamp of type k's events;
     tp_mask / tc_mask are built when the vocabulary's pairs fit in a bigint."""
@@ -61,17 +71,24 @@ def facts_sql(n_types: int, tp_mask: bool = True, tc_mask: bool = True) -> str:
                    count(*) FILTER (WHERE e.event_type = '{PURCHASE_TYPE}') AS purchases,
                    max(e.event_timestamp) AS last_activity
             FROM events_new e
-            JOIN event_vocabulary_new v USING (event_type, product, color)
+            {vocabulary_join(nulls)}
             GROUP BY e.customer_id
         ) s USING (customer_id)"""
 
 
-PAIR_TIMES_SQL = """CREATE TABLE customer_pair_times_new AS
+def pair_times_sql(nulls: bool = False) -> str:
+    return f"""CREATE TABLE customer_pair_times_new AS
     SELECT v.tp_bit AS tp, e.customer_id, array_agg(e.event_timestamp ORDER BY e.event_timestamp DESC) AS ts
     FROM events_new e
-    JOIN event_vocabulary_new v USING (event_type, product, color)
+    {vocabulary_join(nulls)}
     GROUP BY v.tp_bit, e.customer_id
     ORDER BY v.tp_bit, e.customer_id"""
+
+
+def _vocabulary_has_nulls(conn: sa.Connection) -> bool:
+    return bool(
+        conn.execute(sa.text("SELECT bool_or(product IS NULL OR color IS NULL) FROM event_vocabulary_new")).scalar()
+    )
 
 
 def build_facts(engine: Engine, settings: Settings) -> None:
@@ -84,7 +101,7 @@ def build_facts(engine: Engine, settings: Settings) -> None:
         n_types, tp, tc = conn.execute(
             sa.text("SELECT coalesce(max(type_id), 0), max(tp_bit), max(tc_bit) FROM event_vocabulary_new")
         ).one()
-        sql = facts_sql(max(n_types, 1), (tp or 0) < MASK_BITS, (tc or 0) < MASK_BITS)
+        sql = facts_sql(max(n_types, 1), (tp or 0) < MASK_BITS, (tc or 0) < MASK_BITS, _vocabulary_has_nulls(conn))
         conn.execute(sa.text(sql), {"luxury": settings.luxury_threshold})
         conn.execute(sa.text("ALTER TABLE customer_facts_new ADD PRIMARY KEY (customer_id)"))
     _vacuum(engine, "customer_facts_new")
@@ -96,7 +113,7 @@ def build_pair_times(engine: Engine) -> None:
     with engine.begin() as conn:
         conn.execute(sa.text("SET LOCAL work_mem = '96MB'"))  # as the facts: per sort and worker
         conn.execute(sa.text("DROP TABLE IF EXISTS customer_pair_times_new"))
-        conn.execute(sa.text(PAIR_TIMES_SQL))
+        conn.execute(sa.text(pair_times_sql(_vocabulary_has_nulls(conn))))
         conn.execute(sa.text("ALTER TABLE customer_pair_times_new ADD PRIMARY KEY (tp, customer_id)"))
         # The rows are in tp order: a block range index (a few kB) lets the planner see that a
         # few pairs' rows are a few contiguous pages (it costs the primary key's bitmap as if
