@@ -31,6 +31,9 @@ SNAPSHOT_TABLES = (*LIVE_TABLES, "customer_facts", "customer_pair_times", "custo
 # The custom attributes' definitions (ingest/attributes.py): `pii` ones are personal columns of
 # customer_attributes, `role = 'consent'` names the consent column (consent_column below).
 ATTRIBUTE_DEFS = "customer_attribute_defs"
+# A custom customer attribute's column in customer_facts (ingest/facts.py builds it, the gate reads it):
+# the gate filters on attributes without joining customer_attributes (a 1 M-row hash join per question).
+ATTRIBUTE_COLUMN = "attr:{}"
 
 # The columns of the live tables, in one place: ingestion creates customers and events from
 # these; customer_profiles and event_vocabulary are made by CREATE TABLE AS in ingest (their
