@@ -10,7 +10,8 @@ slot. The alias is switched in the transaction that swaps the PostgreSQL tables
 The hash of (model, profile text) per customer and collection lives in `embedding_state`,
 written only after Qdrant accepted the batch (and deleted before a point is), so the state
 is never ahead of the store: a run killed half-way leaves a slot the next run finishes
-instead of starting over.
+instead of starting over. Those writes (Qdrant, then the hashes) run on one writer thread while the
+next batch is read and encoded (ingest.batch_writer), one batch in flight.
 """
 
 from __future__ import annotations
@@ -55,9 +56,12 @@ WHERE next_text_hash IS DISTINCT FROM text_hash OR next_payload_hash IS DISTINCT
 ORDER BY text_hash
 """
 
+# One statement per batch (psycopg2 would send an executemany row by row): the batch's hashes as arrays.
 STATE_UPSERT = """
 INSERT INTO embedding_state (collection, customer_id, text_hash, payload_hash)
-VALUES (:collection, :customer_id, :text_hash, :payload_hash)
+SELECT :collection, u.customer_id, u.text_hash, u.payload_hash
+FROM unnest(CAST(:customer_ids AS bigint[]), CAST(:text_hashes AS text[]), CAST(:payload_hashes AS text[]))
+     AS u(customer_id, text_hash, payload_hash)
 ON CONFLICT (collection, customer_id) DO UPDATE
 SET text_hash = EXCLUDED.text_hash, payload_hash = EXCLUDED.payload_hash
 """
@@ -90,7 +94,7 @@ class _Batch:
 
     points: list[models.PointStruct]
     payload_ops: list
-    state: list[dict]
+    state: dict  # STATE_UPSERT's parameters: the batch's customers and their hashes
     computed: int  # customers whose vector was embedded
     texts: int  # distinct texts embedded
     payloads_updated: int
@@ -127,7 +131,7 @@ def sync_new_profiles(
             out.copied += len(b.points) - b.computed
             out.texts_embedded += b.texts
             out.payloads_updated += b.payloads_updated
-            bar.update(len(b.state))
+            bar.update(len(b.state["customer_ids"]))
             if on_batch is not None:
                 on_batch()
 
@@ -230,11 +234,13 @@ def _prepare(t: _Target, groups: list[list[dict]], clock: Clock) -> _Batch:
         for i, (_, fresh) in enumerate(need_vector)
         for r in fresh
     ]
-    state = [
-        {"collection": t.collection, "customer_id": r["customer_id"], "text_hash": r["text_hash"],
-         "payload_hash": r["payload_hash"]}
-        for g in groups for r in g
-    ]  # fmt: skip
+    rows = [r for g in groups for r in g]
+    state = {
+        "collection": t.collection,
+        "customer_ids": [int(r["customer_id"]) for r in rows],
+        "text_hashes": [r["text_hash"] for r in rows],
+        "payload_hashes": [r["payload_hash"] for r in rows],
+    }
     computed = sum(len(need_vector[i][1]) for i in to_embed)
     return _Batch(points, payload_ops, state, computed, len(to_embed), payloads_updated)
 
