@@ -10,6 +10,7 @@ import logging
 import os
 import threading
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,12 @@ class Embedder:
             if self._loaded is None:
                 self._loaded = _load(self.model_name, *self.requested, self.cache_dir)
             return self._loaded
+
+    def load(self) -> Embedder:
+        """Load the model now and warm its batch session (compiled per thread count) instead of at the first
+        batch; raises EmbedderUnavailable as the first use would."""
+        self.embed(["warm up"])
+        return self
 
     @property
     def _model(self):
@@ -150,6 +157,16 @@ def embedder_for(settings: Settings) -> Embedder:
         device=settings.embedding_device,
         cache_dir=settings.embedding_cache_dir or settings.data_dir / EXPORTS_DIR,
     )
+
+
+def load_in_background(settings: Settings) -> Future[Embedder]:
+    """Start loading the settings' embedder on another thread (an ingestion does so while its SQL stages
+    run); the future gives the loaded embedder or raises what loading raised."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embedder-load")
+    try:
+        return pool.submit(lambda: embedder_for(settings).load())
+    finally:
+        pool.shutdown(wait=False)  # the thread ends when the load does
 
 
 def _load(model_name: str, backend: str, device: str, cache_dir: Path | None) -> _Loaded:

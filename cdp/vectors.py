@@ -16,7 +16,7 @@ import re
 import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 from qdrant_client import QdrantClient, models
 
@@ -128,15 +128,18 @@ def unsynced_writes(client: QdrantClient, collection: str) -> Iterator[None]:
     conn.execute("PRAGMA synchronous = OFF")
     try:
         yield
-    finally:
-        conn.execute("PRAGMA synchronous = FULL")
-        path = conn.execute("PRAGMA database_list").fetchone()[2]
-        if path:
-            fd = os.open(path, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+    except BaseException:  # not published: the next run fills it and syncs; keep the error that stopped it
+        with suppress(sqlite3.Error):
+            conn.execute("PRAGMA synchronous = FULL")
+        raise
+    conn.execute("PRAGMA synchronous = FULL")
+    path = conn.execute("PRAGMA database_list").fetchone()[2]
+    if path:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def _local_sqlite(client: QdrantClient, collection: str) -> sqlite3.Connection | None:

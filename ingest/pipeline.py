@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 
 from cdp import suppression
 from cdp.db import get_engine
-from cdp.embedder import embedder_for
+from cdp.embedder import load_in_background
 from cdp.schema import ensure_schema, live_tables_exist
 from cdp.settings import Settings
 from cdp.vectors import alias_target, get_qdrant
@@ -240,6 +240,8 @@ def _run(settings, engine, run_id, crm, events, opts: _Options, timer) -> dict:
         log.info("input files unchanged since run %s: nothing to do", previous["id"])
         return runs.get_run(engine, run_id)
 
+    # The model loads on another thread while the SQL stages run (never on an unchanged rerun).
+    loading = load_in_background(settings) if embed else None
     with timer.stage("load"):
         maps = mapped_run.per_file(located)
         loaded = {
@@ -290,7 +292,9 @@ def _run(settings, engine, run_id, crm, events, opts: _Options, timer) -> dict:
             conn.execute(sa.text("UPDATE ingestion_runs SET finished_at = now() WHERE id = :id"), {"id": run_id})
         return runs.get_run(engine, run_id)
 
-    embedder = embedder_for(settings)  # loads on first use
+    assert loading is not None  # started above: this run embeds
+    with timer.stage("model (wait)"):
+        embedder = loading.result()  # raises what loading raised (EmbedderUnavailable)
     with timer.stage("embed"):
         emb = vectors_sync.sync_new_profiles(
             engine, client, embedder, base=settings.qdrant_collection, model=settings.embedding_model,

@@ -10,15 +10,16 @@ slot. The alias is switched in the transaction that swaps the PostgreSQL tables
 The hash of (model, profile text) per customer and collection lives in `embedding_state`,
 written only after Qdrant accepted the batch (and deleted before a point is), so the state
 is never ahead of the store: a run killed half-way leaves a slot the next run finishes
-instead of starting over.
+instead of starting over. Those writes (Qdrant, then the hashes) run on one writer thread while the
+next batch is read and encoded (ingest.batch_writer), one batch in flight.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
-from itertools import groupby
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from itertools import groupby, islice
 
 import sqlalchemy as sa
 from qdrant_client import QdrantClient, models
@@ -26,6 +27,7 @@ from sqlalchemy.engine import Engine
 
 from cdp.embedder import Embedder
 from cdp.vectors import alias_target, ensure_collection, next_collection, switch_alias, unsynced_writes
+from ingest.batch_writer import BatchWriter, Clock
 from ingest.profile_text import payload
 from ingest.progress import Progress
 
@@ -54,9 +56,12 @@ WHERE next_text_hash IS DISTINCT FROM text_hash OR next_payload_hash IS DISTINCT
 ORDER BY text_hash
 """
 
+# One statement per batch (psycopg2 would send an executemany row by row): the batch's hashes as arrays.
 STATE_UPSERT = """
 INSERT INTO embedding_state (collection, customer_id, text_hash, payload_hash)
-VALUES (:collection, :customer_id, :text_hash, :payload_hash)
+SELECT :collection, u.customer_id, u.text_hash, u.payload_hash
+FROM unnest(CAST(:customer_ids AS bigint[]), CAST(:text_hashes AS text[]), CAST(:payload_hashes AS text[]))
+     AS u(customer_id, text_hash, payload_hash)
 ON CONFLICT (collection, customer_id) DO UPDATE
 SET text_hash = EXCLUDED.text_hash, payload_hash = EXCLUDED.payload_hash
 """
@@ -71,6 +76,7 @@ class EmbedOutcome:
     texts_embedded: int = 0  # distinct texts sent to the model
     copied: int = 0  # vectors copied from the live collection instead of embedded
     pruned: int = 0  # points of customers not in the new snapshot removed from the slot
+    seconds: dict[str, float] = field(default_factory=dict)  # where the stage's time went, per step
 
 
 @dataclass
@@ -80,6 +86,18 @@ class _Target:
     embedder: Embedder
     live: str | None
     collection: str
+
+
+@dataclass
+class _Batch:
+    """One batch, ready to write: the points, the payload-only updates, then the hashes to record."""
+
+    points: list[models.PointStruct]
+    payload_ops: list
+    state: dict  # STATE_UPSERT's parameters: the batch's customers and their hashes
+    computed: int  # customers whose vector was embedded
+    texts: int  # distinct texts embedded
+    payloads_updated: int
 
 
 def sync_new_profiles(
@@ -93,34 +111,67 @@ def sync_new_profiles(
     batch_texts: int = 512,
     on_batch: Callable[[], None] | None = None,
 ) -> EmbedOutcome:
-    """Fill the next slot with the new snapshot; the live collection is only read."""
+    """Fill the next slot with the new snapshot; the live collection is only read. Batch k is written
+    (Qdrant, then its hashes) on a background thread while batch k+1 is read and encoded; `on_batch`
+    is called and the bar advanced once a batch is written."""
     live = alias_target(client, base)
     collection = next_collection(live, base, model)
-    ensure_collection(client, collection, embedder.dim)
+    if ensure_collection(client, collection, embedder.dim):
+        _forget(engine, collection)  # a slot created afresh holds no vector, whatever the state said
     target = _Target(engine, client, embedder, live, collection)
     out = EmbedOutcome(collection=collection, pruned=_prune(engine, client, collection))
     with engine.connect() as conn:
         total = conn.execute(sa.text("SELECT count(*) FROM customer_profiles_new")).scalar()
     bar = progress.bar("embed profiles", unit="profiles")
-    pending: list[list[dict]] = []  # groups of rows sharing one text
-    params = {"model": model, "next": collection, "live": live or ""}
-    stream = engine.connect().execution_options(stream_results=True, max_row_buffer=5000)
-    with unsynced_writes(client, collection), stream as conn:
-        rows = conn.execute(sa.text(DIFF_SQL), params).mappings()
-        for _, group in groupby(rows, key=lambda r: r["text_hash"]):
-            pending.append([dict(r) for r in group])
-            if len(pending) >= batch_texts:
-                _flush(target, pending, out, bar)
-                pending = []
-                if on_batch is not None:
-                    on_batch()
-        if pending:
-            _flush(target, pending, out, bar)
+    clock = Clock()
+
+    def written(batches: list[_Batch]) -> None:
+        for b in batches:
+            out.computed += b.computed
+            out.copied += len(b.points) - b.computed
+            out.texts_embedded += b.texts
+            out.payloads_updated += b.payloads_updated
+            bar.update(len(b.state["customer_ids"]))
             if on_batch is not None:
                 on_batch()
+
+    params = {"model": model, "next": collection, "live": live or ""}
+    # The diff is streamed on this thread's own connection; the writer takes another from the pool.
+    stream = engine.connect().execution_options(stream_results=True, max_row_buffer=5000)
+    with (
+        unsynced_writes(client, collection),
+        BatchWriter[_Batch](lambda b: _write(target, b, clock), clock, "embed-writer") as writer,
+        stream as conn,
+    ):
+        rows = conn.execute(sa.text(DIFF_SQL), params).mappings()
+        for groups in _read_batches(rows, batch_texts, clock):
+            writer.check()  # a failed write stops the run before more is encoded
+            batch = _prepare(target, groups, clock)  # encoding while the previous batch is written
+            written(writer.drain())
+            writer.submit(batch)
+        written(writer.drain())
     bar.close()
     out.skipped = total - out.computed - out.payloads_updated
+    out.seconds = clock.rounded()
+    log.debug("embed stage: %s", out.seconds, extra={"embed_seconds": out.seconds})
     return out
+
+
+def _read_batches(rows, batch_texts: int, clock: Clock) -> Iterator[list[list[dict]]]:
+    """The diff in batches of up to `batch_texts` groups of rows sharing one text (the rows are ordered
+    by text hash)."""
+    groups = groupby(rows, key=lambda r: r["text_hash"])
+    while True:
+        with clock.time("read diff"):
+            batch = [[dict(r) for r in group] for _, group in islice(groups, batch_texts)]
+        if not batch:
+            return
+        yield batch
+
+
+def _forget(engine: Engine, collection: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM embedding_state WHERE collection = :c"), {"c": collection})
 
 
 def _prune(engine: Engine, client: QdrantClient, collection: str) -> int:
@@ -147,8 +198,11 @@ def _prune(engine: Engine, client: QdrantClient, collection: str) -> int:
     return len(extra)
 
 
-def _flush(t: _Target, groups: list[list[dict]], out: EmbedOutcome, bar) -> None:
+def _prepare(t: _Target, groups: list[list[dict]], clock: Clock) -> _Batch:
+    """The batch's points: a vector copied from the live collection when its text is unchanged there,
+    else embedded (once per distinct text); payload-only updates where the slot has the vector."""
     payload_ops, need_vector = [], []
+    payloads_updated = 0
     for group in groups:
         fresh = [r for r in group if r["next_text_hash"] != r["text_hash"]]
         for r in group:
@@ -160,7 +214,7 @@ def _flush(t: _Target, groups: list[list[dict]], out: EmbedOutcome, bar) -> None
                 )
         if fresh:
             need_vector.append((group, fresh))
-        out.payloads_updated += sum(
+        payloads_updated += sum(
             r["live_text_hash"] == r["text_hash"] and r["live_payload_hash"] != r["payload_hash"] for r in group
         )
     donors = {
@@ -168,9 +222,11 @@ def _flush(t: _Target, groups: list[list[dict]], out: EmbedOutcome, bar) -> None
         for i, (group, _) in enumerate(need_vector)
         if t.live and any(r["live_text_hash"] == r["text_hash"] for r in group)
     }
-    copied = _live_vectors(t, list(donors.values()))
+    with clock.time("copy live vectors"):
+        copied = _live_vectors(t, list(donors.values()))
     to_embed = [i for i in range(len(need_vector)) if copied.get(donors.get(i, -1)) is None]
-    embedded = t.embedder.embed([need_vector[i][0][0]["profile_text"] for i in to_embed]) if to_embed else []
+    with clock.time("encode"):
+        embedded = t.embedder.embed([need_vector[i][0][0]["profile_text"] for i in to_embed]) if to_embed else []
     vectors = {i: copied[donors[i]] for i in range(len(need_vector)) if i not in to_embed}
     vectors.update({i: v.tolist() for i, v in zip(to_embed, embedded, strict=True)})
     points = [
@@ -178,23 +234,27 @@ def _flush(t: _Target, groups: list[list[dict]], out: EmbedOutcome, bar) -> None
         for i, (_, fresh) in enumerate(need_vector)
         for r in fresh
     ]
-    if points:
-        t.client.upsert(t.collection, points=points, wait=True)
-    if payload_ops:
-        t.client.batch_update_points(t.collection, update_operations=payload_ops, wait=True)
+    rows = [r for g in groups for r in g]
+    state = {
+        "collection": t.collection,
+        "customer_ids": [int(r["customer_id"]) for r in rows],
+        "text_hashes": [r["text_hash"] for r in rows],
+        "payload_hashes": [r["payload_hash"] for r in rows],
+    }
+    computed = sum(len(need_vector[i][1]) for i in to_embed)
+    return _Batch(points, payload_ops, state, computed, len(to_embed), payloads_updated)
+
+
+def _write(t: _Target, b: _Batch, clock: Clock) -> None:
+    """On the writer thread: Qdrant first, then the hashes, so the state is never ahead of the store."""
+    with clock.time("qdrant writes"):
+        if b.points:
+            t.client.upsert(t.collection, points=b.points, wait=True)
+        if b.payload_ops:
+            t.client.batch_update_points(t.collection, update_operations=b.payload_ops, wait=True)
     # Only now, after Qdrant accepted the batch, record the hashes.
-    state = [
-        {"collection": t.collection, "customer_id": r["customer_id"], "text_hash": r["text_hash"],
-         "payload_hash": r["payload_hash"]}
-        for g in groups for r in g
-    ]  # fmt: skip
-    with t.engine.begin() as conn:
-        conn.execute(sa.text(STATE_UPSERT), state)
-    embedded_ids = {int(r["customer_id"]) for i in to_embed for r in need_vector[i][1]}
-    out.computed += len(embedded_ids)
-    out.copied += len(points) - len(embedded_ids)
-    out.texts_embedded += len(to_embed)
-    bar.update(len(state))
+    with clock.time("hash writes"), t.engine.begin() as conn:
+        conn.execute(sa.text(STATE_UPSERT), b.state)
 
 
 def _live_vectors(t: _Target, ids: list[int]) -> dict[int, list[float]]:
