@@ -87,11 +87,12 @@ def build_live(settings: Settings, crm: Path, events: Path, mapping: Path | None
         )
         stage("validate", load.validate, engine, run_id, loaded, settings.max_reject_ratio)
         stage("profiles", profiles.build_core, engine, settings)
-        with ThreadPoolExecutor(max_workers=1) as pool:  # as the pipeline: index, facts ‖ texts, pair times
+        with ThreadPoolExecutor(max_workers=1) as pool:  # as the pipeline: index, facts ‖ texts, pair and type times
             t0 = time.perf_counter()
             indexing = pool.submit(index_and_facts, engine, settings)
             stage("texts", profiles.build_texts, engine, progress)
             stage("pair times", facts.build_pair_times, engine)
+            stage("type times", facts.build_type_times, engine)
             secs["index"], secs["facts"] = indexing.result()
             secs["texts ‖ index"] = time.perf_counter() - t0
         with engine.begin() as conn:
@@ -208,7 +209,7 @@ def _server_settings(settings: Settings) -> str:
         ver = conn.execute(sa.text("SHOW server_version")).scalar()
         sizes = [
             f"{t} {conn.execute(sa.text('SELECT pg_total_relation_size(CAST(:t AS regclass))'), {'t': t}).scalar() / 2**20:,.0f} MB"
-            for t in ("customer_facts", "customer_pair_times")
+            for t in ("customer_facts", "customer_pair_times", "customer_type_times")
         ]
     return f"PostgreSQL {ver}, " + ", ".join(vals) + "; gate tables: " + ", ".join(sizes)
 

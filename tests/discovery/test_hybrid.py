@@ -195,6 +195,8 @@ def _events_sql(b: Behaviour, now: datetime) -> str:
         conds.append(f"e.event_timestamp < DATE '{b.window.end}' + 1")
     if b.min_price is not None:
         conds.append(f"e.price >= {b.min_price}")
+    if b.max_price is not None:
+        conds.append(f"e.price <= {b.max_price}")
     n = f"(SELECT count(*) FROM events e WHERE {' AND '.join(conds)})"
     return f"{n} {'<' if b.negate else '>='} {b.min_events}"
 
@@ -288,10 +290,10 @@ FACTS_CASES = [
         "events",
         [Behaviour(event_types=["purchase"], products=["socks"], colors=["no-such-color"], window=TimeWindow(last=30))],
     ),
-    # price ranges, end dates, N > 1 across pairs, any type, colors: still the events
+    # any type, colors with a window or N > 1: still the events
     ("events", [Behaviour(products=["jacket", "shoes"], window=TimeWindow(last=3, unit="weeks"))]),
     (
-        "events",
+        "times",
         [
             Behaviour(
                 event_types=["view", "add_to_cart"],
@@ -304,11 +306,115 @@ FACTS_CASES = [
     ("events", [Behaviour(products=["socks", "shoes"], colors=["red", "blue"], min_events=2)]),
     ("events", [Behaviour(products=["socks"], window=TimeWindow(start=date(2026, 8, 1), end=date(2026, 9, 30)))]),
     ("events", [Behaviour(products=["handbag"], window=TimeWindow(start=date(2026, 9, 1)), min_events=2, negate=True)]),
-    ("events", [Behaviour(event_types=["view"], products=["watch"], window=TimeWindow(end=date(2026, 8, 31)))]),
+    ("times", [Behaviour(event_types=["view"], products=["watch"], window=TimeWindow(end=date(2026, 8, 31)))]),
     ("events", [Behaviour(products=["no-such-product"], window=TimeWindow(last=30), min_events=2, negate=True)]),
-    ("events", [Behaviour(event_types=["purchase"], window=TimeWindow(start=date(2026, 8, 1), end=date(2026, 9, 30)))]),
-    ("events", [Behaviour(event_types=["purchase"], min_price=150)]),
+    (
+        "type_times",
+        [Behaviour(event_types=["purchase"], window=TimeWindow(start=date(2026, 8, 1), end=date(2026, 9, 30)))],
+    ),
+    ("type_times", [Behaviour(event_types=["purchase"], min_price=150)]),
     ("events", [Behaviour(colors=["red"], window=TimeWindow(last=30))]),
+    # prices: a range, or with a window or N > 1, still the events
+    ("events", [Behaviour(event_types=["purchase"], min_price=50, max_price=150)]),
+    ("events", [Behaviour(event_types=["purchase"], min_price=100, window=TimeWindow(last=90))]),
+    ("events", [Behaviour(event_types=["purchase"], products=["handbag"], min_price=100, min_events=2)]),
+    ("events", [Behaviour(event_types=["view"], window=TimeWindow(last=30), min_events=2, colors=["red"])]),
+    # event types: end dates, N > 1 in a window (one type or summed over several), prices ever
+    ("type_times", [Behaviour(event_types=["purchase"], window=TimeWindow(end=date(2026, 8, 31)))]),
+    (
+        "type_times",
+        [Behaviour(event_types=["view", "add_to_cart"], window=TimeWindow(end=date(2026, 8, 31)), negate=True)],
+    ),
+    ("type_times", [Behaviour(event_types=["view"], window=TimeWindow(last=30), min_events=3)]),
+    ("type_times", [Behaviour(event_types=["view"], window=TimeWindow(last=30), min_events=2, negate=True)]),
+    ("type_times", [Behaviour(event_types=["view", "purchase"], window=TimeWindow(last=60), min_events=4)]),
+    (
+        "type_times",
+        [
+            Behaviour(
+                event_types=["add_to_cart", "purchase"],
+                window=TimeWindow(start=date(2026, 8, 1), end=date(2026, 10, 15)),
+                min_events=3,
+            )
+        ],
+    ),
+    (
+        "type_times",
+        [  # N above any customer's count: no one has it, so everyone of the other behaviour passes
+            Behaviour(event_types=["view"], window=TimeWindow(last=1, unit="years"), min_events=1000, negate=True),
+            Behaviour(event_types=["purchase"], window=TimeWindow(end=date(2026, 8, 31))),
+        ],
+    ),
+    ("type_times", [Behaviour(event_types=["purchase"], max_price=30)]),
+    ("type_times", [Behaviour(event_types=["purchase", "add_to_cart"], min_price=200)]),
+    ("type_times", [Behaviour(event_types=["purchase"], min_price=150, negate=True)]),
+    ("type_times", [Behaviour(event_types=["no-such-type"], window=TimeWindow(last=30), min_events=2)]),
+    ("type_times", [Behaviour(event_types=["no-such-type"], min_price=10, negate=True)]),
+    ("type_times", [Behaviour(event_types=["purchase", "no-such-type"], window=TimeWindow(last=90), min_events=2)]),
+    # pairs: end dates, N > 1 summed over several pairs, prices ever
+    (
+        "times",
+        [
+            Behaviour(
+                event_types=["purchase"],
+                products=["handbag"],
+                window=TimeWindow(start=date(2026, 6, 1), end=date(2026, 9, 30)),
+            )
+        ],
+    ),
+    (
+        "times",
+        [
+            Behaviour(
+                event_types=["view"],
+                products=["socks", "shoes"],
+                window=TimeWindow(end=date(2026, 9, 30)),
+                min_events=2,
+            )
+        ],
+    ),
+    (
+        "times",
+        [
+            Behaviour(
+                event_types=["purchase", "view"],
+                products=["handbag", "watch"],
+                window=TimeWindow(last=90),
+                min_events=2,
+            )
+        ],
+    ),
+    (
+        "times",
+        [
+            Behaviour(
+                event_types=["view"],
+                products=["socks", "jacket"],
+                window=TimeWindow(last=60),
+                min_events=2,
+                negate=True,
+            )
+        ],
+    ),
+    ("times", [Behaviour(event_types=["purchase"], products=["handbag"], min_price=200)]),
+    ("times", [Behaviour(event_types=["purchase", "add_to_cart"], products=["watch"], max_price=300)]),
+    (
+        "times",
+        [Behaviour(event_types=["purchase"], products=["jacket", "no-such-product"], min_price=100, negate=True)],
+    ),
+    (
+        "times",
+        [
+            Behaviour(
+                event_types=["view"],
+                products=["socks"],
+                window=TimeWindow(last=1, unit="years"),
+                min_events=1000,
+                negate=True,
+            ),
+            Behaviour(event_types=["purchase"], products=["handbag"], min_price=200),
+        ],
+    ),
 ]
 
 
