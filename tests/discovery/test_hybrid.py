@@ -516,3 +516,68 @@ def test_the_gate_gives_the_same_customers_without_intarray_or_bit_masks(databas
     with engine.begin() as conn:  # as built when the vocabulary has too many pairs for a bigint mask
         conn.execute(sa.text("UPDATE customer_facts SET tp_mask = NULL, tc_mask = NULL"))
     assert gate() == with_intarray
+
+
+@pytest.mark.parametrize(
+    ("window", "expected"),
+    [
+        (TimeWindow(start=date(2026, 5, 1), end=date(2026, 5, 31)), 3),  # both midnights are bounds
+        (TimeWindow(start=date(2026, 5, 2)), 3),
+        (TimeWindow(end=date(2026, 4, 30)), 1),
+        (TimeWindow(last=31), 4),  # since 2026-05-01 00:00:00 exactly: that event counts
+        (TimeWindow(start=date(2026, 6, 2), end=date(2026, 6, 30)), 0),
+    ],
+)
+def test_a_row_counts_the_events_at_the_window_bounds_as_the_events_sql_does(sample_settings, window, expected):
+    """[since, until): an event at since's exact microsecond counts, one at until's does not."""
+    from discovery.pair_times import row_count
+
+    ts = [
+        datetime(2026, 4, 30, 23, 59, 59, 999999),
+        datetime(2026, 5, 1),
+        datetime(2026, 5, 2),
+        datetime(2026, 5, 31, 23, 59, 59, 999999),
+        datetime(2026, 6, 1),
+    ]
+    params: dict = {"ts": ts}
+    sql = row_count(Behaviour(event_types=["view"], window=window), 0, datetime(2026, 6, 1), params)
+    with get_engine(sample_settings).connect() as conn:
+        got = conn.execute(sa.text(f"SELECT {sql} FROM (SELECT CAST(:ts AS timestamp[]) AS ts) t"), params).scalar()
+        since, until = window.bounds(datetime(2026, 6, 1))
+        direct = conn.execute(
+            sa.text(
+                "SELECT count(*) FROM unnest(CAST(:ts AS timestamp[])) x"
+                " WHERE x >= coalesce(CAST(:s AS timestamp), '-infinity') AND x < coalesce(CAST(:u AS timestamp), 'infinity')"
+            ),
+            {"ts": ts, "s": since, "u": until},
+        ).scalar()
+    assert got == direct == expected
+
+
+@pytest.mark.parametrize("products", [[], ["jacket"]])
+def test_a_window_starting_at_an_event_s_own_timestamp_includes_it(sample_settings, products):
+    """`now` set so that the window starts at the exact microsecond of a customer's event: the type
+    and pair rows count it as the events do; N above any customer's count selects no one."""
+    from discovery.compile import facts_kind, gate_sql
+
+    where = "event_type = 'view'" + (" AND product = 'jacket'" if products else "")
+    with get_engine(sample_settings).connect() as conn:
+        ts = conn.execute(
+            sa.text(f"SELECT event_timestamp FROM events WHERE {where} ORDER BY event_id LIMIT 1")
+        ).scalar()
+    now = ts + (datetime(2026, 3, 31) - datetime(2026, 3, 1))  # 30 days
+    for n, negate in ((1, False), (2, False), (2, True), (10_000, False)):
+        b = Behaviour(event_types=["view"], products=products, window=TimeWindow(last=30), min_events=n, negate=negate)
+        if n > 1 or products:
+            assert facts_kind(b) == ("times" if products else "type_times")
+        compiled = gate_sql(AudienceQuery(behaviours=[b], limit=1000), now)
+        with get_engine(sample_settings).connect() as conn:
+            gate = {r[0] for r in conn.execute(sa.text(compiled.sql), compiled.params)}
+        expected = _independent_gate(
+            sample_settings, f"SELECT customer_id FROM customers c WHERE {_events_sql(b, now)}", {}
+        )
+        assert gate == expected
+        if n == 1:
+            assert expected  # at least the customer whose event starts the window
+        if n == 10_000:
+            assert not expected
