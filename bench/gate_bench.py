@@ -16,6 +16,7 @@ import contextlib
 import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -54,6 +55,17 @@ GATE_QUERIES = [
      AudienceQuery(behaviours=[Behaviour(event_types=["purchase"], products=["handbag"], window=TimeWindow(last=90), min_events=2)], crm=CRMFilter(countries=["DE", "AT"], min_age=25, max_age=44))),
     ("age 25-34", QUESTIONS[8]),
     ("intent only (gate = everyone)", QUESTIONS[9]),
+    # event types and pairs with end dates, N+ in a window, prices (customer_type_times / pair times)
+    ("bought anything over 200", AudienceQuery(behaviours=[Behaviour(event_types=["purchase"], min_price=200)])),
+    ("bought a handbag over 200 in 90 days",
+     AudienceQuery(behaviours=[Behaviour(event_types=["purchase"], products=["handbag"], min_price=200, window=TimeWindow(last=90))])),
+    ("bought between 2026-03-01 and 2026-05-31",
+     AudienceQuery(behaviours=[Behaviour(event_types=["purchase"], window=TimeWindow(start=date(2026, 3, 1), end=date(2026, 5, 31)))])),
+    ("viewed red anything in 30 days", AudienceQuery(behaviours=[Behaviour(event_types=["view"], colors=["red"], window=TimeWindow(last=30))])),
+    ("3+ views in 30 days", AudienceQuery(behaviours=[Behaviour(event_types=["view"], window=TimeWindow(last=30), min_events=3)])),
+    ("handbag or wallet bought 2+ in 90 days",
+     AudienceQuery(behaviours=[Behaviour(event_types=["purchase"], products=["handbag", "wallet"], window=TimeWindow(last=90), min_events=2)])),
+    ("2+ red purchases ever", AudienceQuery(behaviours=[Behaviour(event_types=["purchase"], colors=["red"], min_events=2)])),
 ]  # fmt: skip
 
 
