@@ -35,6 +35,26 @@ def row_count(b: Behaviour, i: int, now: datetime, params: dict) -> str:
     return f"{upper} - {_before(f'b{i}_since')}"
 
 
+def row_test(b: Behaviour, i: int, now: datetime, params: dict) -> str:
+    """Whether the row alone holds N of b's events in its window (binds :b{i}_min_events): the
+    same as row_count(…) >= N, with at most one binary search. The timestamps are ascending, so
+    the N-th event from the window's start must fall before its end, and the N-th latest must
+    be at or after `since` (an index past either end of the array gives NULL: not enough)."""
+    since, until = b.window.bounds(now) if b.window is not None else (None, None)
+    n = f"CAST(:b{i}_min_events AS int)"
+    if since is not None:
+        params[f"b{i}_since"] = since
+    if until is not None:
+        params[f"b{i}_until"] = until
+    if since is not None and until is not None:
+        return f"t.ts[{_before(f'b{i}_since')} + {n}] < :b{i}_until"
+    if since is not None:
+        return f"t.ts[cardinality(t.ts) + 1 - {n}] >= :b{i}_since"
+    if until is not None:
+        return f"t.ts[{n}] < :b{i}_until"
+    return f"cardinality(t.ts) >= {n}"
+
+
 def row_price(b: Behaviour, i: int, params: dict) -> str | None:
     """Whether the row holds an event at the price bound (one bound, no window: the caller's
     answers function checks): its highest price ≥ the minimum, or its lowest ≤ the maximum."""
@@ -60,7 +80,6 @@ def times_clause(table: str, key: str, lookups: list[str], b: Behaviour, i: int,
     is one of `lookups` (one scalar subquery each). One row alone answers when there is one key
     or N = 1; otherwise the customer's rows are summed."""
     params[f"b{i}_min_events"] = b.min_events
-    count = row_count(b, i, now, params)
     price = row_price(b, i, params)
     # Each key by its own equality: the planner then expects a few keys' share of the rows and
     # reads them through the primary key (with = ANY(ARRAY(…)) or IN (SELECT …) it guesses a
@@ -68,10 +87,11 @@ def times_clause(table: str, key: str, lookups: list[str], b: Behaviour, i: int,
     # scalar subquery) becomes a hash join, which scans it too).
     rows = f"t.{key} = ANY(ARRAY[{', '.join(lookups)}])"
     if len(lookups) == 1 or b.min_events == 1:
-        tests = " AND ".join([rows, f"{count} >= :b{i}_min_events", *([price] if price else [])])
+        tests = " AND ".join([rows, row_test(b, i, now, params), *([price] if price else [])])
         sub = f"SELECT 1 FROM {table} t WHERE t.customer_id = c.customer_id AND {tests}"
         return f"{'NOT ' if b.negate else ''}EXISTS ({sub})"
     assert price is None  # price_answered: a price only with N = 1
+    count = row_count(b, i, now, params)
     sub = f"SELECT t.customer_id FROM {table} t WHERE {rows} GROUP BY t.customer_id HAVING sum({count}) >= :b{i}_min_events"
     return f"c.customer_id {'NOT IN' if b.negate else 'IN'} ({sub})"
 

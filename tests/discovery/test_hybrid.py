@@ -530,7 +530,7 @@ def test_the_gate_gives_the_same_customers_without_intarray_or_bit_masks(databas
 )
 def test_a_row_counts_the_events_at_the_window_bounds_as_the_events_sql_does(sample_settings, window, expected):
     """[since, until): an event at since's exact microsecond counts, one at until's does not."""
-    from discovery.pair_times import row_count
+    from discovery.pair_times import row_count, row_test
 
     ts = [
         datetime(2026, 4, 30, 23, 59, 59, 999999),
@@ -552,6 +552,15 @@ def test_a_row_counts_the_events_at_the_window_bounds_as_the_events_sql_does(sam
             {"ts": ts, "s": since, "u": until},
         ).scalar()
     assert got == direct == expected
+    for n in (1, 2, 3, 4, 5, 6):  # the one-row test says the same as the count
+        params = {"ts": ts, "b0_min_events": n}
+        b = Behaviour(event_types=["view"], window=window, min_events=n)
+        test = row_test(b, 0, datetime(2026, 6, 1), params)
+        with get_engine(sample_settings).connect() as conn:
+            passed = conn.execute(
+                sa.text(f"SELECT {test} FROM (SELECT CAST(:ts AS timestamp[]) AS ts) t"), params
+            ).scalar()
+        assert bool(passed) == (expected >= n)
 
 
 @pytest.mark.parametrize("products", [[], ["jacket"]])
