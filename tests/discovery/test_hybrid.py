@@ -115,6 +115,31 @@ def test_repeat_counts(sample_settings, min_events):
     assert {c.customer_id for c in seg.customers} == expected
 
 
+def test_type_and_pair_rows_answer_a_hybrid_question(sample_settings):
+    """Through the engine as the bot runs it (a read-only transaction with its own work_mem):
+    N+ summed over two types in a window and a price ever on two pairs, in one gate."""
+    de = _engine(sample_settings)
+    q = AudienceQuery(
+        behaviours=[
+            Behaviour(event_types=["view", "add_to_cart"], window=TimeWindow(last=90), min_events=3),
+            Behaviour(event_types=["purchase"], products=["handbag", "watch"], min_price=150),
+        ],
+        limit=1000,
+    )
+    seg = de.hybrid(q, now=SAMPLE_END)
+    expected = _independent_gate(
+        sample_settings,
+        """SELECT customer_id FROM customers c
+           WHERE (SELECT count(*) FROM events e WHERE e.customer_id = c.customer_id
+                  AND e.event_type IN ('view', 'add_to_cart') AND e.event_timestamp >= :since) >= 3
+             AND EXISTS (SELECT 1 FROM events e WHERE e.customer_id = c.customer_id AND e.event_type = 'purchase'
+                         AND e.product IN ('handbag', 'watch') AND e.price >= 150)""",
+        {"since": datetime(2026, 8, 3, 12, 0, 0)},
+    )
+    assert expected and {c.customer_id for c in seg.customers} == expected
+    assert any("customer_type_times" in s for s in seg.sql) and any("customer_pair_times" in s for s in seg.sql)
+
+
 def test_semantic_search_through_llamaindex_with_crm_filters(seed_settings):
     de = _engine(seed_settings)
     seg = de.semantic("luxury items", CRMFilter(countries=["PL"]), limit=15)
