@@ -41,6 +41,7 @@ def row_test(b: Behaviour, i: int, now: datetime, params: dict) -> str:
     the N-th event from the window's start must fall before its end, and the N-th latest must
     be at or after `since` (an index past either end of the array gives NULL: not enough)."""
     since, until = b.window.bounds(now) if b.window is not None else (None, None)
+    params[f"b{i}_min_events"] = b.min_events
     n = f"CAST(:b{i}_min_events AS int)"
     if since is not None:
         params[f"b{i}_since"] = since
@@ -79,7 +80,6 @@ def times_clause(table: str, key: str, lookups: list[str], b: Behaviour, i: int,
     """At least N of b's events (in its window, at its price) on the rows of `table` whose `key`
     is one of `lookups` (one scalar subquery each). One row alone answers when there is one key
     or N = 1; otherwise the customer's rows are summed."""
-    params[f"b{i}_min_events"] = b.min_events
     price = row_price(b, i, params)
     # Each key by its own equality: the planner then expects a few keys' share of the rows and
     # reads them through the primary key (with = ANY(ARRAY(…)) or IN (SELECT …) it guesses a
@@ -87,10 +87,13 @@ def times_clause(table: str, key: str, lookups: list[str], b: Behaviour, i: int,
     # scalar subquery) becomes a hash join, which scans it too).
     rows = f"t.{key} = ANY(ARRAY[{', '.join(lookups)}])"
     if len(lookups) == 1 or b.min_events == 1:
-        tests = " AND ".join([rows, row_test(b, i, now, params), *([price] if price else [])])
-        sub = f"SELECT 1 FROM {table} t WHERE t.customer_id = c.customer_id AND {tests}"
+        tests = [rows, *([price] if price else [])]
+        if b.window is not None or b.min_events > 1:  # (a row holds at least one event)
+            tests.append(row_test(b, i, now, params))
+        sub = f"SELECT 1 FROM {table} t WHERE t.customer_id = c.customer_id AND {' AND '.join(tests)}"
         return f"{'NOT ' if b.negate else ''}EXISTS ({sub})"
     assert price is None  # price_answered: a price only with N = 1
+    params[f"b{i}_min_events"] = b.min_events
     count = row_count(b, i, now, params)
     sub = f"SELECT t.customer_id FROM {table} t WHERE {rows} GROUP BY t.customer_id HAVING sum({count}) >= :b{i}_min_events"
     return f"c.customer_id {'NOT IN' if b.negate else 'IN'} ({sub})"
