@@ -400,14 +400,7 @@ FACTS_CASES = [
     ),
     (
         "times",
-        [
-            Behaviour(
-                event_types=["purchase", "view"],
-                products=["handbag", "watch"],
-                window=TimeWindow(last=90),
-                min_events=2,
-            )
-        ],
+        [Behaviour(event_types=["purchase"], products=["handbag", "watch"], window=TimeWindow(last=90), min_events=2)],
     ),
     (
         "times",
