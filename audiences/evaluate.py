@@ -165,7 +165,13 @@ class Evaluator:
                 "SELECT customer_id, country, total_spent FROM customers WHERE customer_id = ANY(:ids)", {"ids": ids}
             )
         )
-        parts: dict[int, list[str]] = {r.customer_id: [r.country, f"spent {float(r.total_spent):,.2f}"] for r in rows}
+        parts: dict[int, list[str]] = {  # an unknown country or spend (NULL) is left out
+            r.customer_id: [
+                *([r.country] if r.country is not None else []),
+                *([f"spent {float(r.total_spent):,.2f}"] if r.total_spent is not None else []),
+            ]
+            for r in rows
+        }
         for i, b in enumerate(q.behaviours):
             if b.negate:
                 for cid in parts:

@@ -34,30 +34,42 @@ SNAPSHOT_TABLES = (
 # The custom attributes' definitions (ingest/attributes.py): `pii` ones are personal columns of
 # customer_attributes, `role = 'consent'` names the consent column (consent_column below).
 ATTRIBUTE_DEFS = "customer_attribute_defs"
+# A custom customer attribute's column in customer_facts (ingest/facts.py builds it, the gate reads it):
+# the gate filters on attributes without joining customer_attributes (a 1 M-row hash join per question).
+ATTRIBUTE_COLUMN = "attr:{}"
 
 # The columns of the live tables, in one place: ingestion creates customers and events from
 # these; customer_profiles and event_vocabulary are made by CREATE TABLE AS in ingest (their
 # lists here are what model-written SQL is told about; tests/cdp checks them against a load).
+# Only the ids, an event's customer, type and time are required (NOT NULL); every other built-in
+# field is optional: a value that is missing or does not read is stored NULL and counted in the
+# run record (ingest/load.py), the row kept. The tables are rebuilt per run and swapped
+# (ingest/swap.py), so a database made with the older NOT NULL columns takes these at the next run.
 CUSTOMERS_COLUMNS = (
     ("customer_id", "bigint PRIMARY KEY"),
-    ("first_name", "text NOT NULL"),
-    ("last_name", "text NOT NULL"),
-    ("email", "text NOT NULL"),
-    ("country", "text NOT NULL"),
-    ("age", "integer NOT NULL"),
-    ("total_spent", "numeric(14,2) NOT NULL"),
-    ("favorite_color", "text NOT NULL"),
-    ("created_at", "timestamp NOT NULL"),
+    ("first_name", "text"),
+    ("last_name", "text"),
+    ("email", "text"),
+    ("country", "text"),
+    ("age", "integer"),
+    ("total_spent", "numeric(14,2)"),
+    ("favorite_color", "text"),
+    ("created_at", "timestamp"),
 )
 EVENTS_COLUMNS = (
     ("event_id", "bigint NOT NULL"),
     ("customer_id", "bigint NOT NULL"),
     ("event_type", "text NOT NULL"),
-    ("product", "text NOT NULL"),
-    ("color", "text NOT NULL"),
-    ("price", "numeric(14,2) NOT NULL"),
+    ("product", "text"),
+    ("color", "text"),
+    ("price", "numeric(14,2)"),
     ("event_timestamp", "timestamp NOT NULL"),
 )
+# The built-in fields that may be NULL (the columns above without NOT NULL or a key).
+OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "crm": tuple(n for n, kind in CUSTOMERS_COLUMNS if "NOT NULL" not in kind and "PRIMARY KEY" not in kind),
+    "events": tuple(n for n, kind in EVENTS_COLUMNS if "NOT NULL" not in kind),
+}
 PROFILE_COLUMNS = (
     "customer_id", "interests", "preferred_colors", "likes_luxury", "product_scores", "color_scores",
     "event_counts", "purchases", "events", "last_activity", "profile_text", "text_hash",

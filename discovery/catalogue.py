@@ -86,7 +86,11 @@ _lock = threading.Lock()
 
 def _distinct(conn, column: str, table: str) -> tuple[str, ...]:
     # event_vocabulary is small (built at ingestion); customers is scanned once per snapshot
-    return tuple(r[0] for r in conn.execute(sa.text(f"SELECT DISTINCT {column} FROM {table} ORDER BY 1")))
+    # an optional value stored empty (NULL) is no category of its own
+    return tuple(
+        r[0]
+        for r in conn.execute(sa.text(f"SELECT DISTINCT {column} FROM {table} WHERE {column} IS NOT NULL ORDER BY 1"))
+    )
 
 
 def load_catalogue(engine: Engine) -> Catalogue:

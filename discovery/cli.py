@@ -36,6 +36,10 @@ EXAMPLES = (
 )
 
 
+def _money(amount: float | None) -> str:
+    return f"{amount:>9,.2f}" if amount is not None else f"{'?':>9}"
+
+
 def render_text(r: Result, top: int = 10) -> str:
     out = [f"[{r.mode}] {r.answer}"]
     if r.mode_reason and r.mode == "offline":
@@ -50,8 +54,9 @@ def render_text(r: Result, top: int = 10) -> str:
         for c in r.customers[:top]:
             score = f"{c.score:.2f}" if c.score is not None else "  - "
             out.append(
-                f"  #{c.customer_id:<7} {c.first_name} {c.last_name[:1]}. {c.country} {c.age:>3}y "
-                f"spent {c.total_spent:>9,.2f}  {', '.join(c.calculated_interests):<24} score {score}  why: {c.why}"
+                f"  #{c.customer_id:<7} {c.first_name or ''} {(c.last_name or '')[:1]}. {c.country or '--'} "
+                f"{'?' if c.age is None else c.age:>3}y spent {_money(c.total_spent)}  "
+                f"{', '.join(c.calculated_interests):<24} score {score}  why: {c.why}"
             )
         if len(r.customers) > top:
             out.append(f"  … and {len(r.customers) - top} more (use --json for all)")

@@ -88,19 +88,15 @@ def facts_kind(b: Behaviour, extra_where: str | None = None) -> str | None:
              items, or the (type, product) / (type, color) bit masks when they exist;
     "recent": any event of the named types since a date (the latest event per type);
     "count": at least N (1 or more) events of the named types, ever (the count per type);
-    "times": named (type, product) pairs in any window, N > 1 ever, or one price bound ever: the
-             timestamps and prices per customer and pair (customer_pair_times), pair_times_answers;
-    "type_times": named event types in a window with an end date, N > 1 in a window, or one price
-             bound ever: the same per customer and type (customer_type_times), type_times_answers.
-    Raw SQL, attributes, price ranges, prices with a window or N > 1, colors with a window or
-    N > 1, and windows or N > 1 on products of any type or on no named type read the events,
-    through their gate index (event_type, product, color, event_timestamp)."""
+    "times" / "type_times": named (type, product) pairs / event types in windows, N > 1 or one
+             price bound ever, see pair_times_answers / type_times_answers (per customer and key:
+             ascending timestamps, highest and lowest price).
+    Raw SQL, attributes, price ranges, prices or colors with a window or N > 1, and windows or
+    N > 1 on products of any type or on no type read the events, through their gate index."""
     if extra_where or b.attributes:
         return None
-    if pair_times_answers(b):
-        return "times"
-    if type_times_answers(b):
-        return "type_times"
+    if pair_times_answers(b) or type_times_answers(b):
+        return "times" if b.products else "type_times"
     if b.min_price is not None or b.max_price is not None:
         return None
     if b.window is not None:  # with an end date, only the events remain
@@ -154,10 +150,8 @@ def facts_clause(b: Behaviour, i: int, now: datetime, kind: str) -> tuple[str, d
             # NULL when the vocabulary has too many pairs for a bigint, or the value is unknown
             test = f"COALESCE({mask}, {test})"
         return f"{'NOT ' if b.negate else ''}({test})", params
-    if kind == "times":
-        return pair_times_clause(b, i, now)
-    if kind == "type_times":
-        return type_times_clause(b, i, now)
+    if kind in ("times", "type_times"):
+        return (pair_times_clause if kind == "times" else type_times_clause)(b, i, now)
     if kind == "count":
         slots, params = _type_slots(b, i, "type_n")
         params[f"b{i}_min_events"] = b.min_events
@@ -190,6 +184,11 @@ def behaviour_clause(b: Behaviour, i: int, now: datetime, extra_where: str | Non
 
 
 def crm_conditions(f: CRMFilter) -> tuple[list[str], dict]:
+    """The CRM conditions. An optional field the data does not hold for a customer (NULL) meets
+    no condition on it, SQL's three-valued logic kept throughout: a customer of unknown age is not
+    "aged 25-34" nor "under 30", one of unknown country is neither "from Germany" nor "outside
+    Germany" (NOT (NULL = ANY(..))) is NULL, not true: a marketer asking for customers outside
+    Germany means customers known to live elsewhere)."""
     conds: list[str] = []
     params: dict[str, Any] = {}
     if f.countries:
@@ -240,12 +239,12 @@ def audience_where(q: AudienceQuery, now: datetime, extra_where: str | None = No
 
 
 ORDER_SQL = {
-    "relevance": "c.total_spent DESC, c.customer_id",
-    "total_spent": "c.total_spent DESC, c.customer_id",
+    "relevance": "c.total_spent DESC NULLS LAST, c.customer_id",  # an unknown spend (NULL) last
+    "total_spent": "c.total_spent DESC NULLS LAST, c.customer_id",
     "recent_activity": "c.last_activity DESC NULLS LAST, c.customer_id",
-    "purchases": "c.purchases DESC, c.total_spent DESC, c.customer_id",
+    "purchases": "c.purchases DESC, c.total_spent DESC NULLS LAST, c.customer_id",
     "age": "c.age, c.customer_id",
-    "age_desc": "c.age DESC, c.customer_id",
+    "age_desc": "c.age DESC NULLS LAST, c.customer_id",
 }
 
 # The gate reads one narrow row per customer: the CRM columns it filters on, the luxury tag
@@ -332,16 +331,18 @@ _PROFILE_COLS = {
 }  # fmt: skip
 
 
+# A group of customers or events without the value (an optional field stored empty) is "unknown".
+UNKNOWN_GROUP = "unknown"
 _GROUP_SQL = {
-    "country": "c.country",
-    "favorite_color": "c.favorite_color",
+    "country": f"COALESCE(c.country, '{UNKNOWN_GROUP}')",
+    "favorite_color": f"COALESCE(c.favorite_color, '{UNKNOWN_GROUP}')",
     "likes_luxury": "c.likes_luxury",
     "age_band": (
-        "CASE WHEN c.age < 18 THEN 'under 18' WHEN c.age < 25 THEN '18-24' WHEN c.age < 35 THEN '25-34' "
+        f"CASE WHEN c.age IS NULL THEN '{UNKNOWN_GROUP}' WHEN c.age < 18 THEN 'under 18' WHEN c.age < 25 THEN '18-24' WHEN c.age < 35 THEN '25-34' "
         "WHEN c.age < 45 THEN '35-44' WHEN c.age < 55 THEN '45-54' WHEN c.age < 65 THEN '55-64' ELSE '65+' END"
     ),
-    "product": "e.product",
-    "color": "e.color",
+    "product": f"COALESCE(e.product, '{UNKNOWN_GROUP}')",
+    "color": f"COALESCE(e.color, '{UNKNOWN_GROUP}')",
     "event_type": "e.event_type",
     "month": "to_char(date_trunc('month', e.event_timestamp), 'YYYY-MM')",
 }

@@ -287,7 +287,7 @@ class DiscoveryEngine:
                     email=r.email,
                     country=r.country,
                     age=r.age,
-                    total_spent=float(r.total_spent),
+                    total_spent=None if r.total_spent is None else float(r.total_spent),
                     favorite_color=r.favorite_color,
                     calculated_interests=list(r.interests or []),
                     likes_luxury=bool(r.likes_luxury),

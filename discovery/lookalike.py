@@ -265,8 +265,11 @@ def age_band(r) -> str | None:
     return m.group(1) if m else None
 
 
-def in_band(band: str, age: int) -> bool:
-    """Whether `age` lies in a band as the profile texts word it ("18-24", "under 18", "65 or older")."""
+def in_band(band: str, age: int | None) -> bool:
+    """Whether `age` lies in a band as the profile texts word it ("18-24", "under 18", "65 or older");
+    an unknown age lies in none."""
+    if age is None:
+        return False
     numbers = [int(n) for n in re.findall(r"\d+", band)]
     if len(numbers) == 2:
         return numbers[0] <= age <= numbers[1]
@@ -280,12 +283,12 @@ def shared_facets(cust: Customer, seeds: list) -> list[str]:
     if not seeds:
         return []
     facets = []
-    if all(s.country == cust.country for s in seeds):
+    if cust.country is not None and all(s.country == cust.country for s in seeds):
         facets.append(f"country {cust.country}")
     bands = {age_band(s) for s in seeds}
     if len(bands) == 1 and (band := bands.pop()) and in_band(band, cust.age):
         facets.append(f"age {band}")
-    if all(s.favorite_color == cust.favorite_color for s in seeds):
+    if cust.favorite_color is not None and all(s.favorite_color == cust.favorite_color for s in seeds):
         facets.append(f"favourite color {cust.favorite_color}")
     facets += [f"interested in {i}" for i in cust.calculated_interests if all(i in (s.interests or []) for s in seeds)]
     facets += [f"prefers {x}" for x in cust.preferred_colors if all(x in (s.preferred_colors or []) for s in seeds)]

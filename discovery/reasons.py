@@ -22,7 +22,7 @@ def why(r, q: AudienceQuery, score: float | None, counts: list[int]) -> str:
     if f.countries or f.exclude_countries:
         parts.append(f"country {r.country}")
     if f.min_spent is not None or f.max_spent is not None:
-        parts.append(f"spent {float(r.total_spent):,.2f}")
+        parts.append(f"spent {float(r.total_spent):,.2f}")  # the gate keeps no unknown spend (NULL)
     if f.min_age is not None or f.max_age is not None:
         parts.append(f"age {r.age}")
     if f.favorite_colors:
@@ -37,7 +37,7 @@ def why(r, q: AudienceQuery, score: float | None, counts: list[int]) -> str:
             facets.append("likes luxury")
         facets += [f"interested in {i}" for i in (r.interests or []) if set(_WORD.findall(i.lower())) & words]
         facets += [f"prefers {col}" for col in (r.preferred_colors or []) if col.lower() in words]
-        if r.favorite_color.lower() in words:
+        if r.favorite_color and r.favorite_color.lower() in words:
             facets.append(f"favourite color {r.favorite_color}")
         sim = f"similarity {score:.2f} to “{q.intent}”"
         parts.append(sim + (" (" + ", ".join(dict.fromkeys(facets)) + ")" if facets else ""))

@@ -46,13 +46,14 @@ class Usage:
 @dataclass
 class Customer:
     customer_id: int
-    first_name: str
-    last_name: str
-    email: str
-    country: str
-    age: int
-    total_spent: float
-    favorite_color: str
+    # optional fields: None when the data holds no (readable) value
+    first_name: str | None
+    last_name: str | None
+    email: str | None
+    country: str | None
+    age: int | None
+    total_spent: float | None
+    favorite_color: str | None
     calculated_interests: list[str]
     likes_luxury: bool
     score: float | None

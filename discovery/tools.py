@@ -354,7 +354,7 @@ def summarize(seg: Segment) -> str:
             "id": c.customer_id,
             "country": c.country,
             "age": c.age,
-            "spent": round(c.total_spent),
+            "spent": None if c.total_spent is None else round(c.total_spent),
             "interests": c.calculated_interests,
             "luxury": c.likes_luxury,
             "score": c.score,

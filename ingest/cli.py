@@ -153,7 +153,7 @@ def format_run(r: dict) -> str:
     for kind, reasons in (r.get("reject_reasons") or {}).items():
         if reasons:
             lines.append(
-                f"  {kind} rejects: "
+                f"  {kind if kind.endswith('stored empty') else kind + ' rejects'}: "
                 + ", ".join(f"{k} ({v})" for k, v in sorted(reasons.items(), key=lambda kv: -kv[1]))
             )
     return "\n".join(lines)

@@ -164,8 +164,11 @@ def file_section(kind: str, path: Path, header: list[str], rows: list[dict[str, 
     for name in spec.columns:
         column = matched.get(name)
         if column is None:
-            need = "optional" if name in NULLABLE[kind] else "REQUIRED"
-            lines.append(f"    {name}:   # {need}: no column matched; write the column holding it")
+            if name in NULLABLE[kind]:
+                need = "optional: no column matched; left empty it is stored empty, or write the column holding it"
+            else:
+                need = "REQUIRED: no column matched; write the column holding it"
+            lines.append(f"    {name}:   # {need}")
             continue
         values = [r.get(column, "") for r in rows]
         extra = {}

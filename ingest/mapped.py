@@ -1,7 +1,9 @@
 """Records of an export read through its mapping, in the canonical form the loader takes:
 [line_no, *the spec's columns, *the attributes' values], every value text, dates as ISO,
 numbers with a decimal point, country names as ISO codes. A custom attribute that does not
-read as its type is passed on empty and counted by reason (never a reject)."""
+read as its type is passed on empty and counted by reason (never a reject); so is an optional
+built-in date not in the mapping's format, passed on as validate_sql.COUNTED (stored NULL, not
+counted again by the SQL validation, which counts the other optional values that do not read)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from ingest import values as val
 from ingest.files import FileSpec
 from ingest.mapping import NULLABLE, Attribute, FieldMap, FileMapping
 from ingest.readers import source_rows
+from ingest.validate_sql import COUNTED
 
 _NUMERIC = {"age", "total_spent", "price"}
 MEMO_MAX = 100_000  # distinct values remembered per attribute (categories, dates, small counts repeat)
@@ -31,7 +34,7 @@ def canonical_value(
     if column in _DATES and fm.format:
         parsed = val.parse_date(v, fm.format)
         if parsed is None and nullable:
-            return "", f"not a date in the form {fm.format}"
+            return COUNTED, f"not a date in the form {fm.format}"
         return (val.iso(parsed) if parsed is not None else v), None
     return _plain(column, fm, v, decimal), None
 
@@ -89,8 +92,8 @@ def mapped_records(
                 continue
             out: list = [line_no]
             for c, f, i in fields:
-                if f is None:  # a nullable field the mapping leaves out
-                    out.append("")
+                if f is None:  # an optional field the mapping leaves out (said once: load.validate)
+                    out.append(COUNTED)
                     continue
                 value, reason = canonical_value(c, f, row[i], fm.decimal, c in nullable)
                 if reason:

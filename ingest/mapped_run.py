@@ -1,6 +1,7 @@
 """What an ingestion run does differently with a mapping: the mapping is read and checked
 against both files before anything loads, and its text is part of the CRM file's key, so a
-changed mapping is never taken for an unchanged input."""
+changed mapping is never taken for an unchanged input. Also the run record's counts of the
+optional values stored empty (with or without a mapping)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from ingest.files import CRM, EVENTS
 from ingest.mapping import FileMapping, Located, check_against, load_mapping
 from ingest.readers import sample
 
-STORED_EMPTY = "crm stored empty"  # the run record's reject_reasons key: optional values that did not read
+# The run record's reject_reasons keys of the optional values stored empty (missing or unreadable), per file.
+STORED_EMPTY = "crm stored empty"
+EVENTS_STORED_EMPTY = "events stored empty"
 
 
 def load_and_check(path: Path | None, crm: Path, events: Path) -> Located | None:
@@ -42,5 +45,6 @@ def per_file(located: Located | None) -> dict[str, FileMapping | None]:
 
 
 def stored_empty(loaded: dict) -> dict:
-    counts = loaded["crm"].stored_empty
-    return {STORED_EMPTY: dict(counts)} if counts else {}
+    """The optional values of both files stored empty, by field and reason (an empty key is left out)."""
+    keys = {"crm": STORED_EMPTY, "events": EVENTS_STORED_EMPTY}
+    return {keys[kind]: dict(item.stored_empty) for kind, item in loaded.items() if item.stored_empty}

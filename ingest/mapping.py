@@ -12,6 +12,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from cdp.schema import OPTIONAL_COLUMNS
 from ingest import values as val
 from ingest.errors import InputFileError
 from ingest.files import CRM, EVENTS, FileSpec
@@ -25,17 +26,10 @@ RESERVED = frozenset(
      "event_counts", "last_activity", "profile_text", "text_hash", "product_scores", "color_scores", "items",
      "score", "why", "attributes", "calculated_interests"}
 )  # fmt: skip
-REQUIRED = {"crm": ("customer_id",), "events": ("event_id", "customer_id", "event_timestamp")}
-# Built-in fields a mapped export may leave out or hold unreadable values in: stored empty (NULL),
-# counted in the run record, the customer kept (nothing downstream needs them).
-NULLABLE = {"crm": ("created_at",), "events": ()}
-
-
-def nullable_ddl(ddl: str, nullable: tuple[str, ...]) -> str:
-    """A table's DDL with the NOT NULL of `nullable` columns dropped."""
-    for col in nullable:
-        ddl = re.sub(rf"(\n\s*{col}\s+[^,\n]*?) NOT NULL", r"\1", ddl)
-    return ddl
+REQUIRED = {"crm": ("customer_id",), "events": ("event_id", "customer_id", "event_type", "event_timestamp")}
+# Built-in fields an export may leave out or hold unreadable values in: stored empty (NULL),
+# counted in the run record, the row kept. Every built-in field that is not required.
+NULLABLE = OPTIONAL_COLUMNS
 
 
 class _Model(BaseModel):
@@ -175,12 +169,6 @@ def _check_static(loc: Located) -> None:
                 raise loc.refuse(
                     (kind, "fields", name),
                     f"the required field {kind}.fields.{name} names no column",
-                    f"Write `{name}: <the column holding it>`.",
-                )
-            if fm.fields.get(name) is None and name not in NULLABLE[kind]:
-                raise loc.refuse(
-                    (kind, "fields", name),
-                    f"{kind}.fields.{name} names no column (the {kind} table needs this built-in field)",
                     f"Write `{name}: <the column holding it>`.",
                 )
         for name, attr in fm.attributes.items():

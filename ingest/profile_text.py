@@ -48,12 +48,20 @@ def _and(items: Sequence[str]) -> str:
 # (ingest.profiles.build_texts); profile_text is the definition both follow.
 
 
-def place_sentence(country: str, age: int) -> str:
-    return f"Customer from {country_name(country)}, aged {age_band(age)}."
+# A value that is unknown (an optional field stored empty: None) leaves its part out; a
+# sentence with nothing known is left out whole.
 
 
-def favourite_sentence(favorite_color: str) -> str:
-    return f"Favourite color: {favorite_color}."
+def place_sentence(country: str | None, age: int | None) -> str | None:
+    if country is None and age is None:
+        return None
+    where = f" from {country_name(country)}" if country is not None else ""
+    aged = f"{',' if where else ''} aged {age_band(age)}" if age is not None else ""
+    return f"Customer{where}{aged}."
+
+
+def favourite_sentence(favorite_color: str | None) -> str | None:
+    return f"Favourite color: {favorite_color}." if favorite_color is not None else None
 
 
 def interest_sentence(interests: Sequence[str]) -> str:
@@ -78,9 +86,9 @@ def attribute_sentence(phrases: Sequence[str]) -> str | None:
 
 def profile_text(
     *,
-    country: str,
-    age: int,
-    favorite_color: str,
+    country: str | None,
+    age: int | None,
+    favorite_color: str | None,
     interests: Sequence[str],
     preferred_colors: Sequence[str],
     likes_luxury: bool,
@@ -99,15 +107,15 @@ def profile_text(
 
 
 def payload(row: Mapping[str, Any], text: str) -> dict:
-    """The original demo's payload shape, so points are inspectable."""
+    """The original demo's payload shape, so points are inspectable (an unknown value: None)."""
     meta = {
         "customer_id": int(row["customer_id"]),
         "first_name": row["first_name"],
         "last_name": row["last_name"],
         "email": row["email"],
         "country": row["country"],
-        "age": int(row["age"]),
-        "total_spent": float(row["total_spent"]),
+        "age": None if row["age"] is None else int(row["age"]),
+        "total_spent": None if row["total_spent"] is None else float(row["total_spent"]),
         "favorite_color": row["favorite_color"],
         "calculated_interests": list(row["interests"] or []),
         "likes_luxury": bool(row["likes_luxury"]),

@@ -35,7 +35,8 @@ def _weights_values(settings: Settings) -> tuple[str, dict]:
 
 
 # Shared with the gate's customer_facts (ingest/facts.py), which must agree with the profiles.
-LIKES_LUXURY_SQL = "c.total_spent > :luxury"  # :luxury = Settings.luxury_threshold
+# :luxury = Settings.luxury_threshold; an unknown spend is not luxury
+LIKES_LUXURY_SQL = "COALESCE(c.total_spent > :luxury, false)"
 PURCHASE_TYPE = "purchase"
 
 
@@ -55,13 +56,15 @@ def build_core(engine: Engine, settings: Settings) -> None:
             conn.execute(sa.text(f"DROP TABLE IF EXISTS {t}"))
         conn.execute(
             sa.text(
-                f"CREATE UNLOGGED TABLE facet_product AS SELECT e.customer_id, e.product, {score} AS score {weighted} GROUP BY 1, 2"
+                f"CREATE UNLOGGED TABLE facet_product AS SELECT e.customer_id, e.product, {score} AS score {weighted} "
+                "WHERE e.product IS NOT NULL GROUP BY 1, 2"
             ),
             params,
         )
         conn.execute(
             sa.text(
-                f"CREATE UNLOGGED TABLE facet_color AS SELECT e.customer_id, e.color, {score} AS score {weighted} GROUP BY 1, 2"
+                f"CREATE UNLOGGED TABLE facet_color AS SELECT e.customer_id, e.color, {score} AS score {weighted} "
+                "WHERE e.color IS NOT NULL GROUP BY 1, 2"
             ),
             params,
         )
@@ -122,9 +125,31 @@ def text_hash(text: str) -> str:
 
 # Each sentence of the profile text depends on one part of the profile (ingest.profile_text):
 # the table of that part's distinct values, the columns holding them, and the sentence per value.
+# An unknown country, age or favourite colour (NULL) is keyed as KEY_NONE (never a value: empty
+# values are stored NULL, ages are not negative), so the joins stay equi-joins (hashable).
+KEY_NONE = {"country": "''", "age": "-1", "favorite_color": "''"}
+
+
+def _key(column: str, alias: str = "") -> str:
+    return f"COALESCE({alias}{column}, {KEY_NONE[column]})"
+
+
+def _unkeyed(sentence):
+    """The sentence function taking KEY_NONE keys as None."""
+    return lambda *keys: sentence(*(None if k in ("", -1) else k for k in keys))
+
+
 _SENTENCES = (
-    ("tx_place", "SELECT DISTINCT country, age FROM customers_new", pt.place_sentence),
-    ("tx_favourite", "SELECT DISTINCT favorite_color FROM customers_new", pt.favourite_sentence),
+    (
+        "tx_place",
+        f"SELECT DISTINCT {_key('country')} AS country, {_key('age')} AS age FROM customers_new",
+        _unkeyed(pt.place_sentence),
+    ),
+    (
+        "tx_favourite",
+        f"SELECT DISTINCT {_key('favorite_color')} AS favorite_color FROM customers_new",
+        _unkeyed(pt.favourite_sentence),
+    ),
     ("tx_interests", "SELECT DISTINCT interests FROM profile_core", pt.interest_sentence),
     ("tx_preferences", "SELECT DISTINCT preferred_colors FROM profile_core", pt.preference_sentence),
 )
@@ -138,8 +163,8 @@ TEXTS_SQL = """CREATE TABLE customer_profiles_new AS
                  ) AS profile_text
           FROM profile_core p
           JOIN customers_new c USING (customer_id)
-          JOIN tx_place a ON a.country = c.country AND a.age = c.age
-          JOIN tx_favourite f ON f.favorite_color = c.favorite_color
+          JOIN tx_place a ON a.country = {country} AND a.age = {age}
+          JOIN tx_favourite f ON f.favorite_color = {favorite_color}
           JOIN tx_interests i ON i.interests = p.interests
           JOIN tx_preferences k ON k.preferred_colors = p.preferred_colors
           {attribute_join}) q"""
@@ -203,7 +228,9 @@ def build_texts(engine: Engine, progress: Progress) -> None:
             sentence, joins, values = _attribute_sentences(conn)
             bar.update(values)
             params = {"luxury_yes": pt.luxury_sentence(True), "luxury_no": pt.luxury_sentence(False)}
-            conn.execute(sa.text(TEXTS_SQL.format(attribute_sentence=sentence, attribute_join=joins)), params)
+            keys = {c: _key(c, "c.") for c in KEY_NONE}
+            sql = TEXTS_SQL.format(attribute_sentence=sentence, attribute_join=joins, **keys)
+            conn.execute(sa.text(sql), params)
             conn.execute(sa.text("ALTER TABLE customer_profiles_new ADD PRIMARY KEY (customer_id)"))
             conn.execute(sa.text("DROP TABLE profile_core"))
             conn.execute(sa.text("ANALYZE customer_profiles_new"))

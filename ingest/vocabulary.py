@@ -1,11 +1,16 @@
 """The event vocabulary: each (event_type, product, color) of the new events with its count and time
-range, numbered for the gate's facts; empty values quarantined, unnormalised ones normalised."""
+range, numbered for the gate's facts; an empty event type quarantined, an empty product or color
+stored NULL, unnormalised values normalised."""
 
 from __future__ import annotations
+
+from collections import Counter
 
 import sqlalchemy as sa
 
 from ingest.files import EVENTS
+
+OPTIONAL = ("product", "color")  # stored NULL when empty; the vocabulary holds NULL as a value of its own
 
 # item_id numbers each (event_type, product, color), type_id each event type, tp_bit each
 # (event_type, product) and tc_bit each (event_type, color): customer_facts (ingest/facts.py)
@@ -20,18 +25,19 @@ _VOCAB_SQL = """CREATE TABLE event_vocabulary_new AS
     FROM events_new GROUP BY event_type, product, color"""
 
 
-def build_vocabulary(conn: sa.Connection, run_id: int) -> None:
+def build_vocabulary(conn: sa.Connection, run_id: int) -> Counter:
     """event_vocabulary_new: each (event_type, product, color) with its count and time
-    range — one GROUP BY over the events. Rows whose value is empty are quarantined and
-    values that are not lower-case and trimmed are normalized by touching only the rows
-    that carry them: the vocabulary is small, and per-row string functions over 20 M
-    events would take a minute."""
+    range — one GROUP BY over the events. Rows with an empty event type are quarantined, an
+    empty product or color is stored NULL (optional fields), values that are not lower-case
+    and trimmed are normalized — by touching only the rows that carry them: the vocabulary is
+    small, and per-row string functions over 20 M events would take a minute. Returns the
+    events whose product / color is empty, as "<field>: empty (stored empty)" counts."""
     conn.execute(sa.text("DROP TABLE IF EXISTS event_vocabulary_new"))
     conn.execute(sa.text(_VOCAB_SQL))
     changed = False
-    for col in ("event_type", "product", "color"):
+    for col in ("event_type", *OPTIONAL):
         empty = _values(conn, col, f"btrim({col}) = ''")
-        if empty:
+        if empty and col not in OPTIONAL:
             raw = "array_to_string(ARRAY[" + ", ".join(f"{c}::text" for c in EVENTS.columns) + "], ',', '')"
             conn.execute(
                 sa.text(
@@ -42,6 +48,9 @@ def build_vocabulary(conn: sa.Connection, run_id: int) -> None:
             )
             conn.execute(sa.text(f"DELETE FROM events_new WHERE {col} = ANY(:v)"), {"v": empty})
             changed = True
+        elif empty:
+            conn.execute(sa.text(f"UPDATE events_new SET {col} = NULL WHERE {col} = ANY(:v)"), {"v": empty})
+            changed = True
         unnormalized = _values(conn, col, f"{col} <> lower(btrim({col})) AND btrim({col}) <> ''")
         if unnormalized:
             conn.execute(
@@ -51,6 +60,12 @@ def build_vocabulary(conn: sa.Connection, run_id: int) -> None:
     if changed:
         conn.execute(sa.text("DROP TABLE event_vocabulary_new"))
         conn.execute(sa.text(_VOCAB_SQL))
+    empties = Counter()
+    for col in OPTIONAL:
+        n = conn.execute(sa.text(f"SELECT sum(events) FROM event_vocabulary_new WHERE {col} IS NULL")).scalar()
+        if n:
+            empties[f"{col}: empty (stored empty)"] = int(n)
+    return empties
 
 
 def _values(conn: sa.Connection, col: str, where: str) -> list[str]:

@@ -153,6 +153,9 @@ def _file_fields(run: dict, previous: dict | None) -> list[dict]:
         top = sorted((reasons.get(kind) or {}).items(), key=lambda kv: (-kv[1], kv[0]))[:3]
         if top:
             lines.append("top reasons: " + "; ".join(f"{scrub(r)} ({n:,})" for r, n in top))
+        empty = sorted((reasons.get(f"{kind} stored empty") or {}).items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+        if empty:  # optional values that were missing or did not read: the rows were kept
+            lines.append("kept, stored empty: " + "; ".join(f"{scrub(r)} ({n:,})" for r, n in empty))
         fields.append(mrkdwn("\n".join(lines), 2000))
     return fields
 

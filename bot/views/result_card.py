@@ -139,9 +139,9 @@ def customer_table(customers: list[Customer], *, more_in_file: bool = True) -> s
     rows = [
         [
             str(c.customer_id),
-            scrub(f"{c.first_name} {c.last_name}"),
+            scrub(" ".join(n for n in (c.first_name, c.last_name) if n)),  # an unknown value: left empty
             scrub(c.country),
-            f"{c.total_spent:,.0f}",
+            "" if c.total_spent is None else f"{c.total_spent:,.0f}",
             scrub(", ".join(c.calculated_interests)),
             "—" if c.score is None else f"{c.score:.3f}",
         ]

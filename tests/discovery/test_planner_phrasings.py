@@ -295,4 +295,4 @@ def test_oldest_first_compiles_to_a_descending_age_order():
     from discovery.compile import gate_sql
 
     sql = gate_sql(AudienceQuery(order_by="age_desc"), datetime(2026, 11, 1)).sql
-    assert sql.endswith("ORDER BY c.age DESC, c.customer_id")
+    assert sql.endswith("ORDER BY c.age DESC NULLS LAST, c.customer_id")  # an unknown age last

@@ -184,6 +184,7 @@ def test_a_record_that_does_not_parse_is_logged_without_its_value(
 ):
     lines = _crm(N + 1)
     lines[-1] = lines[-1].replace(f"u{N + 1}@x.com,PL,{20 + (N + 1) % 40}", "secret.person@x.com,PL,notanage")
+    lines[-1] = lines[-1].replace(f"{N + 1},F", "x,F", 1)  # a customer_id that does not read: the row is rejected
     crm, events = _files(tmp_path, lines)
     TALLY.bad_input()
     with caplog.at_level(logging.DEBUG):

@@ -1,6 +1,7 @@
 """The profile texts the ingestion assembles in SQL equal the profile-text function's, customer by
 customer: on generated data and on edge cases (no events, ties, no preferred colors, luxury,
-age-band boundaries, unknown countries, underscores and non-ASCII values)."""
+age-band boundaries, unknown countries, underscores and non-ASCII values, optional values
+missing)."""
 
 from __future__ import annotations
 
@@ -21,8 +22,12 @@ EDGE_CUSTOMERS = [
     (9003, "DEU", 24, "999.99", "türkis"),  # alpha-3 code, one product on one color
     (9004, "Narnia", 25, "1000.01", "green"),  # a name, not a code
     (9005, "PL", 64, "0.00", "black"),  # three products with equal scores: the first two by name
-    (9006, "FR", 65, "250.00", "white"),  # its only event has an empty color (quarantined): no events
+    (9006, "FR", 65, "250.00", "white"),  # its only event has an empty color (stored empty): no preferred color
     (9007, "IT", 99, "1000.00", "pink"),  # exactly the luxury threshold: not luxury
+    # optional values missing (stored empty): their part of the text is left out
+    (9008, "", 30, "", ""),  # no country, no spend, no favourite color
+    (9009, "DE", "", "2000.00", "blue"),  # no age; its one event has no product
+    (9010, "", "", "", ""),  # nothing but the id
 ]
 EDGE_EVENTS = [
     # customer, type, product, color
@@ -35,6 +40,8 @@ EDGE_EVENTS = [
     (9005, "view", "dress", "blue"),
     (9005, "view", "backpack", "red"),
     (9006, "view", "socks", ""),
+    (9008, "purchase", "tent", "green"),
+    (9009, "view", "", "blue"),
 ]
 
 
@@ -96,7 +103,13 @@ def test_sql_profile_texts_equal_the_profile_text_function(database_url, tmp_pat
     )
     assert by_id[9004].startswith("Customer from Narnia, aged 25-34.") and by_id[9004].endswith("likes luxury items.")
     assert "Interested in backpack and dress. Prefers red and blue items." in by_id[9005]
-    assert by_id[9006].endswith("Favourite color: white. No shopping activity yet.")
+    assert by_id[9006] == "Customer from France, aged 65 or older. Favourite color: white. Interested in socks."
+    assert by_id[9008] == "Customer aged 25-34. Interested in tent. Prefers green items."
+    assert by_id[9009] == (
+        "Customer from Germany. Favourite color: blue. No shopping activity yet. Prefers blue items. "
+        "This customer likes luxury items."
+    )
+    assert by_id[9010] == "No shopping activity yet."
     assert by_id[9007] == "Customer from Italy, aged 65 or older. Favourite color: pink. No shopping activity yet."
     # the generated customers: several distinct texts, some with luxury and some without events
     generated = [t for cid, t in by_id.items() if cid < 9000]

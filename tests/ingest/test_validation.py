@@ -3,6 +3,8 @@ live data stays as it was."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 import sqlalchemy as sa
 
@@ -30,16 +32,17 @@ def _good_events(n_customers: int, per: int) -> list[str]:
 def test_bad_rows_are_quarantined_with_line_numbers(settings, engine, tmp_path):
     crm_lines = _good_crm(200)
     crm_lines += [
-        "201,F,L,a@x.com,PL,abc,10,red,2025-01-01",  # line 202: age not an integer
-        "202,F,L,,PL,30,10,red,2025-01-01",  # line 203: empty email
-        "203,F,L,b@x.com,PL,-4,10,red,2025-01-01",  # line 204: negative age
+        "201,F,L,a@x.com,PL,abc,10,red,2025-01-01",  # line 202: age not an integer (optional: stored empty)
+        "202,F,L,,PL,30,10,red,2025-01-01",  # line 203: empty email (optional: stored empty)
+        "203,F,L,b@x.com,PL,-4,10,red,2025-01-01",  # line 204: negative age (optional: stored empty)
         "5,F,L,dup@x.com,PL,30,10,red,2025-01-01",  # line 205: duplicate id
-        "206,F,L,c@x.com,PL,30,10,red,not-a-date",  # line 206: bad timestamp
+        "206,F,L,c@x.com,PL,30,10,red,not-a-date",  # line 206: bad timestamp (optional: stored empty)
         "207,F,L,c@x.com,PL,30",  # line 207: too few fields
+        "x208,F,L,d@x.com,PL,30,10,red,2025-01-01",  # line 208: customer_id not an integer
     ]
     ev_lines = _good_events(200, 1) + [
         "9001,999,view,item1,blue,1.00,2026-01-01 00:00:00",  # unknown customer
-        "9002,1,view,item1,blue,-3,2026-01-01 00:00:00",  # negative price
+        "9002,1,view,item1,blue,-3,2026-01-01 00:00:00",  # negative price (optional: stored empty)
         "9003,1,view,item1,blue,1.00,yesterday-ish",  # unparseable timestamp
     ]
     crm = write_csv(tmp_path / "crm.csv", CRM_HEADER, crm_lines)
@@ -48,8 +51,8 @@ def test_bad_rows_are_quarantined_with_line_numbers(settings, engine, tmp_path):
     record = run(settings, crm, events)
 
     assert record["status"] == "succeeded"
-    assert (record["crm_loaded"], record["crm_rejected"]) == (200, 6)
-    assert (record["events_loaded"], record["events_rejected"]) == (200, 3)
+    assert (record["crm_loaded"], record["crm_rejected"]) == (204, 3)
+    assert (record["events_loaded"], record["events_rejected"]) == (201, 2)
     with engine.connect() as conn:
         rejects = {
             (r.file, r.line_no): r.reason
@@ -58,24 +61,39 @@ def test_bad_rows_are_quarantined_with_line_numbers(settings, engine, tmp_path):
             )
         }
         raw = conn.execute(
-            sa.text("SELECT raw_line FROM ingest_rejects WHERE run_id = :r AND file = 'crm' AND line_no = 202"),
+            sa.text("SELECT raw_line FROM ingest_rejects WHERE run_id = :r AND file = 'crm' AND line_no = 208"),
             {"r": record["id"]},
         ).scalar()
         emails = {r[0] for r in conn.execute(sa.text("SELECT email FROM customers WHERE customer_id = 5"))}
+        kept = {
+            r[0]: tuple(r[1:])
+            for r in conn.execute(
+                sa.text(
+                    "SELECT customer_id, age, email, created_at FROM customers WHERE customer_id BETWEEN 201 AND 206"
+                )
+            )
+        }
+        price = conn.execute(sa.text("SELECT price FROM events WHERE event_id = 9002")).one()
     assert rejects == {
-        ("crm", 202): "age is not an integer",
-        ("crm", 203): "empty email",
-        ("crm", 204): "negative age",
         ("crm", 205): "duplicate customer_id",
-        ("crm", 206): "unparseable created_at",
         ("crm", 207): "expected 9 fields, found 6",
+        ("crm", 208): "customer_id is not an integer",
         ("events", 202): "unknown customer_id",
-        ("events", 203): "negative price",
         ("events", 204): "unparseable event_timestamp",
     }
-    assert raw == "201,F,L,a@x.com,PL,abc,10,red,2025-01-01"
+    assert raw == "x208,F,L,d@x.com,PL,30,10,red,2025-01-01"
     assert emails == {"u5@x.com"}  # the first occurrence wins
     assert record["reject_reasons"]["crm"]["duplicate customer_id"] == 1
+    # optional values that are missing or do not read: stored empty, counted, the customer kept
+    assert kept[201][0] is None and kept[202][1] is None and kept[203][0] is None and kept[206][2] is None
+    assert tuple(price) == (None,)
+    assert record["reject_reasons"]["crm stored empty"] == {
+        "age: not an integer (stored empty)": 1,
+        "email: empty (stored empty)": 1,
+        "age: negative (stored empty)": 1,
+        "created_at: unparseable (stored empty)": 1,
+    }
+    assert record["reject_reasons"]["events stored empty"] == {"price: negative (stored empty)": 1}
 
 
 def _live_counts(engine) -> tuple[int, int]:
@@ -134,9 +152,9 @@ def test_rows_that_parse_but_break_rules_are_quarantined_on_the_fast_path(settin
     crm_lines = _good_crm(100) + ["7,F,L,again@x.com,DE,30,10.00,red,2025-01-01 00:00:00"]  # line 102: duplicate
     ev_lines = _good_events(100, 1) + [
         "9001,4242,view,item1,blue,1.00,2026-01-01 00:00:00",  # line 102: unknown customer
-        "9002,1,view,item1,blue,-3.00,2026-01-01 00:00:00",  # line 103: negative price
+        "9002,1,view,item1,blue,-3.00,2026-01-01 00:00:00",  # line 103: negative price (stored empty)
         "9003,1, VIEW ,item1,Blue,3.00,2026-01-01 00:00:00",  # line 104: fine, normalized
-        '9004,2,view," ",blue,3.00,2026-01-01 00:00:00',  # line 105: empty product
+        '9004,2,view," ",blue,3.00,2026-01-01 00:00:00',  # line 105: empty product (stored empty)
     ]
     crm = write_csv(tmp_path / "crm.csv", CRM_HEADER, crm_lines)
     events = write_csv(tmp_path / "events.csv", EV_HEADER, ev_lines)
@@ -146,7 +164,7 @@ def test_rows_that_parse_but_break_rules_are_quarantined_on_the_fast_path(settin
 
     assert "validating row by row" not in caplog.text  # both files took the fast path
     assert (record["crm_loaded"], record["crm_rejected"]) == (100, 1)
-    assert (record["events_loaded"], record["events_rejected"]) == (101, 3)
+    assert (record["events_loaded"], record["events_rejected"]) == (103, 1)
     with engine.connect() as conn:
         rejects = {
             (r.file, r.line_no): r.reason
@@ -155,6 +173,9 @@ def test_rows_that_parse_but_break_rules_are_quarantined_on_the_fast_path(settin
             )
         }
         normalized = conn.execute(sa.text("SELECT event_type, color FROM events WHERE event_id = 9003")).one()
+        emptied = conn.execute(
+            sa.text("SELECT price, product FROM events WHERE event_id IN (9002, 9004) ORDER BY 1")
+        ).all()
         columns = [
             r[0]
             for r in conn.execute(
@@ -164,8 +185,11 @@ def test_rows_that_parse_but_break_rules_are_quarantined_on_the_fast_path(settin
     assert rejects == {
         ("crm", 102): "duplicate customer_id",
         ("events", 102): "unknown customer_id",
-        ("events", 103): "negative price",
-        ("events", 105): "empty product",
+    }
+    assert [tuple(r) for r in emptied] == [(Decimal("3.00"), None), (None, "item1")]
+    assert record["reject_reasons"]["events stored empty"] == {
+        "price: negative (stored empty)": 1,
+        "product: empty (stored empty)": 1,
     }
     assert tuple(normalized) == ("view", "blue")
     assert "line_no" not in columns

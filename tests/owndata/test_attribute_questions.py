@@ -57,6 +57,9 @@ def test_segments_on_custom_attributes_equal_pandas(discovery, df, question, tru
     assert result.funnel.after_gate == len(expected), (result.recipe.query, result.notes)
     got = {c.customer_id for c in result.customers}
     assert got and got <= expected
+    # one pass over the gate's own rows (customer_facts carries the attributes): no join per question
+    gates = [s for s in result.recipe.sql if "FROM customer_facts" in s]
+    assert gates and not any("customer_attributes" in s for s in gates)
 
 
 def test_customers_per_loyalty_tier_equal_pandas(discovery, df):

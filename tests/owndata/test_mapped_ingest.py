@@ -177,6 +177,10 @@ def test_a_pii_attribute_is_hidden_from_the_models_role_and_the_json(settings, e
         conn.rollback()
         with pytest.raises(sa.exc.ProgrammingError):
             conn.execute(sa.text("SELECT to_jsonb(a) FROM public.customer_attributes a"))
+        conn.rollback()
+        # the gate's table carries the other attributes for the gate, never the personal one
+        facts = conn.execute(sa.text("SELECT to_jsonb(f) FROM customer_facts f LIMIT 1")).scalar()
+        assert "attr:loyalty_tier" in facts and not any("stadt" in k for k in facts)
     result = Discovery.from_settings(settings).answer("gold tier customers", offline=True)
     assert result.customers and all("stadt" not in c.contract()["attributes"] for c in result.customers)
     assert all("loyalty_tier" in c.contract()["attributes"] for c in result.customers)

@@ -58,11 +58,16 @@ def test_a_mapping_without_attributes_or_created_at_loads():
     assert m.events is None and m.crm.attributes == {}
 
 
+def test_a_mapping_may_leave_any_optional_field_out():
+    m = parse_mapping(MINIMAL.replace("    email: mail\n", "").replace("    age: age\n", "")).mapping
+    assert "email" not in m.crm.fields and "age" not in m.crm.fields
+
+
 @pytest.mark.parametrize(
     ("text", "line", "words"),
     [
         (MINIMAL + "  attributes:\n    tier:\n      column: t\n      type: colour\n", 14, "type"),
-        (MINIMAL.replace("    email: mail\n", ""), 2, "crm.fields.email names no column"),
+        (MINIMAL.replace("    customer_id: id\n", ""), 2, "crm.fields.customer_id names no column"),  # required
         (MINIMAL + "  attributes:\n    Tier Level:\n      column: t\n      type: category\n", 12, "'tier_level'"),
         (MINIMAL + "  attributes:\n    ok:\n      column: t\n      type: text\n      role: consent\n", 15, "boolean"),
         (MINIMAL + "  attributes:\n    d:\n      column: t\n      type: date\n", 14, "format"),
