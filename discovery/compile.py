@@ -10,6 +10,7 @@ from typing import Any
 from discovery.compile_attributes import ATTRIBUTE_NAME_RE, ATTRIBUTES_TABLE, attribute_conditions, attributes_clause
 from discovery.pair_times import pair_times_answers, pair_times_clause
 from discovery.query import AnalyticsQuery, AudienceQuery, Behaviour, CRMFilter
+from discovery.type_times import type_times_answers, type_times_clause
 
 
 @dataclass(frozen=True)
@@ -87,21 +88,21 @@ def facts_kind(b: Behaviour, extra_where: str | None = None) -> str | None:
              items, or the (type, product) / (type, color) bit masks when they exist;
     "recent": any event of the named types since a date (the latest event per type);
     "count": at least N (1 or more) events of the named types, ever (the count per type);
-    "times": at least N events on named (type, product) pairs since a date, or N > 1 ever: the
-             timestamps per customer and pair (customer_pair_times), see pair_times_answers.
-    Price ranges, raw SQL, windows with an end date, N > 1 in a window or ever on event types
-    or colors alone (or on several pairs), and windows on products of any type or on colors
-    read the events, through their gate index (event_type, product, color, event_timestamp)."""
-    if extra_where or b.min_price is not None or b.max_price is not None or b.attributes:
+    "times" / "type_times": named (type, product) pairs / event types in windows, N > 1 or one
+             price bound ever, see pair_times_answers / type_times_answers (per customer and key:
+             ascending timestamps, highest and lowest price).
+    Raw SQL, attributes, price ranges, prices or colors with a window or N > 1, and windows or
+    N > 1 on products of any type or on no type read the events, through their gate index."""
+    if extra_where or b.attributes:
         return None
-    if pair_times_answers(b):
-        return "times"
-    if b.window is not None and (b.window.last is not None or b.window.start is not None):
+    if pair_times_answers(b) or type_times_answers(b):
+        return "times" if b.products else "type_times"
+    if b.min_price is not None or b.max_price is not None:
+        return None
+    if b.window is not None:  # with an end date, only the events remain
         if b.window.end is not None or b.products or b.colors or b.min_events > 1:
             return None
         return "recent"
-    if b.window is not None:  # an end date only
-        return None
     if b.event_types and not (b.products or b.colors):
         return "count"  # ever: at least min_events of these types
     if b.min_events > 1:
@@ -149,8 +150,8 @@ def facts_clause(b: Behaviour, i: int, now: datetime, kind: str) -> tuple[str, d
             # NULL when the vocabulary has too many pairs for a bigint, or the value is unknown
             test = f"COALESCE({mask}, {test})"
         return f"{'NOT ' if b.negate else ''}({test})", params
-    if kind == "times":
-        return pair_times_clause(b, i, now)
+    if kind in ("times", "type_times"):
+        return (pair_times_clause if kind == "times" else type_times_clause)(b, i, now)
     if kind == "count":
         slots, params = _type_slots(b, i, "type_n")
         params[f"b{i}_min_events"] = b.min_events

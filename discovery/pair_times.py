@@ -1,7 +1,9 @@
-"""The gate's windows and repeat counts on products, over customer_pair_times (ingest/facts.py).
+"""The gate's windows, repeat counts and prices on products, over customer_pair_times (ingest/facts.py).
 
 Pure functions: values are bound parameters; the vocabulary's numbers (tp_bit) are looked up in the live event_vocabulary inside the statement, so the SQL holds no product
-or color word and always matches the snapshot it runs on."""
+or color word and always matches the snapshot it runs on. times_clause is shared with the
+event-type rows (discovery/type_times.py): both tables hold one row per key and customer with
+the key's timestamps ascending (ts) and its highest and lowest price."""
 
 from __future__ import annotations
 
@@ -9,49 +11,117 @@ from datetime import datetime
 
 from discovery.query import Behaviour
 
-PAIR_TIMES = "customer_pair_times"  # ingest/facts.py: (tp, customer_id) → ts[], latest first
+PAIR_TIMES = "customer_pair_times"  # ingest/facts.py: (tp, customer_id) → ts[] ascending, max/min price
 
 
-def _row_test(b: Behaviour, i: int, since: datetime | None) -> str:
-    """Whether one pair row alone holds N events since `since`. The row's timestamps are latest
-    first: its N-th latest is ts[N] (NULL when there are fewer), so no row is unnested."""
+def _before(param: str) -> str:
+    """How many of the row's timestamps are earlier than :param. width_bucket(x, ts) is a binary
+    search over the ascending array (how many are ≤ x); the timestamps have µs resolution, so
+    "≤ x − 1 µs" is "< x". No row is unnested."""
+    return f"width_bucket(CAST(:{param} AS timestamp) - interval '1 microsecond', t.ts)"
+
+
+def row_count(b: Behaviour, i: int, now: datetime, params: dict) -> str:
+    """The number of the row's events in b's window [since, until) (all of them without one),
+    as the events' SQL counts them (discovery.compile.event_conditions); binds the bounds."""
+    since, until = b.window.bounds(now) if b.window is not None else (None, None)
+    upper = "cardinality(t.ts)"
+    if until is not None:
+        params[f"b{i}_until"] = until
+        upper = _before(f"b{i}_until")
     if since is None:
-        return f"cardinality(t.ts) >= :b{i}_min_events"
-    return f"t.ts[:b{i}_min_events] >= :b{i}_since"
+        return upper
+    params[f"b{i}_since"] = since
+    return f"{upper} - {_before(f'b{i}_since')}"
 
 
-MAX_PAIRS = 2  # (type, product) pairs one behaviour may name here: each is looked up by the primary key
-
-
-def pair_times_answers(b: Behaviour) -> bool:
-    """Whether each pair row can answer `b` alone (no counting across rows, no end date): named
-    event types and products (at most MAX_PAIRS pairs), no color, and N = 1 or one pair. The
-    rest reads the events, whose gate index (event_type, product, color, event_timestamp) is an
-    exact range for them: any type, several pairs with N > 1, an end date, and colors (measured
-    at 1 M: "bought red socks in the last 6 months" 467 ms over the events, 568 ms over the
-    pair rows with a color array, which must read every color's rows of the pair)."""
-    if not (b.event_types and b.products) or len(b.event_types) * len(b.products) > MAX_PAIRS:
-        return False
-    if b.colors:
-        return False
-    if b.window is not None and b.window.end is not None:
-        return False
-    if b.window is None and b.min_events == 1:
-        return False  # ever: customer_facts' items
-    return b.min_events == 1 or len(b.event_types) * len(b.products) == 1
-
-
-def pair_times_clause(b: Behaviour, i: int, now: datetime) -> tuple[str, dict]:
-    """At least N events on the named (type, product) pairs since the window's start (or ever),
-    from the customer's pair rows: the N-th latest timestamp of the row."""
-    params: dict = {f"b{i}_min_events": b.min_events}
-    since = b.window.bounds(now)[0] if b.window is not None else None
+def row_test(b: Behaviour, i: int, now: datetime, params: dict) -> str:
+    """Whether the row alone holds N of b's events in its window (binds :b{i}_min_events): the
+    same as row_count(…) >= N, with at most one binary search. The timestamps are ascending, so
+    the N-th event from the window's start must fall before its end, and the N-th latest must
+    be at or after `since` (an index past either end of the array gives NULL: not enough)."""
+    since, until = b.window.bounds(now) if b.window is not None else (None, None)
+    params[f"b{i}_min_events"] = b.min_events
+    n = f"CAST(:b{i}_min_events AS int)"
     if since is not None:
         params[f"b{i}_since"] = since
-    # Each pair by its own equality: the planner then expects a few pairs' share of the rows and
+    if until is not None:
+        params[f"b{i}_until"] = until
+    if since is not None and until is not None:
+        return f"t.ts[{_before(f'b{i}_since')} + {n}] < :b{i}_until"
+    if since is not None:
+        return f"t.ts[cardinality(t.ts) + 1 - {n}] >= :b{i}_since"
+    if until is not None:
+        return f"t.ts[{n}] < :b{i}_until"
+    return f"cardinality(t.ts) >= {n}"
+
+
+def row_price(b: Behaviour, i: int, params: dict) -> str | None:
+    """Whether the row holds an event at the price bound (one bound, no window: the caller's
+    answers function checks): its highest price ≥ the minimum, or its lowest ≤ the maximum."""
+    if b.min_price is not None:
+        params[f"b{i}_min_price"] = b.min_price
+        return f"t.max_price >= :b{i}_min_price"
+    if b.max_price is not None:
+        params[f"b{i}_max_price"] = b.max_price
+        return f"t.min_price <= :b{i}_max_price"
+    return None
+
+
+def price_answered(b: Behaviour) -> bool:
+    """Whether a row's highest and lowest price answer b's price bound: one bound, on any of the
+    events ever (N = 1, no window). A range, or a price with a window or N > 1, reads the events."""
+    if b.min_price is None and b.max_price is None:
+        return True
+    return (b.min_price is None or b.max_price is None) and b.window is None and b.min_events == 1
+
+
+def times_clause(table: str, key: str, lookups: list[str], b: Behaviour, i: int, now: datetime, params: dict) -> str:
+    """At least N of b's events (in its window, at its price) on the rows of `table` whose `key`
+    is one of `lookups` (one scalar subquery each). One row alone answers when there is one key
+    or N = 1; otherwise the customer's rows are summed."""
+    price = row_price(b, i, params)
+    # Each key by its own equality: the planner then expects a few keys' share of the rows and
     # reads them through the primary key (with = ANY(ARRAY(…)) or IN (SELECT …) it guesses a
     # large share and scans the whole table: 2 s instead of 30 ms at 1 M customers; IN (one
     # scalar subquery) becomes a hash join, which scans it too).
+    rows = f"t.{key} = ANY(ARRAY[{', '.join(lookups)}])"
+    if len(lookups) == 1 or b.min_events == 1:
+        tests = [rows, *([price] if price else [])]
+        if b.window is not None or b.min_events > 1:  # (a row holds at least one event)
+            tests.append(row_test(b, i, now, params))
+        sub = f"SELECT 1 FROM {table} t WHERE t.customer_id = c.customer_id AND {' AND '.join(tests)}"
+        return f"{'NOT ' if b.negate else ''}EXISTS ({sub})"
+    assert price is None  # price_answered: a price only with N = 1
+    params[f"b{i}_min_events"] = b.min_events
+    count = row_count(b, i, now, params)
+    sub = f"SELECT t.customer_id FROM {table} t WHERE {rows} GROUP BY t.customer_id HAVING sum({count}) >= :b{i}_min_events"
+    return f"c.customer_id {'NOT IN' if b.negate else 'IN'} ({sub})"
+
+
+MAX_PAIRS = 4  # (type, product) pairs one behaviour may name here: each is looked up by the primary key
+
+
+def pair_times_answers(b: Behaviour) -> bool:
+    """Whether the customer's pair rows answer `b`: named event types and products (at most
+    MAX_PAIRS pairs), no color, and a window (with or without an end), N > 1, or one price
+    bound ever (price_answered). Any event ever on the pairs is customer_facts' items. The rest
+    reads the events, whose gate index (event_type, product, color, event_timestamp) is an
+    exact range for them: any type, colors (measured at 1 M: "bought red socks in the last 6
+    months" 467 ms over the events, 568 ms over the pair rows with a color array, which must
+    read every color's rows of the pair), and prices with a window or N > 1."""
+    if not (b.event_types and b.products) or len(b.event_types) * len(b.products) > MAX_PAIRS:
+        return False
+    if b.colors or not price_answered(b):
+        return False
+    has_price = b.min_price is not None or b.max_price is not None
+    return has_price or b.window is not None or b.min_events > 1
+
+
+def pair_times_clause(b: Behaviour, i: int, now: datetime) -> tuple[str, dict]:
+    """At least N events on the named (type, product) pairs in the window (or ever), or one at
+    the price, from the customer's pair rows."""
+    params: dict = {}
     lookups = []
     for a, event_type in enumerate(b.event_types):
         params[f"b{i}_pt{a}"] = event_type
@@ -60,6 +130,4 @@ def pair_times_clause(b: Behaviour, i: int, now: datetime) -> tuple[str, dict]:
             lookups.append(
                 f"(SELECT min(v.tp_bit) FROM event_vocabulary v WHERE v.event_type = :b{i}_pt{a} AND v.product = :b{i}_pp{k})"
             )
-    test = _row_test(b, i, since)
-    sub = f"SELECT 1 FROM {PAIR_TIMES} t WHERE t.customer_id = c.customer_id AND t.tp = ANY(ARRAY[{', '.join(lookups)}]) AND {test}"
-    return f"{'NOT ' if b.negate else ''}EXISTS ({sub})", params
+    return times_clause(PAIR_TIMES, "tp", lookups, b, i, now, params), params

@@ -16,15 +16,21 @@ row, not a semi-join on customer_attributes (2-3x the whole pass at 1 M customer
 
 customer_pair_times_new answers what a lifetime summary cannot: how many events on a product
 fell in a window ("bought a handbag 2+ times in the last 90 days", "carted a watch in the last
-30 days, never bought one"). One row per customer and (event type, product) pair (tp, the
-vocabulary's tp_bit) with the timestamps of its events, latest first. Rows are stored in (tp,
-customer_id) order, so a behaviour on a product reads only its pair's rows (~1/40 of the
-table), and the N-th latest timestamp ts[N] answers "N or more since" without looking at the
-others. Price ranges, colors, end dates and counts across pairs still go to the events, see
-discovery.pair_times.pair_times_answers.
+30 days, never bought one", "bought a handbag or a wallet between March and May") and whether
+one was at a price ("bought a handbag over 200"). One row per customer and (event type,
+product) pair (tp, the vocabulary's tp_bit) with the timestamps of its events ascending and
+their highest and lowest price. Rows are stored in (tp, customer_id) order, so a behaviour on
+a product reads only its pairs' rows (~1/40 of the table each), and width_bucket over the
+ascending timestamps (a binary search) counts the events in any window without unnesting.
+customer_type_times_new is the same per (event type, customer) (t, the vocabulary's type_id):
+"bought between March and May", "3+ views in 30 days", "bought anything over 200". Colors with
+a window or N > 1, and prices with a window or N > 1, still go to the events, see
+discovery.pair_times.pair_times_answers and discovery.type_times.type_times_answers.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -89,11 +95,21 @@ def facts_sql(
 
 def pair_times_sql(nulls: bool = False) -> str:
     return f"""CREATE TABLE customer_pair_times_new AS
-    SELECT v.tp_bit AS tp, e.customer_id, array_agg(e.event_timestamp ORDER BY e.event_timestamp DESC) AS ts
+    SELECT v.tp_bit AS tp, e.customer_id, array_agg(e.event_timestamp ORDER BY e.event_timestamp) AS ts,
+           max(e.price) AS max_price, min(e.price) AS min_price
     FROM events_new e
     {vocabulary_join(nulls)}
     GROUP BY v.tp_bit, e.customer_id
     ORDER BY v.tp_bit, e.customer_id"""
+
+
+TYPE_TIMES_SQL = """CREATE TABLE customer_type_times_new AS
+    SELECT v.type_id AS t, e.customer_id, array_agg(e.event_timestamp ORDER BY e.event_timestamp) AS ts,
+           max(e.price) AS max_price, min(e.price) AS min_price
+    FROM events_new e
+    JOIN (SELECT DISTINCT event_type, type_id FROM event_vocabulary_new) v USING (event_type)
+    GROUP BY v.type_id, e.customer_id
+    ORDER BY v.type_id, e.customer_id"""
 
 
 def _vocabulary_has_nulls(conn: sa.Connection) -> bool:
@@ -134,16 +150,25 @@ def _inlined(conn: sa.Connection) -> tuple[str, ...]:
 def build_pair_times(engine: Engine) -> None:
     """customer_pair_times_new from events_new and event_vocabulary_new. Needs no index: the
     pipeline builds it while the events' indexes and customer_facts_new are built."""
+    _build_times(engine, "customer_pair_times_new", lambda conn: pair_times_sql(_vocabulary_has_nulls(conn)), "tp")
+
+
+def build_type_times(engine: Engine) -> None:
+    """customer_type_times_new from events_new and event_vocabulary_new, as the pair times."""
+    _build_times(engine, "customer_type_times_new", lambda conn: TYPE_TIMES_SQL, "t")
+
+
+def _build_times(engine: Engine, table: str, sql: Callable[[sa.Connection], str], key: str) -> None:
     with engine.begin() as conn:
         conn.execute(sa.text("SET LOCAL work_mem = '96MB'"))  # as the facts: per sort and worker
-        conn.execute(sa.text("DROP TABLE IF EXISTS customer_pair_times_new"))
-        conn.execute(sa.text(pair_times_sql(_vocabulary_has_nulls(conn))))
-        conn.execute(sa.text("ALTER TABLE customer_pair_times_new ADD PRIMARY KEY (tp, customer_id)"))
-        # The rows are in tp order: a block range index (a few kB) lets the planner see that a
-        # few pairs' rows are a few contiguous pages (it costs the primary key's bitmap as if
+        conn.execute(sa.text(f"DROP TABLE IF EXISTS {table}"))
+        conn.execute(sa.text(sql(conn)))
+        conn.execute(sa.text(f"ALTER TABLE {table} ADD PRIMARY KEY ({key}, customer_id)"))
+        # The rows are in key order: a block range index (a few kB) lets the planner see that a
+        # few keys' rows are a few contiguous pages (it costs the primary key's bitmap as if
         # they were spread over the table, and chose a 1 GB scan for two pairs at 1 M).
-        conn.execute(sa.text("CREATE INDEX ON customer_pair_times_new USING brin (tp) WITH (pages_per_range = 16)"))
-    _vacuum(engine, "customer_pair_times_new")
+        conn.execute(sa.text(f"CREATE INDEX ON {table} USING brin ({key}) WITH (pages_per_range = 16)"))
+    _vacuum(engine, table)
 
 
 def _vacuum(engine: Engine, table: str) -> None:

@@ -115,6 +115,31 @@ def test_repeat_counts(sample_settings, min_events):
     assert {c.customer_id for c in seg.customers} == expected
 
 
+def test_type_and_pair_rows_answer_a_hybrid_question(sample_settings):
+    """Through the engine as the bot runs it (a read-only transaction with its own work_mem):
+    N+ summed over two types in a window and a price ever on two pairs, in one gate."""
+    de = _engine(sample_settings)
+    q = AudienceQuery(
+        behaviours=[
+            Behaviour(event_types=["view", "add_to_cart"], window=TimeWindow(last=90), min_events=3),
+            Behaviour(event_types=["purchase"], products=["handbag", "watch"], min_price=150),
+        ],
+        limit=1000,
+    )
+    seg = de.hybrid(q, now=SAMPLE_END)
+    expected = _independent_gate(
+        sample_settings,
+        """SELECT customer_id FROM customers c
+           WHERE (SELECT count(*) FROM events e WHERE e.customer_id = c.customer_id
+                  AND e.event_type IN ('view', 'add_to_cart') AND e.event_timestamp >= :since) >= 3
+             AND EXISTS (SELECT 1 FROM events e WHERE e.customer_id = c.customer_id AND e.event_type = 'purchase'
+                         AND e.product IN ('handbag', 'watch') AND e.price >= 150)""",
+        {"since": datetime(2026, 8, 3, 12, 0, 0)},
+    )
+    assert expected and {c.customer_id for c in seg.customers} == expected
+    assert any("customer_type_times" in s for s in seg.sql) and any("customer_pair_times" in s for s in seg.sql)
+
+
 def test_semantic_search_through_llamaindex_with_crm_filters(seed_settings):
     de = _engine(seed_settings)
     seg = de.semantic("luxury items", CRMFilter(countries=["PL"]), limit=15)
@@ -195,6 +220,8 @@ def _events_sql(b: Behaviour, now: datetime) -> str:
         conds.append(f"e.event_timestamp < DATE '{b.window.end}' + 1")
     if b.min_price is not None:
         conds.append(f"e.price >= {b.min_price}")
+    if b.max_price is not None:
+        conds.append(f"e.price <= {b.max_price}")
     n = f"(SELECT count(*) FROM events e WHERE {' AND '.join(conds)})"
     return f"{n} {'<' if b.negate else '>='} {b.min_events}"
 
@@ -288,10 +315,10 @@ FACTS_CASES = [
         "events",
         [Behaviour(event_types=["purchase"], products=["socks"], colors=["no-such-color"], window=TimeWindow(last=30))],
     ),
-    # price ranges, end dates, N > 1 across pairs, any type, colors: still the events
+    # any type, colors with a window or N > 1: still the events
     ("events", [Behaviour(products=["jacket", "shoes"], window=TimeWindow(last=3, unit="weeks"))]),
     (
-        "events",
+        "times",
         [
             Behaviour(
                 event_types=["view", "add_to_cart"],
@@ -304,11 +331,108 @@ FACTS_CASES = [
     ("events", [Behaviour(products=["socks", "shoes"], colors=["red", "blue"], min_events=2)]),
     ("events", [Behaviour(products=["socks"], window=TimeWindow(start=date(2026, 8, 1), end=date(2026, 9, 30)))]),
     ("events", [Behaviour(products=["handbag"], window=TimeWindow(start=date(2026, 9, 1)), min_events=2, negate=True)]),
-    ("events", [Behaviour(event_types=["view"], products=["watch"], window=TimeWindow(end=date(2026, 8, 31)))]),
+    ("times", [Behaviour(event_types=["view"], products=["watch"], window=TimeWindow(end=date(2026, 8, 31)))]),
     ("events", [Behaviour(products=["no-such-product"], window=TimeWindow(last=30), min_events=2, negate=True)]),
-    ("events", [Behaviour(event_types=["purchase"], window=TimeWindow(start=date(2026, 8, 1), end=date(2026, 9, 30)))]),
-    ("events", [Behaviour(event_types=["purchase"], min_price=150)]),
+    (
+        "type_times",
+        [Behaviour(event_types=["purchase"], window=TimeWindow(start=date(2026, 8, 1), end=date(2026, 9, 30)))],
+    ),
+    ("type_times", [Behaviour(event_types=["purchase"], min_price=150)]),
     ("events", [Behaviour(colors=["red"], window=TimeWindow(last=30))]),
+    # prices: a range, or with a window or N > 1, still the events
+    ("events", [Behaviour(event_types=["purchase"], min_price=50, max_price=150)]),
+    ("events", [Behaviour(event_types=["purchase"], min_price=100, window=TimeWindow(last=90))]),
+    ("events", [Behaviour(event_types=["purchase"], products=["handbag"], min_price=100, min_events=2)]),
+    ("events", [Behaviour(event_types=["view"], window=TimeWindow(last=30), min_events=2, colors=["red"])]),
+    # event types: end dates, N > 1 in a window (one type or summed over several), prices ever
+    ("type_times", [Behaviour(event_types=["purchase"], window=TimeWindow(end=date(2026, 8, 31)))]),
+    (
+        "type_times",
+        [Behaviour(event_types=["view", "add_to_cart"], window=TimeWindow(end=date(2026, 8, 31)), negate=True)],
+    ),
+    ("type_times", [Behaviour(event_types=["view"], window=TimeWindow(last=30), min_events=3)]),
+    ("type_times", [Behaviour(event_types=["view"], window=TimeWindow(last=30), min_events=2, negate=True)]),
+    ("type_times", [Behaviour(event_types=["view", "purchase"], window=TimeWindow(last=60), min_events=4)]),
+    (
+        "type_times",
+        [
+            Behaviour(
+                event_types=["add_to_cart", "purchase"],
+                window=TimeWindow(start=date(2026, 8, 1), end=date(2026, 10, 15)),
+                min_events=3,
+            )
+        ],
+    ),
+    (
+        "type_times",
+        [  # N above any customer's count: no one has it, so everyone of the other behaviour passes
+            Behaviour(event_types=["view"], window=TimeWindow(last=1, unit="years"), min_events=1000, negate=True),
+            Behaviour(event_types=["purchase"], window=TimeWindow(end=date(2026, 8, 31))),
+        ],
+    ),
+    ("type_times", [Behaviour(event_types=["purchase"], max_price=30)]),
+    ("type_times", [Behaviour(event_types=["purchase", "add_to_cart"], min_price=200)]),
+    ("type_times", [Behaviour(event_types=["purchase"], min_price=150, negate=True)]),
+    ("type_times", [Behaviour(event_types=["no-such-type"], window=TimeWindow(last=30), min_events=2)]),
+    ("type_times", [Behaviour(event_types=["no-such-type"], min_price=10, negate=True)]),
+    ("type_times", [Behaviour(event_types=["purchase", "no-such-type"], window=TimeWindow(last=90), min_events=2)]),
+    # pairs: end dates, N > 1 summed over several pairs, prices ever
+    (
+        "times",
+        [
+            Behaviour(
+                event_types=["purchase"],
+                products=["handbag"],
+                window=TimeWindow(start=date(2026, 6, 1), end=date(2026, 9, 30)),
+            )
+        ],
+    ),
+    (
+        "times",
+        [
+            Behaviour(
+                event_types=["view"],
+                products=["socks", "shoes"],
+                window=TimeWindow(end=date(2026, 9, 30)),
+                min_events=2,
+            )
+        ],
+    ),
+    (
+        "times",
+        [Behaviour(event_types=["purchase"], products=["handbag", "watch"], window=TimeWindow(last=90), min_events=2)],
+    ),
+    (
+        "times",
+        [
+            Behaviour(
+                event_types=["view"],
+                products=["socks", "jacket"],
+                window=TimeWindow(last=60),
+                min_events=2,
+                negate=True,
+            )
+        ],
+    ),
+    ("times", [Behaviour(event_types=["purchase"], products=["handbag"], min_price=200)]),
+    ("times", [Behaviour(event_types=["purchase", "add_to_cart"], products=["watch"], max_price=300)]),
+    (
+        "times",
+        [Behaviour(event_types=["purchase"], products=["jacket", "no-such-product"], min_price=100, negate=True)],
+    ),
+    (
+        "times",
+        [
+            Behaviour(
+                event_types=["view"],
+                products=["socks"],
+                window=TimeWindow(last=1, unit="years"),
+                min_events=1000,
+                negate=True,
+            ),
+            Behaviour(event_types=["purchase"], products=["handbag"], min_price=200),
+        ],
+    ),
 ]
 
 
@@ -410,3 +534,77 @@ def test_the_gate_gives_the_same_customers_without_intarray_or_bit_masks(databas
     with engine.begin() as conn:  # as built when the vocabulary has too many pairs for a bigint mask
         conn.execute(sa.text("UPDATE customer_facts SET tp_mask = NULL, tc_mask = NULL"))
     assert gate() == with_intarray
+
+
+@pytest.mark.parametrize(
+    ("window", "expected"),
+    [
+        (TimeWindow(start=date(2026, 5, 1), end=date(2026, 5, 31)), 3),  # both midnights are bounds
+        (TimeWindow(start=date(2026, 5, 2)), 3),
+        (TimeWindow(end=date(2026, 4, 30)), 1),
+        (TimeWindow(last=31), 4),  # since 2026-05-01 00:00:00 exactly: that event counts
+        (TimeWindow(start=date(2026, 6, 2), end=date(2026, 6, 30)), 0),
+    ],
+)
+def test_a_row_counts_the_events_at_the_window_bounds_as_the_events_sql_does(sample_settings, window, expected):
+    """[since, until): an event at since's exact microsecond counts, one at until's does not."""
+    from discovery.pair_times import row_count, row_test
+
+    ts = [
+        datetime(2026, 4, 30, 23, 59, 59, 999999),
+        datetime(2026, 5, 1),
+        datetime(2026, 5, 2),
+        datetime(2026, 5, 31, 23, 59, 59, 999999),
+        datetime(2026, 6, 1),
+    ]
+    params: dict = {"ts": ts}
+    sql = row_count(Behaviour(event_types=["view"], window=window), 0, datetime(2026, 6, 1), params)
+    with get_engine(sample_settings).connect() as conn:
+        got = conn.execute(sa.text(f"SELECT {sql} FROM (SELECT CAST(:ts AS timestamp[]) AS ts) t"), params).scalar()
+        since, until = window.bounds(datetime(2026, 6, 1))
+        direct = conn.execute(
+            sa.text(
+                "SELECT count(*) FROM unnest(CAST(:ts AS timestamp[])) x"
+                " WHERE x >= coalesce(CAST(:s AS timestamp), '-infinity') AND x < coalesce(CAST(:u AS timestamp), 'infinity')"
+            ),
+            {"ts": ts, "s": since, "u": until},
+        ).scalar()
+    assert got == direct == expected
+    for n in (1, 2, 3, 4, 5, 6):  # the one-row test says the same as the count
+        params = {"ts": ts, "b0_min_events": n}
+        b = Behaviour(event_types=["view"], window=window, min_events=n)
+        test = row_test(b, 0, datetime(2026, 6, 1), params)
+        with get_engine(sample_settings).connect() as conn:
+            passed = conn.execute(
+                sa.text(f"SELECT {test} FROM (SELECT CAST(:ts AS timestamp[]) AS ts) t"), params
+            ).scalar()
+        assert bool(passed) == (expected >= n)
+
+
+@pytest.mark.parametrize("products", [[], ["jacket"]])
+def test_a_window_starting_at_an_event_s_own_timestamp_includes_it(sample_settings, products):
+    """`now` set so that the window starts at the exact microsecond of a customer's event: the type
+    and pair rows count it as the events do; N above any customer's count selects no one."""
+    from discovery.compile import facts_kind, gate_sql
+
+    where = "event_type = 'view'" + (" AND product = 'jacket'" if products else "")
+    with get_engine(sample_settings).connect() as conn:
+        ts = conn.execute(
+            sa.text(f"SELECT event_timestamp FROM events WHERE {where} ORDER BY event_id LIMIT 1")
+        ).scalar()
+    now = ts + (datetime(2026, 3, 31) - datetime(2026, 3, 1))  # 30 days
+    for n, negate in ((1, False), (2, False), (2, True), (10_000, False)):
+        b = Behaviour(event_types=["view"], products=products, window=TimeWindow(last=30), min_events=n, negate=negate)
+        if n > 1 or products:
+            assert facts_kind(b) == ("times" if products else "type_times")
+        compiled = gate_sql(AudienceQuery(behaviours=[b], limit=1000), now)
+        with get_engine(sample_settings).connect() as conn:
+            gate = {r[0] for r in conn.execute(sa.text(compiled.sql), compiled.params)}
+        expected = _independent_gate(
+            sample_settings, f"SELECT customer_id FROM customers c WHERE {_events_sql(b, now)}", {}
+        )
+        assert gate == expected
+        if n == 1:
+            assert expected  # at least the customer whose event starts the window
+        if n == 10_000:
+            assert not expected

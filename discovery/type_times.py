@@ -1,0 +1,41 @@
+"""The gate's windows, repeat counts and prices on event types, over customer_type_times (ingest/facts.py).
+
+Pure functions: values are bound parameters; the vocabulary's type numbers (type_id) are looked
+up in the live event_vocabulary inside the statement. One row per event type and customer with
+the type's timestamps ascending and its highest and lowest price: "bought between March and
+May", "3+ views in 30 days", "bought anything over 200" read the named types' rows instead of
+the events. The row tests are discovery.pair_times.times_clause's."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from discovery.pair_times import price_answered, times_clause
+from discovery.query import Behaviour
+
+TYPE_TIMES = "customer_type_times"  # ingest/facts.py: (t, customer_id) → ts[] ascending, max/min price
+
+
+def type_times_answers(b: Behaviour) -> bool:
+    """Whether the customer's type rows answer `b`: named event types only (no product, color or
+    attribute), and a window with an end date or N > 1 in a window, or one price bound ever
+    (price_answered). Ever without a price, and N = 1 since a date, are customer_facts' type
+    counts and latest timestamps; any type (no type named) reads the events."""
+    if not b.event_types or b.products or b.colors or b.attributes or not price_answered(b):
+        return False
+    if b.min_price is not None or b.max_price is not None:
+        return True
+    if b.window is None:
+        return False
+    return b.window.end is not None or b.min_events > 1
+
+
+def type_times_clause(b: Behaviour, i: int, now: datetime) -> tuple[str, dict]:
+    """At least N events of the named types in the window, or one at the price, from the
+    customer's type rows (summed over the types when N > 1)."""
+    params: dict = {}
+    lookups = []
+    for k, event_type in enumerate(b.event_types):
+        params[f"b{i}_tt{k}"] = event_type
+        lookups.append(f"(SELECT min(v.type_id) FROM event_vocabulary v WHERE v.event_type = :b{i}_tt{k})")
+    return times_clause(TYPE_TIMES, "t", lookups, b, i, now, params), params
