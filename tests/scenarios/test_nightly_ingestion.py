@@ -25,7 +25,10 @@ from tests.bot.harness import card_text, running_bot
 
 STATUS = "C_STATUS"
 ADMIN = "U_ADMIN"
-BAD_ROW = "999001,Eve,Bad,eve.bad@example.com,DE,notanumber,10.0,red,2024-01-01 10:00:00"
+# an id that is not a number quarantines the row (issue 13: only required fields do); an unreadable
+# age is stored empty and the customer kept
+BAD_ROW = "99900x1,Eve,Bad,eve.bad@example.com,DE,notanumber,10.0,red,2024-01-01 10:00:00"
+KEPT_ROW = "999002,Kay,Kept,kay.kept@example.com,DE,notanumber,10.0,red,2024-01-01 10:00:00"
 
 
 @pytest.fixture
@@ -89,6 +92,8 @@ def test_scheduled_run_posts_start_progress_outcome_and_the_rejects(slack, setti
     with crm.open("a", encoding="utf-8") as f:
         f.write(BAD_ROW + "\n")
     bad_line = len(crm.read_text(encoding="utf-8").splitlines())
+    with crm.open("a", encoding="utf-8") as f:
+        f.write(KEPT_ROW + "\n")
     fire = soon(2)
     with running_bot(slack, nightly(settings, files, cron=cron_at(fire))) as bot:
         assert bot_context(bot.app).scheduler.next_run_time() == fire
@@ -101,18 +106,19 @@ def test_scheduled_run_posts_start_progress_outcome_and_the_rejects(slack, setti
         assert done.ts == start.ts and done.kind == "chat.update"
         text = card_text(done)
         assert "Ingestion run #1 succeeded" in text
-        assert "80 loaded · 1 rejected" in text and "top reasons:" in text
-        assert "80 added · 0 changed · 0 removed" in text
-        assert "80 computed" in text
+        assert "81 loaded · 1 rejected" in text and "top reasons:" in text
+        assert "stored empty: age" in text  # the customer with an unreadable age is kept
+        assert "81 added · 0 changed · 0 removed" in text
+        assert "81 computed" in text
         assert "load" in text and "embed" in text and "total" in text  # seconds per stage
         assert "snapshot of run #1" in text
         assert "The 1 rejected rows are attached" in text
         [rejects] = bot.files_in(STATUS, start.ts, suffix=".csv")
         rows = list(csv.DictReader(io.StringIO(rejects.content.decode())))
         assert [(r["file"], int(r["line"])) for r in rows] == [("crm", bad_line)]
-        assert "notanumber" in rows[0]["raw_line"] and "[email hidden]" in rows[0]["raw_line"]
-        assert "eve.bad" not in rejects.content.decode()
-    assert live_counts(settings) == (80, 80, 1)
+        assert "99900x1" in rows[0]["raw_line"] and "[email hidden]" in rows[0]["raw_line"]
+        assert "eve.bad" not in rejects.content.decode() and "kay.kept" not in rejects.content.decode()
+    assert live_counts(settings) == (81, 81, 1)
     assert runs.get_run(get_engine(settings), 1)["trigger"] == "schedule"
     no_emails_posted(slack)
     slack.assert_all_messages_valid()
