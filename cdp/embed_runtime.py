@@ -2,8 +2,7 @@
 (sentence-transformers' preprocess) and its mean pooling + L2 normalisation reproduced in numpy.
 
 A runtime's threads are fixed when its session is built, so there is one session per thread count:
-a batch uses every core (OpenVINO: its batches in parallel infer requests), a bot question keeps its one
-thread (a LATENCY session).
+a batch uses every core, a bot question keeps its one thread.
 """
 
 from __future__ import annotations
@@ -16,11 +15,12 @@ import numpy as np
 
 from cdp.embed_export import INPUTS
 
-# OpenVINO's hint for a batch session (every core); a question's one-thread session is always LATENCY.
-# THROUGHPUT (2 streams, the batches in parallel requests) against LATENCY (one request on both threads),
-# interleaved in one process, 1,024 profile texts in calls of 512, 2 cores at load 4.6-6.7: median 92 vs 78
-# texts/s at batch size 64, 80 vs 60 at 256 (faster in 7 of 8 pairs); the same vectors (cosine 1.000000).
-BATCH_HINT = "THROUGHPUT"
+# Every OpenVINO session runs with the LATENCY hint, one infer request per calling thread. A THROUGHPUT
+# batch session (2 streams, the batches in parallel requests of an AsyncInferQueue) measured faster under load
+# (median 92 vs 78 texts/s at batch 64, interleaved, load 4.6-6.7) but hung a test run: destroying its compiled
+# model joins OpenVINO's stream threads while Python holds the GIL (py-spy: CPUStreamsExecutor's destructor in
+# std::thread::join, 2026-11-29). An ingestion that can hang at exit is worse than 15 % slower encoding.
+BATCH_HINT = "LATENCY"
 
 
 class ExportedEncoder:
@@ -56,7 +56,7 @@ class ExportedEncoder:
             runner = self._runners.get(threads)
             if runner is None:
                 if self.runtime == "openvino":
-                    runner = _ov(self.model_file, threads, BATCH_HINT if threads > 1 else "LATENCY")
+                    runner = _ov(self.model_file, threads, BATCH_HINT)
                 else:
                     runner = _in_turn(_ort(self.model_file, threads, self.device))
                 self._runners[threads] = runner
@@ -99,9 +99,8 @@ def _ort(model_file: Path, threads: int, device: str):
 
 
 def _ov(model_file: Path, threads: int, hint: str) -> Runner:
-    """A question (one thread) runs on a LATENCY session, one infer request per calling thread. A batch
-    session with the THROUGHPUT hint has several streams: its batches run in parallel infer requests,
-    the next batch tokenised while the previous ones run."""
+    """An OpenVINO session on `threads` threads: one infer request per calling thread, so questions in
+    parallel don't queue behind each other."""
     import openvino as ov
 
     core = ov.Core()
@@ -111,10 +110,7 @@ def _ov(model_file: Path, threads: int, hint: str) -> Runner:
         {"INFERENCE_NUM_THREADS": threads, "INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": hint},
     )
     output = compiled.output(0)
-    if hint == "THROUGHPUT":
-        requests = int(compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
-        return lambda feeds: _in_parallel(ov.AsyncInferQueue(compiled, requests), feeds)
-    local = threading.local()  # an infer request per calling thread: questions in parallel don't queue
+    local = threading.local()
 
     def infer(feed: Feed) -> np.ndarray:
         request = getattr(local, "request", None)
@@ -123,15 +119,3 @@ def _ov(model_file: Path, threads: int, hint: str) -> Runner:
         return request.infer(feed)[output].copy()
 
     return _in_turn(infer)
-
-
-def _in_parallel(queue, feeds: Iterable[Feed]) -> list[np.ndarray]:
-    """The feeds through an OpenVINO AsyncInferQueue (its own per call: no two calls share a request)."""
-    hidden: dict[int, np.ndarray] = {}
-    queue.set_callback(lambda request, i: hidden.__setitem__(i, request.get_output_tensor(0).data.copy()))
-    masks = []
-    for i, feed in enumerate(feeds):
-        queue.start_async(feed, i)  # waits while every request is busy
-        masks.append(feed["attention_mask"])
-    queue.wait_all()
-    return [_mean_pool(hidden[i], mask) for i, mask in enumerate(masks)]
