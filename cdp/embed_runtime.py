@@ -19,8 +19,7 @@ from cdp.embed_export import INPUTS
 # batch session (2 streams, the batches in parallel requests of an AsyncInferQueue) measured faster under load
 # (median 92 vs 78 texts/s at batch 64, interleaved, load 4.6-6.7) but hung a test run: destroying its compiled
 # model joins OpenVINO's stream threads while Python holds the GIL (py-spy: CPUStreamsExecutor's destructor in
-# std::thread::join, 2026-11-29). An ingestion that can hang at exit is worse than 15 % slower encoding.
-BATCH_HINT = "LATENCY"
+# std::thread::join, 2026-11-29); on the quiet machine it was also the slower (5k build 27.4 s vs 24.2 s).
 
 
 class ExportedEncoder:
@@ -56,7 +55,7 @@ class ExportedEncoder:
             runner = self._runners.get(threads)
             if runner is None:
                 if self.runtime == "openvino":
-                    runner = _ov(self.model_file, threads, BATCH_HINT)
+                    runner = _ov(self.model_file, threads)
                 else:
                     runner = _in_turn(_ort(self.model_file, threads, self.device))
                 self._runners[threads] = runner
@@ -98,7 +97,7 @@ def _ort(model_file: Path, threads: int, device: str):
     return lambda feed: session.run(None, {k: v for k, v in feed.items() if k in names})[0]
 
 
-def _ov(model_file: Path, threads: int, hint: str) -> Runner:
+def _ov(model_file: Path, threads: int) -> Runner:
     """An OpenVINO session on `threads` threads: one infer request per calling thread, so questions in
     parallel don't queue behind each other."""
     import openvino as ov
@@ -107,7 +106,7 @@ def _ov(model_file: Path, threads: int, hint: str) -> Runner:
     compiled = core.compile_model(
         core.read_model(str(model_file)),
         "CPU",
-        {"INFERENCE_NUM_THREADS": threads, "INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": hint},
+        {"INFERENCE_NUM_THREADS": threads, "INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY"},
     )
     output = compiled.output(0)
     local = threading.local()

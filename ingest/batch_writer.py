@@ -70,9 +70,6 @@ class BatchWriter(Generic[T]):
 
     def drain(self) -> list[T]:
         """Wait for the batch in flight; return it once written (none in flight: [])."""
-        return self._wait()
-
-    def _wait(self) -> list[T]:
         if self._in_flight is None:
             return []
         batch, future = self._in_flight
