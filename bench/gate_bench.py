@@ -32,6 +32,7 @@ from cdp.settings import Settings
 from discovery import compile as c
 from discovery.catalogue import load_catalogue
 from discovery.engine import DiscoveryEngine
+from discovery.gate_top import gate_top_sql
 from discovery.query import AudienceQuery, Behaviour, CRMFilter, TimeWindow
 from ingest import facts, load, mapped_run, profiles, runs
 from ingest.files import CRM, EVENTS, file_digest
@@ -142,7 +143,7 @@ def main_sql(de: DiscoveryEngine, q: AudienceQuery) -> c.CompiledSQL | None:
     """The gate statement DiscoveryEngine.gate runs for `q` (None: it runs none)."""
     everyone = c.audience_where(q, NOW)[0] == "TRUE"
     if not q.intent:
-        return c.gate_sql(q, NOW, cap=q.limit) if everyone else c.gate_top_sql(q, NOW, None, q.limit)
+        return c.gate_sql(q, NOW, cap=q.limit) if everyone else gate_top_sql(q, NOW, None, q.limit)
     if everyone:
         return None
     return c.gate_sample_sql(q, NOW, None, de.settings.gate_fetch_max)

@@ -37,6 +37,16 @@ ATTRIBUTE_DEFS = "customer_attribute_defs"
 # A custom customer attribute's column in customer_facts (ingest/facts.py builds it, the gate reads it):
 # the gate filters on attributes without joining customer_attributes (a 1 M-row hash join per question).
 ATTRIBUTE_COLUMN = "attr:{}"
+# The gate's orders without a semantic intent (discovery.compile.ORDER_SQL), as customer_facts'
+# columns: ingest/facts.py builds one index on each, so the first customers of a broad gate are
+# read in order and the gate's size is a plain count (discovery/gate_top.py).
+GATE_ORDERS = {
+    "total_spent": "total_spent DESC NULLS LAST, customer_id",  # an unknown spend (NULL) last
+    "recent_activity": "last_activity DESC NULLS LAST, customer_id",
+    "purchases": "purchases DESC, total_spent DESC NULLS LAST, customer_id",
+    "age": "age, customer_id",
+    "age_desc": "age DESC NULLS LAST, customer_id",
+}
 
 # The columns of the live tables, in one place: ingestion creates customers and events from
 # these; customer_profiles and event_vocabulary are made by CREATE TABLE AS in ingest (their

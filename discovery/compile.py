@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from cdp.schema import GATE_ORDERS
 from discovery.compile_attributes import ATTRIBUTE_NAME_RE, ATTRIBUTES_TABLE, attribute_conditions, attributes_clause
 from discovery.pair_times import pair_times_answers, pair_times_clause
 from discovery.query import AnalyticsQuery, AudienceQuery, Behaviour, CRMFilter
@@ -238,13 +239,10 @@ def audience_where(q: AudienceQuery, now: datetime, extra_where: str | None = No
     return " AND ".join(conds) or "TRUE", params
 
 
+# "relevance" without an intent is the spend order; each order has its index on customer_facts
 ORDER_SQL = {
-    "relevance": "c.total_spent DESC NULLS LAST, c.customer_id",  # an unknown spend (NULL) last
-    "total_spent": "c.total_spent DESC NULLS LAST, c.customer_id",
-    "recent_activity": "c.last_activity DESC NULLS LAST, c.customer_id",
-    "purchases": "c.purchases DESC, c.total_spent DESC NULLS LAST, c.customer_id",
-    "age": "c.age, c.customer_id",
-    "age_desc": "c.age DESC NULLS LAST, c.customer_id",
+    name: ", ".join(f"c.{term.strip()}" for term in columns.split(","))
+    for name, columns in {"relevance": GATE_ORDERS["total_spent"], **GATE_ORDERS}.items()
 }
 
 # The gate reads one narrow row per customer: the CRM columns it filters on, the luxury tag
@@ -277,18 +275,6 @@ def gate_sample_sql(q: AudienceQuery, now: datetime, extra_where: str | None, ca
     return CompiledSQL(
         "SELECT count(*) AS size, (array_agg(c.customer_id))[1:CAST(:gate_cap AS int)] AS ids "
         f"FROM {GATE_FROM} WHERE {where}",
-        params,
-    )
-
-
-def gate_top_sql(q: AudienceQuery, now: datetime, extra_where: str | None, limit: int) -> CompiledSQL:
-    """One pass over the gate without an intent: the first `limit` ids in the query's SQL order,
-    each row carrying the gate's size (no second pass to count it)."""
-    where, params = audience_where(q, now, extra_where)
-    params["gate_cap"] = limit
-    return CompiledSQL(
-        f"SELECT c.customer_id, count(*) OVER () AS size FROM {GATE_FROM} WHERE {where} "
-        f"ORDER BY {ORDER_SQL[q.order_by]} LIMIT :gate_cap",
         params,
     )
 

@@ -26,6 +26,7 @@ from cdp.settings import Settings
 from discovery import compile as c
 from discovery.attribute_view import attribute_values
 from discovery.catalogue import Catalogue
+from discovery.gate_top import gate_top_sql
 from discovery.query import AnalyticsQuery, AudienceQuery, Behaviour, CRMFilter, RefineMode
 from discovery.ranking import VectorRanking, by_score
 from discovery.reasons import why
@@ -216,7 +217,7 @@ class DiscoveryEngine:
             ids = [r[0] for r in self._run(c.gate_sql(q, now, sql_where, cap=q.limit), recipe, sql_where is not None)]
             return Gate(self.catalogue.customers, ids, everyone=True)
         if not q.intent:
-            rows = self._run(c.gate_top_sql(q, now, sql_where, q.limit), recipe, sql_where is not None)
+            rows = self._run(gate_top_sql(q, now, sql_where, q.limit), recipe, sql_where is not None)
             return Gate(rows[0].size if rows else 0, [r.customer_id for r in rows])
         cap = self.settings.gate_fetch_max
         size, ids = self._run(c.gate_sample_sql(q, now, sql_where, cap), recipe, sql_where is not None)[0]

@@ -35,7 +35,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from cdp.schema import ATTRIBUTE_COLUMN
+from cdp.schema import ATTRIBUTE_COLUMN, GATE_ORDERS
 from cdp.settings import Settings
 from ingest.profiles import LIKES_LUXURY_SQL, PURCHASE_TYPE
 
@@ -133,6 +133,8 @@ def build_facts(engine: Engine, settings: Settings) -> None:
         )
         conn.execute(sa.text(sql), {"luxury": settings.luxury_threshold})
         conn.execute(sa.text("ALTER TABLE customer_facts_new ADD PRIMARY KEY (customer_id)"))
+        for columns in dict.fromkeys(GATE_ORDERS.values()):  # ~1 s each at 1 M customers
+            conn.execute(sa.text(f"CREATE INDEX ON customer_facts_new ({columns})"))
     _vacuum(engine, "customer_facts_new")
 
 

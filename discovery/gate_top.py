@@ -1,0 +1,70 @@
+"""The gate without a semantic intent: its first `limit` customers in the query's SQL order, and its size.
+
+Pure functions. The plain form is one pass: every matching row carries `count(*) OVER ()` and a
+top-N sort keeps the first. For a gate of most of the population that buffers every matching row
+to count it (at 1 M customers "more than 10 orders", 817 k customers: 377 ms, against 147 ms for
+the count alone), so when the gate's conditions are all on the customer's own facts row the
+statement first walks the order's index (ingest/facts.py builds one per order, cdp.schema
+GATE_ORDERS): the first `walk` customers in that order, filtered. When at least `limit` of them
+match, they are exactly the gate's first `limit` (every customer before them in the order was
+looked at) and the size is a plain count; when fewer match (a small gate, or one whose customers
+sit low in the order, like "spent less than 100" by spend) the plain form runs instead. Both are
+branches of one statement, so the size and the customers come from one snapshot and the card
+shows one SQL; PostgreSQL runs only the branch whose one-time filter holds.
+
+A condition that looks up other rows (the pair and type times, the events: a probe per row) is
+not walked: 5,000 probes cost more than the pass they would save.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from discovery.compile import GATE_FROM, ORDER_SQL, CompiledSQL, audience_where, facts_kind
+from discovery.query import AudienceQuery
+
+# facts_kind values answered by the gate's own row (no subquery over other rows)
+ROW_KINDS = frozenset({"items", "recent", "count"})
+WALK_MIN = 5_000  # index rows walked at least (~3 ms at 1 M customers)
+WALK_PER_RESULT = 100  # and per customer asked for: a gate of 1 % of the population fills 20 from 2,000
+
+
+def walk_rows(limit: int) -> int:
+    return max(WALK_MIN, WALK_PER_RESULT * limit)
+
+
+def walkable(q: AudienceQuery, extra_where: str | None) -> bool:
+    """Whether every condition of the gate is a test on the customer's own facts row (CRM fields,
+    custom attributes, lifetime and latest-event facts). Model-written SQL is never walked."""
+    return extra_where is None and all(facts_kind(b) in ROW_KINDS for b in q.behaviours)
+
+
+def gate_top_sql(
+    q: AudienceQuery, now: datetime, extra_where: str | None, limit: int, walk: int | None = None
+) -> CompiledSQL:
+    """Rows (customer_id, size): the first `limit` ids of the gate in the query's SQL order, each
+    carrying the gate's size. `walk` (tests) overrides how many index rows are walked first."""
+    where, params = audience_where(q, now, extra_where)
+    params["gate_cap"] = limit
+    order = ORDER_SQL[q.order_by]
+    if not walkable(q, extra_where):
+        return CompiledSQL(
+            f"SELECT c.customer_id, count(*) OVER () AS size FROM {GATE_FROM} WHERE {where} "
+            f"ORDER BY {order} LIMIT :gate_cap",
+            params,
+        )
+    params["gate_walk"] = walk if walk is not None else walk_rows(limit)
+    keys = ", ".join(dict.fromkeys(term.split()[0] for term in order.split(",")))  # c.total_spent, c.customer_id
+    first = f"SELECT {keys}, count(*) OVER () AS size FROM {GATE_FROM} WHERE {where} ORDER BY {order} LIMIT :gate_cap"
+    sql = (
+        "WITH walked AS MATERIALIZED (\n"
+        f"  SELECT {keys} FROM (SELECT * FROM {GATE_FROM} ORDER BY {order} LIMIT :gate_walk) c\n"
+        f"  WHERE {where} ORDER BY {order} LIMIT :gate_cap)\n"
+        f"SELECT c.customer_id, size FROM (\n"
+        f"  SELECT c.*, (SELECT count(*) FROM {GATE_FROM} WHERE {where}) AS size FROM walked c\n"
+        "  WHERE (SELECT count(*) FROM walked) >= :gate_cap\n"
+        f"  UNION ALL\n  SELECT c.* FROM ({first}) c\n"
+        "  WHERE (SELECT count(*) FROM walked) < :gate_cap\n"
+        f") c ORDER BY {order}"
+    )
+    return CompiledSQL(sql, params)

@@ -1,0 +1,110 @@
+"""The gate without an intent: its first customers in SQL order and its size, walked from the
+order's index when every condition is on the customer's own row (discovery/gate_top.py).
+
+Expected customers come from SQL written here over customers and events, not from the gate's tables."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from cdp.db import get_engine, read_only
+from cdp.schema import GATE_ORDERS
+from discovery.gate_top import gate_top_sql
+from discovery.query import AudienceQuery, Behaviour, CRMFilter, TimeWindow
+from tests.conftest import SAMPLE_END
+
+# The orders over the live tables, computed here from the events.
+INDEPENDENT = """
+SELECT c.customer_id FROM customers c
+LEFT JOIN (SELECT customer_id, max(event_timestamp) AS la, count(*) FILTER (WHERE event_type = 'purchase') AS pu
+           FROM events GROUP BY 1) e USING (customer_id)
+WHERE {where} ORDER BY {order}"""
+ORDERS = {
+    "relevance": "c.total_spent DESC NULLS LAST, c.customer_id",
+    "recent_activity": "e.la DESC NULLS LAST, c.customer_id",
+    "purchases": "COALESCE(e.pu, 0) DESC, c.total_spent DESC NULLS LAST, c.customer_id",
+    "age": "c.age, c.customer_id",
+    "age_desc": "c.age DESC NULLS LAST, c.customer_id",
+}
+
+
+def _expected(settings, where: str, order_by: str) -> list[int]:
+    with get_engine(settings).connect() as conn:
+        return [r[0] for r in conn.execute(sa.text(INDEPENDENT.format(where=where, order=ORDERS[order_by])))]
+
+
+def _top(settings, q: AudienceQuery, walk: int | None = None, analyze: bool = False):
+    compiled = gate_top_sql(q, SAMPLE_END, None, q.limit, walk=walk)
+    with read_only(get_engine(settings), timeout_ms=30_000) as conn:
+        if analyze:
+            return "\n".join(r[0] for r in conn.execute(sa.text("EXPLAIN ANALYZE " + compiled.sql), compiled.params))
+        rows = conn.execute(sa.text(compiled.sql), compiled.params).all()
+    return [r.customer_id for r in rows], (rows[0].size if rows else 0)
+
+
+# (query, the same gate over customers and events)
+CASES = [
+    (CRMFilter(min_spent=300), "c.total_spent > 300"),  # broad, high in the spend order
+    (CRMFilter(max_spent=150), "c.total_spent < 150"),  # at the bottom of the spend order
+    (CRMFilter(countries=["DE", "FR"], min_age=30), "c.country IN ('DE', 'FR') AND c.age >= 30"),
+    (CRMFilter(likes_luxury=True), "c.total_spent > 800"),  # the luxury threshold (Settings)
+]
+
+
+@pytest.mark.parametrize("order_by", sorted(ORDERS))
+@pytest.mark.parametrize("crm, where", CASES)
+@pytest.mark.parametrize("walk", [None, 3, 40, 100_000])
+def test_the_first_customers_and_the_size_equal_sql_over_the_live_tables(sample_settings, crm, where, order_by, walk):
+    expected = _expected(sample_settings, where, order_by)
+    assert len(expected) > 12  # every case is larger than the page asked for
+    ids, size = _top(sample_settings, AudienceQuery(crm=crm, order_by=order_by, limit=12), walk=walk)
+    assert size == len(expected)
+    assert ids == expected[:12]
+
+
+def test_a_behaviour_on_the_customer_s_own_row_is_walked_and_gives_the_same_customers(sample_settings):
+    q = AudienceQuery(behaviours=[Behaviour(event_types=["purchase"])], crm=CRMFilter(min_age=30), limit=7)
+    expected = _expected(
+        sample_settings, "c.age >= 30 AND EXISTS (SELECT 1 FROM events x WHERE x.customer_id = c.customer_id"
+        " AND x.event_type = 'purchase')", "relevance",
+    )  # fmt: skip
+    assert "walked" in gate_top_sql(q, SAMPLE_END, None, q.limit).sql
+    assert _top(sample_settings, q, walk=20) == (expected[:7], len(expected))
+    assert _top(sample_settings, q) == (expected[:7], len(expected))
+
+
+def test_a_gate_smaller_than_the_page_returns_all_of_it(sample_settings):
+    expected = _expected(sample_settings, "c.total_spent > 300 AND c.country = 'DE' AND c.age < 25", "relevance")
+    assert 0 < len(expected) < 50
+    q = AudienceQuery(crm=CRMFilter(min_spent=300, countries=["DE"], max_age=24), limit=50)
+    assert _top(sample_settings, q) == (expected, len(expected))
+
+
+def test_a_broad_gate_is_counted_without_ranking_every_row_and_a_low_one_falls_back(sample_settings):
+    """The plan, not the clock: a gate whose first customers are near the top of the order never
+    runs the counted top-N sort; one whose customers sit at the bottom does."""
+    broad = _top(sample_settings, AudienceQuery(crm=CRMFilter(min_spent=100), limit=10), analyze=True)
+    low = _top(sample_settings, AudienceQuery(crm=CRMFilter(max_spent=150), limit=10), walk=40, analyze=True)
+    window = "WindowAgg"
+    assert window in broad and window in low
+    broad_window = broad[broad.index(window) :].splitlines()[0]
+    low_window = low[low.index(window) :].splitlines()[0]
+    assert "never executed" in broad_window
+    assert "never executed" not in low_window
+
+
+def test_a_condition_that_reads_other_rows_is_not_walked(sample_settings):
+    """Pair times and the events are probed per row: walking 5,000 rows would cost more than the pass."""
+    windowed = Behaviour(event_types=["purchase"], products=["socks"], window=TimeWindow(last=90), min_events=2)
+    assert "walked" not in gate_top_sql(AudienceQuery(behaviours=[windowed]), SAMPLE_END, None, 20).sql
+    assert "walked" not in gate_top_sql(AudienceQuery(), SAMPLE_END, "c.age > 30", 20).sql  # model-written SQL
+
+
+def test_every_order_has_its_index_on_the_gate_s_table(sample_settings):
+    with get_engine(sample_settings).connect() as conn:
+        defs = [
+            r[0] for r in conn.execute(sa.text("SELECT indexdef FROM pg_indexes WHERE tablename = 'customer_facts'"))
+        ]
+    for columns in GATE_ORDERS.values():
+        assert any(f"({columns})" in d for d in defs), (columns, defs)
