@@ -76,6 +76,12 @@ def price_answered(b: Behaviour) -> bool:
     return (b.min_price is None or b.max_price is None) and b.window is None and b.min_events == 1
 
 
+def one_row_answers(b: Behaviour, keys: int) -> bool:
+    """Whether one of the customer's rows (of `keys` keys) alone answers b: then the clause is an
+    EXISTS probe by primary key per customer; otherwise the rows are summed per customer."""
+    return keys == 1 or b.min_events == 1
+
+
 def times_clause(table: str, key: str, lookups: list[str], b: Behaviour, i: int, now: datetime, params: dict) -> str:
     """At least N of b's events (in its window, at its price) on the rows of `table` whose `key`
     is one of `lookups` (one scalar subquery each). One row alone answers when there is one key
@@ -86,7 +92,7 @@ def times_clause(table: str, key: str, lookups: list[str], b: Behaviour, i: int,
     # large share and scans the whole table: 2 s instead of 30 ms at 1 M customers; IN (one
     # scalar subquery) becomes a hash join, which scans it too).
     rows = f"t.{key} = ANY(ARRAY[{', '.join(lookups)}])"
-    if len(lookups) == 1 or b.min_events == 1:
+    if one_row_answers(b, len(lookups)):
         tests = [rows, *([price] if price else [])]
         if b.window is not None or b.min_events > 1:  # (a row holds at least one event)
             tests.append(row_test(b, i, now, params))

@@ -5,6 +5,8 @@ Expected customers come from SQL written here over customers and events, not fro
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 import sqlalchemy as sa
 
@@ -94,11 +96,48 @@ def test_a_broad_gate_is_counted_without_ranking_every_row_and_a_low_one_falls_b
     assert "never executed" not in low_window
 
 
-def test_a_condition_that_reads_other_rows_is_not_walked(sample_settings):
-    """Pair times and the events are probed per row: walking 5,000 rows would cost more than the pass."""
-    windowed = Behaviour(event_types=["purchase"], products=["socks"], window=TimeWindow(last=90), min_events=2)
-    assert "walked" not in gate_top_sql(AudienceQuery(behaviours=[windowed]), SAMPLE_END, None, 20).sql
+def test_a_condition_summed_over_rows_or_read_from_the_events_is_not_walked():
+    """Its subquery is a pass of its own, which the walk and the count would both run."""
+    two_pairs = Behaviour(
+        event_types=["purchase"], products=["socks", "jacket"], window=TimeWindow(last=90), min_events=2
+    )
+    colour_window = Behaviour(event_types=["view"], colors=["red"], window=TimeWindow(last=30))
+    for b in (two_pairs, colour_window):
+        assert "walked" not in gate_top_sql(AudienceQuery(behaviours=[b]), SAMPLE_END, None, 20).sql
     assert "walked" not in gate_top_sql(AudienceQuery(), SAMPLE_END, "c.age > 30", 20).sql  # model-written SQL
+
+
+# (behaviour, the same over the events: one probe of the customer's pair or type rows)
+PROBED = [
+    (Behaviour(event_types=["view"], window=TimeWindow(last=30), min_events=3),
+     "(SELECT count(*) FROM events x WHERE x.customer_id = c.customer_id AND x.event_type = 'view'"
+     " AND x.event_timestamp >= :since30) >= 3"),
+    (Behaviour(event_types=["purchase"], min_price=100),
+     "EXISTS (SELECT 1 FROM events x WHERE x.customer_id = c.customer_id AND x.event_type = 'purchase'"
+     " AND x.price >= 100)"),
+    (Behaviour(event_types=["add_to_cart"], products=["socks"], window=TimeWindow(last=90)),
+     "EXISTS (SELECT 1 FROM events x WHERE x.customer_id = c.customer_id AND x.event_type = 'add_to_cart'"
+     " AND x.product = 'socks' AND x.event_timestamp >= :since90)"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("walk", [None, 3])
+@pytest.mark.parametrize("behaviour, where", PROBED)
+def test_one_probe_of_the_pair_or_type_rows_is_walked_and_gives_the_same_customers(
+    sample_settings, behaviour, where, walk
+):
+    q = AudienceQuery(behaviours=[behaviour], limit=5)
+    assert "walked" in gate_top_sql(q, SAMPLE_END, None, q.limit).sql
+    with get_engine(sample_settings).connect() as conn:
+        expected = [
+            r[0]
+            for r in conn.execute(
+                sa.text(INDEPENDENT.format(where=where, order=ORDERS["relevance"])),
+                {"since30": SAMPLE_END - timedelta(days=30), "since90": SAMPLE_END - timedelta(days=90)},
+            )
+        ]
+    assert len(expected) > 5
+    assert _top(sample_settings, q, walk=walk) == (expected[:5], len(expected))
 
 
 def test_every_order_has_its_index_on_the_gate_s_table(sample_settings):
