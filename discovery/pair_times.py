@@ -56,6 +56,21 @@ def row_test(b: Behaviour, i: int, now: datetime, params: dict) -> str:
     return f"cardinality(t.ts) >= {n}"
 
 
+def row_reaches(b: Behaviour, i: int, now: datetime, params: dict) -> list[str]:
+    """Cheap tests a row passes when it holds any of b's events in its window (its latest event
+    at or after `since`, its first before `until`): rows holding none add nothing to a sum, and
+    leave it before the binary searches and the grouping."""
+    since, until = b.window.bounds(now) if b.window is not None else (None, None)
+    tests = []
+    if since is not None:
+        params[f"b{i}_since"] = since
+        tests.append(f"t.ts[cardinality(t.ts)] >= :b{i}_since")
+    if until is not None:
+        params[f"b{i}_until"] = until
+        tests.append(f"t.ts[1] < :b{i}_until")
+    return tests
+
+
 def row_price(b: Behaviour, i: int, params: dict) -> str | None:
     """Whether the row holds an event at the price bound (one bound, no window: the caller's
     answers function checks): its highest price ≥ the minimum, or its lowest ≤ the maximum."""
@@ -76,17 +91,21 @@ def price_answered(b: Behaviour) -> bool:
     return (b.min_price is None or b.max_price is None) and b.window is None and b.min_events == 1
 
 
-def times_clause(table: str, key: str, lookups: list[str], b: Behaviour, i: int, now: datetime, params: dict) -> str:
-    """At least N of b's events (in its window, at its price) on the rows of `table` whose `key`
-    is one of `lookups` (one scalar subquery each). One row alone answers when there is one key
-    or N = 1; otherwise the customer's rows are summed."""
-    price = row_price(b, i, params)
+def keys_test(key: str, lookups: list[str]) -> str:
+    """The rows whose `key` is one of `lookups` (one scalar subquery each)."""
     # Each key by its own equality: the planner then expects a few keys' share of the rows and
     # reads them through the primary key (with = ANY(ARRAY(…)) or IN (SELECT …) it guesses a
     # large share and scans the whole table: 2 s instead of 30 ms at 1 M customers; IN (one
     # scalar subquery) becomes a hash join, which scans it too).
-    rows = f"t.{key} = ANY(ARRAY[{', '.join(lookups)}])"
-    if len(lookups) == 1 or b.min_events == 1:
+    return f"t.{key} = ANY(ARRAY[{', '.join(lookups)}])"
+
+
+def times_clause(table: str, rows: str, single: bool, b: Behaviour, i: int, now: datetime, params: dict) -> str:
+    """At least N of b's events (in its window, at its price) on the rows of `table` that pass
+    `rows` (keys_test, or TRUE for all of a customer's rows). One row alone answers when the
+    rows are of one key (`single`) or N = 1; otherwise the customer's rows are summed."""
+    price = row_price(b, i, params)
+    if single or b.min_events == 1:
         tests = [rows, *([price] if price else [])]
         if b.window is not None or b.min_events > 1:  # (a row holds at least one event)
             tests.append(row_test(b, i, now, params))
@@ -95,7 +114,8 @@ def times_clause(table: str, key: str, lookups: list[str], b: Behaviour, i: int,
     assert price is None  # price_answered: a price only with N = 1
     params[f"b{i}_min_events"] = b.min_events
     count = row_count(b, i, now, params)
-    sub = f"SELECT t.customer_id FROM {table} t WHERE {rows} GROUP BY t.customer_id HAVING sum({count}) >= :b{i}_min_events"
+    where = " AND ".join([rows, *row_reaches(b, i, now, params)])
+    sub = f"SELECT t.customer_id FROM {table} t WHERE {where} GROUP BY t.customer_id HAVING sum({count}) >= :b{i}_min_events"
     return f"c.customer_id {'NOT IN' if b.negate else 'IN'} ({sub})"
 
 
@@ -130,4 +150,4 @@ def pair_times_clause(b: Behaviour, i: int, now: datetime) -> tuple[str, dict]:
             lookups.append(
                 f"(SELECT min(v.tp_bit) FROM event_vocabulary v WHERE v.event_type = :b{i}_pt{a} AND v.product = :b{i}_pp{k})"
             )
-    return times_clause(PAIR_TIMES, "tp", lookups, b, i, now, params), params
+    return times_clause(PAIR_TIMES, keys_test("tp", lookups), len(lookups) == 1, b, i, now, params), params

@@ -111,6 +111,16 @@ TYPE_TIMES_SQL = """CREATE TABLE customer_type_times_new AS
     GROUP BY v.type_id, e.customer_id
     ORDER BY v.type_id, e.customer_id"""
 
+# Events without a color (NULL: an optional field) have no row: no color condition matches them.
+COLOR_TIMES_SQL = """CREATE TABLE customer_color_times_new AS
+    SELECT v.tc_bit AS tc, e.customer_id, array_agg(e.event_timestamp ORDER BY e.event_timestamp) AS ts,
+           max(e.price) AS max_price, min(e.price) AS min_price
+    FROM events_new e
+    JOIN (SELECT DISTINCT event_type, color, tc_bit FROM event_vocabulary_new WHERE color IS NOT NULL) v
+        USING (event_type, color)
+    GROUP BY v.tc_bit, e.customer_id
+    ORDER BY v.tc_bit, e.customer_id"""
+
 
 def _vocabulary_has_nulls(conn: sa.Connection) -> bool:
     return bool(
@@ -156,6 +166,11 @@ def build_pair_times(engine: Engine) -> None:
 def build_type_times(engine: Engine) -> None:
     """customer_type_times_new from events_new and event_vocabulary_new, as the pair times."""
     _build_times(engine, "customer_type_times_new", lambda conn: TYPE_TIMES_SQL, "t")
+
+
+def build_color_times(engine: Engine) -> None:
+    """customer_color_times_new from events_new and event_vocabulary_new, as the pair times."""
+    _build_times(engine, "customer_color_times_new", lambda conn: COLOR_TIMES_SQL, "tc")
 
 
 def _build_times(engine: Engine, table: str, sql: Callable[[sa.Connection], str], key: str) -> None:
