@@ -2,8 +2,9 @@
 
 Pure functions: values are bound parameters; the vocabulary's numbers (tp_bit) are looked up in the live event_vocabulary inside the statement, so the SQL holds no product
 or color word and always matches the snapshot it runs on. times_clause is shared with the
-event-type rows (discovery/type_times.py): both tables hold one row per key and customer with
-the key's timestamps ascending (ts) and its highest and lowest price."""
+event-type and (event type, color) rows (discovery/type_times.py, discovery/color_times.py): the
+three tables hold one row per key and customer with the key's timestamps ascending (ts) and its
+highest and lowest price."""
 
 from __future__ import annotations
 
@@ -129,7 +130,8 @@ def pair_times_answers(b: Behaviour) -> bool:
     reads the events, whose gate index (event_type, product, color, event_timestamp) is an
     exact range for them: any type, colors (measured at 1 M: "bought red socks in the last 6
     months" 467 ms over the events, 568 ms over the pair rows with a color array, which must
-    read every color's rows of the pair), and prices with a window or N > 1."""
+    read every color's rows of the pair), and prices with a window or N > 1. Colors without a
+    product are discovery.color_times'."""
     if not (b.event_types and b.products) or len(b.event_types) * len(b.products) > MAX_PAIRS:
         return False
     if b.colors or not price_answered(b):

@@ -23,9 +23,16 @@ their highest and lowest price. Rows are stored in (tp, customer_id) order, so a
 a product reads only its pairs' rows (~1/40 of the table each), and width_bucket over the
 ascending timestamps (a binary search) counts the events in any window without unnesting.
 customer_type_times_new is the same per (event type, customer) (t, the vocabulary's type_id):
-"bought between March and May", "3+ views in 30 days", "bought anything over 200". Colors with
-a window or N > 1, and prices with a window or N > 1, still go to the events, see
-discovery.pair_times.pair_times_answers and discovery.type_times.type_times_answers.
+"bought between March and May", "3+ views in 30 days", "bought anything over 200", and with no
+type named "any event between March and May" (all of the customer's rows).
+customer_color_times_new is the same per (event type, color) and customer (tc, the vocabulary's
+tc_bit), for colors without a product: "viewed red anything in 30 days", "2+ red purchases
+ever", "anything red over 100"; events without a color have no row. A color with a product, and
+prices with a window or N > 1, N > 1 since a date on any type, and products of any type with a
+window or N > 1 still go to the events, see discovery.pair_times.pair_times_answers,
+discovery.type_times.type_times_answers and discovery.color_times.color_times_answers. The three
+times tables are built in the main thread while the events' index and customer_facts_new are
+built on the other (ingest.pipeline).
 """
 
 from __future__ import annotations
