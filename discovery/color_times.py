@@ -22,7 +22,15 @@ def color_times_answers(b: Behaviour) -> bool:
     """Whether the customer's color rows answer `b`: colors without a product (color AND product
     is selective and stays on the events' gate index), at most MAX_PAIRS (type, color) pairs when
     types are named, and a window, N > 1, or one price bound ever (price_answered). Any event
-    ever on the colors is customer_facts' items / tc_mask."""
+    ever on the colors is customer_facts' items / tc_mask.
+
+    Measured at 100 k customers (all cached, the same database, alternating with the events'
+    SQL): ever and long windows gain ("2+ red purchases ever" 43 → 29 ms, "a red purchase over
+    100" 76 → 32, "2+ red anything ever" 258 → 161, "bought red in 6 months" 103 → 77); short
+    windows do not yet ("viewed red in 30 days" 33-39 → 37-42 ms, "anything red in 30 days"
+    52-55 → 71-79): the rows hold a customer's whole history, where the events' gate index reads
+    only the window's entries. Kinds alike moved off the events (named types in a window) gained
+    more at 1 M than at 100 k (1.7x here, 3.6x there)."""
     if not b.colors or b.products or b.attributes or not price_answered(b):
         return False
     if len(b.event_types) * len(b.colors) > MAX_PAIRS:
