@@ -35,8 +35,8 @@ PURCHASES = (datetime(2026, 5, 15), SAMPLE_END - timedelta(days=1))
 
 @pytest.fixture(scope="module")
 def null_settings(pg_server_url, tmp_path_factory):
-    """600 synthetic customers whose every 6th event has no color and every 11th no price; the
-    edge customer's events are EDGES and PURCHASES only."""
+    """600 synthetic customers whose every 6th event has no color, every 7th no product and every
+    11th no price; the edge customer's events are EDGES and PURCHASES only."""
     files = generate(tmp_path_factory.mktemp("colors600"), 600, 10, seed=11, end=SAMPLE_END)
     header, *rows = files.events.read_text().splitlines()
     out = []
@@ -45,6 +45,7 @@ def null_settings(pg_server_url, tmp_path_factory):
         if int(customer) == EDGE_CUSTOMER:
             continue
         color = "" if int(event_id) % 6 == 0 else color
+        product = "" if int(event_id) % 7 == 0 else product
         price = "" if int(event_id) % 11 == 0 else price
         out.append(",".join((event_id, customer, event_type, product, color, price, ts)))
     last_id = int(rows[-1].split(",")[0])
@@ -61,30 +62,34 @@ def _ids(settings, sql: str, params: dict | None = None) -> set[int]:
         return {r[0] for r in conn.execute(sa.text(sql), params or {})}
 
 
-def test_the_color_rows_are_the_events_grouped_by_type_and_color(null_settings):
-    """Each row holds its (type, color) events' timestamps ascending and their highest and lowest
-    price; events without a color have no row, every colored event is in one."""
+@pytest.mark.parametrize(
+    ("table", "bit", "field"),
+    [("customer_color_times", "tc_bit", "color"), ("customer_pair_times", "tp_bit", "product")],
+)
+def test_the_color_and_pair_rows_are_the_events_grouped_by_their_key(null_settings, table, bit, field):
+    """Each row holds its (type, color) / (type, product) events' timestamps ascending and their
+    highest and lowest price; events without a color / product have no row, every other is in one."""
     with get_engine(null_settings).connect() as conn:
-        nulls = conn.execute(sa.text("SELECT count(*) FROM events WHERE color IS NULL")).scalar()
+        nulls = conn.execute(sa.text(f"SELECT count(*) FROM events WHERE {field} IS NULL")).scalar()
         diff = conn.execute(
             sa.text(
-                """WITH direct AS (
-                       SELECT v.tc_bit AS tc, e.customer_id,
+                f"""WITH direct AS (
+                       SELECT v.{bit}, e.customer_id,
                               array_agg(e.event_timestamp ORDER BY e.event_timestamp) AS ts,
                               max(e.price) AS max_price, min(e.price) AS min_price
                        FROM events e
-                       JOIN (SELECT DISTINCT event_type, color, tc_bit FROM event_vocabulary) v
-                         ON v.event_type = e.event_type AND v.color = e.color
+                       JOIN (SELECT DISTINCT event_type, {field}, {bit} FROM event_vocabulary) v
+                         ON v.event_type = e.event_type AND v.{field} = e.{field}
                        GROUP BY 1, 2)
                    SELECT count(*) FROM (
-                       (SELECT * FROM direct EXCEPT ALL SELECT * FROM customer_color_times)
+                       (SELECT * FROM direct EXCEPT ALL SELECT * FROM {table})
                        UNION ALL
-                       (SELECT * FROM customer_color_times EXCEPT ALL SELECT * FROM direct)) d"""
+                       (SELECT * FROM {table} EXCEPT ALL SELECT * FROM direct)) d"""
             )
         ).scalar()
-        colored = conn.execute(sa.text("SELECT count(*) FROM events WHERE color IS NOT NULL")).scalar()
-        stored = conn.execute(sa.text("SELECT sum(cardinality(ts)) FROM customer_color_times")).scalar()
-    assert nulls > 0 and diff == 0 and stored == colored
+        kept = conn.execute(sa.text(f"SELECT count(*) FROM events WHERE {field} IS NOT NULL")).scalar()
+        stored = conn.execute(sa.text(f"SELECT sum(cardinality(ts)) FROM {table}")).scalar()
+    assert nulls > 0 and diff == 0 and stored == kept
 
 
 COLOR_CASES = [
@@ -122,6 +127,20 @@ COLOR_CASES = [
     ("type_times", [Behaviour(window=TimeWindow(start=date(2026, 6, 1), end=date(2026, 8, 31)))]),
     ("type_times", [Behaviour(window=TimeWindow(end=date(2026, 5, 31)), negate=True)]),
     ("type_times", [Behaviour(window=TimeWindow(start=date(2026, 5, 1), end=date(2026, 9, 30)), min_events=5)]),
+    # (type, product) pairs, with products sometimes NULL
+    ("times", [Behaviour(event_types=["view"], products=["watch"], window=TimeWindow(last=120), min_events=2)]),
+    (
+        "times",
+        [
+            Behaviour(
+                event_types=["view"],
+                products=["socks", "shoes"],
+                window=TimeWindow(end=date(2026, 9, 30)),
+                min_events=2,
+            )
+        ],
+    ),
+    ("times", [Behaviour(event_types=["purchase"], products=["watch"], max_price=300)]),
     # still the events: a color with a product, too many (type, color) pairs, N+ since a date on any type
     ("events", [Behaviour(colors=["red"], products=["socks"], window=TimeWindow(last=30))]),
     (
@@ -136,6 +155,9 @@ COLOR_CASES = [
 ]
 
 
+TABLES = {"color_times": "customer_color_times", "type_times": "customer_type_times", "times": "customer_pair_times"}
+
+
 @pytest.mark.parametrize(("kind", "behaviours"), COLOR_CASES, ids=[f"{k}-{i}" for i, (k, _) in enumerate(COLOR_CASES)])
 def test_the_color_and_any_type_rows_match_the_events(null_settings, kind, behaviours):
     assert [facts_kind(b) or "events" for b in behaviours] == [kind] * len(behaviours)
@@ -143,7 +165,7 @@ def test_the_color_and_any_type_rows_match_the_events(null_settings, kind, behav
     reads_events = re.search(r"\bevents\b", compiled.sql) is not None
     assert reads_events == (kind == "events")
     if kind != "events":
-        assert f"customer_{kind.removesuffix('_times')}_times" in compiled.sql
+        assert TABLES[kind] in compiled.sql
     gate = _ids(null_settings, compiled.sql, compiled.params)
     independent = " AND ".join(_events_sql(b, SAMPLE_END) for b in behaviours)
     expected = _ids(null_settings, f"SELECT customer_id FROM customers c WHERE {independent}")
