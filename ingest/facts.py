@@ -19,7 +19,7 @@ fell in a window ("bought a handbag 2+ times in the last 90 days", "carted a wat
 30 days, never bought one", "bought a handbag or a wallet between March and May") and whether
 one was at a price ("bought a handbag over 200"). One row per customer and (event type,
 product) pair (tp, the vocabulary's tp_bit) with the timestamps of its events ascending and
-their highest and lowest price. Rows are stored in (tp, customer_id) order, so a behaviour on
+their highest and lowest price (events without a product have none). Rows are stored in (tp, customer_id) order, so a behaviour on
 a product reads only its pairs' rows (~1/40 of the table each), and width_bucket over the
 ascending timestamps (a binary search) counts the events in any window without unnesting.
 customer_type_times_new is the same per (event type, customer) (t, the vocabulary's type_id):
