@@ -133,10 +133,10 @@ COLOR_CASES = [
         "times",
         [
             Behaviour(
-                event_types=["view"],
-                products=["socks", "shoes"],
-                window=TimeWindow(end=date(2026, 9, 30)),
-                min_events=2,
+                event_types=["add_to_cart", "view"],
+                products=["jacket", "shoes"],
+                window=TimeWindow(start=date(2026, 6, 1)),
+                min_events=3,
             )
         ],
     ),
