@@ -89,17 +89,21 @@ def facts_kind(b: Behaviour, extra_where: str | None = None) -> str | None:
              items, or the (type, product) / (type, color) bit masks when they exist;
     "recent": any event of the named types since a date (the latest event per type);
     "count": at least N (1 or more) events of the named types, ever (the count per type);
-    "times" / "type_times" / "color_times": named (type, product) pairs / event types (or any
-             type) / colors (of named types or any) in windows, N > 1 or one price bound ever, see
+    "times" / "type_times" / "color_times": named (type, product) pairs / event types / colors
+             (of named types or any) in windows, N > 1 or one price bound ever, see
              pair_times_answers / type_times_answers / color_times_answers (per customer and key:
-             ascending timestamps, highest and lowest price).
+             ascending timestamps, highest and lowest price);
+    "any_type_times": no type named, a window with an end date: all of the customer's type rows
+             (no primary-key probe: several rows per customer, read as a set).
     Raw SQL, attributes, price ranges, prices with a window or N > 1, colors and products
     together with a window or N > 1, and windows or N > 1 on products of any type read the
     events, through their gate index."""
     if extra_where or b.attributes:
         return None
-    if pair_times_answers(b) or type_times_answers(b):
-        return "times" if b.products else "type_times"
+    if pair_times_answers(b):
+        return "times"
+    if type_times_answers(b):
+        return "type_times" if b.event_types else "any_type_times"
     if color_times_answers(b):
         return "color_times"
     if b.min_price is not None or b.max_price is not None:
@@ -147,7 +151,12 @@ def _pair_mask(b: Behaviour, i: int, params: dict) -> str | None:
     return f"(c.{column} & (SELECT bit_or(1::bigint << v.{bit}) FROM event_vocabulary v WHERE {where})) <> 0"
 
 
-TIMES_CLAUSES = {"times": pair_times_clause, "type_times": type_times_clause, "color_times": color_times_clause}
+TIMES_CLAUSES = {
+    "times": pair_times_clause,
+    "type_times": type_times_clause,
+    "any_type_times": type_times_clause,
+    "color_times": color_times_clause,
+}
 
 
 def facts_clause(b: Behaviour, i: int, now: datetime, kind: str) -> tuple[str, dict]:

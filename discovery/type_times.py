@@ -4,7 +4,9 @@ Pure functions: values are bound parameters; the vocabulary's type numbers (type
 up in the live event_vocabulary inside the statement. One row per event type and customer with
 the type's timestamps ascending and its highest and lowest price: "bought between March and
 May", "3+ views in 30 days", "bought anything over 200" read the named types' rows instead of
-the events. The row tests are discovery.pair_times.times_clause's."""
+the events; "any event between March and May" (no type named: discovery.compile's kind
+"any_type_times") reads all of the customer's rows. The row tests are
+discovery.pair_times.times_clause's."""
 
 from __future__ import annotations
 

@@ -124,9 +124,9 @@ COLOR_CASES = [
     ("color_times", [Behaviour(colors=["no-such-color"], window=TimeWindow(last=30))]),
     ("color_times", [Behaviour(event_types=["no-such-type"], colors=["red"], min_events=2, negate=True)]),
     # any type: a window with an end date reads all of the customer's type rows (summed for N > 1)
-    ("type_times", [Behaviour(window=TimeWindow(start=date(2026, 6, 1), end=date(2026, 8, 31)))]),
-    ("type_times", [Behaviour(window=TimeWindow(end=date(2026, 5, 31)), negate=True)]),
-    ("type_times", [Behaviour(window=TimeWindow(start=date(2026, 5, 1), end=date(2026, 9, 30)), min_events=5)]),
+    ("any_type_times", [Behaviour(window=TimeWindow(start=date(2026, 6, 1), end=date(2026, 8, 31)))]),
+    ("any_type_times", [Behaviour(window=TimeWindow(end=date(2026, 5, 31)), negate=True)]),
+    ("any_type_times", [Behaviour(window=TimeWindow(start=date(2026, 5, 1), end=date(2026, 9, 30)), min_events=5)]),
     # (type, product) pairs, with products sometimes NULL
     ("times", [Behaviour(event_types=["view"], products=["watch"], window=TimeWindow(last=120), min_events=2)]),
     (
@@ -155,7 +155,11 @@ COLOR_CASES = [
 ]
 
 
-TABLES = {"color_times": "customer_color_times", "type_times": "customer_type_times", "times": "customer_pair_times"}
+TABLES = {
+    "color_times": "customer_color_times",
+    "any_type_times": "customer_type_times",
+    "times": "customer_pair_times",
+}
 
 
 @pytest.mark.parametrize(("kind", "behaviours"), COLOR_CASES, ids=[f"{k}-{i}" for i, (k, _) in enumerate(COLOR_CASES)])
