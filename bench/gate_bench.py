@@ -67,6 +67,13 @@ GATE_QUERIES = [
     ("handbag or wallet bought 2+ in 90 days",
      AudienceQuery(behaviours=[Behaviour(event_types=["purchase"], products=["handbag", "wallet"], window=TimeWindow(last=90), min_events=2)])),
     ("2+ red purchases ever", AudienceQuery(behaviours=[Behaviour(event_types=["purchase"], colors=["red"], min_events=2)])),
+    # colors with a window or N+ (customer_color_times); any type in a window with an end (all type rows) or N+ (events)
+    ("anything red in 30 days", AudienceQuery(behaviours=[Behaviour(colors=["red"], window=TimeWindow(last=30))])),
+    ("2+ red or blue purchases in 90 days",
+     AudienceQuery(behaviours=[Behaviour(event_types=["purchase"], colors=["red", "blue"], window=TimeWindow(last=90), min_events=2)])),
+    ("4+ events of any kind in 30 days", AudienceQuery(behaviours=[Behaviour(window=TimeWindow(last=30), min_events=4)])),
+    ("any event between 2026-03-01 and 2026-05-31",
+     AudienceQuery(behaviours=[Behaviour(window=TimeWindow(start=date(2026, 3, 1), end=date(2026, 5, 31)))])),
 ]  # fmt: skip
 
 
@@ -100,12 +107,14 @@ def build_live(settings: Settings, crm: Path, events: Path, mapping: Path | None
         )
         stage("validate", load.validate, engine, run_id, loaded, settings.max_reject_ratio)
         stage("profiles", profiles.build_core, engine, settings)
-        with ThreadPoolExecutor(max_workers=1) as pool:  # as the pipeline: index, facts ‖ texts, pair and type times
+        # as the pipeline: index, facts ‖ texts, pair, type and color times
+        with ThreadPoolExecutor(max_workers=1) as pool:
             t0 = time.perf_counter()
             indexing = pool.submit(index_and_facts, engine, settings)
             stage("texts", profiles.build_texts, engine, progress)
             stage("pair times", facts.build_pair_times, engine)
             stage("type times", facts.build_type_times, engine)
+            stage("color times", facts.build_color_times, engine)
             secs["index"], secs["facts"] = indexing.result()
             secs["texts ‖ index"] = time.perf_counter() - t0
         with engine.begin() as conn:
@@ -222,7 +231,7 @@ def _server_settings(settings: Settings) -> str:
         ver = conn.execute(sa.text("SHOW server_version")).scalar()
         sizes = [
             f"{t} {conn.execute(sa.text('SELECT pg_total_relation_size(CAST(:t AS regclass))'), {'t': t}).scalar() / 2**20:,.0f} MB"
-            for t in ("customer_facts", "customer_pair_times", "customer_type_times")
+            for t in ("customer_facts", "customer_pair_times", "customer_type_times", "customer_color_times")
         ]
     return f"PostgreSQL {ver}, " + ", ".join(vals) + "; gate tables: " + ", ".join(sizes)
 
@@ -231,9 +240,9 @@ def gate(customers: int, per: float, repeats: int = 5, keep: Path | None = None)
     crm, events, n_events = sample(customers, per)
     with temp_stores("bench-gate-", keep=keep) as settings:
         data = keep or settings.data_dir
-        # v2: ascending pair times with prices, and the type times (ingest/facts.py): a database
+        # v3: ascending pair times with prices, the type and color times (ingest/facts.py): a database
         # kept by an earlier version is rebuilt rather than read with the wrong layout.
-        marker = data / f".gate_built_{customers}_{per:g}_v2"
+        marker = data / f".gate_built_{customers}_{per:g}_v3"
         if marker.exists():
             build = "reused the database built earlier in " + str(data)
         else:

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from cdp.schema import GATE_ORDERS
+from discovery.color_times import color_times_answers, color_times_clause
 from discovery.compile_attributes import ATTRIBUTE_NAME_RE, ATTRIBUTES_TABLE, attribute_conditions, attributes_clause
 from discovery.pair_times import pair_times_answers, pair_times_clause
 from discovery.query import AnalyticsQuery, AudienceQuery, Behaviour, CRMFilter
@@ -89,15 +90,23 @@ def facts_kind(b: Behaviour, extra_where: str | None = None) -> str | None:
              items, or the (type, product) / (type, color) bit masks when they exist;
     "recent": any event of the named types since a date (the latest event per type);
     "count": at least N (1 or more) events of the named types, ever (the count per type);
-    "times" / "type_times": named (type, product) pairs / event types in windows, N > 1 or one
-             price bound ever, see pair_times_answers / type_times_answers (per customer and key:
-             ascending timestamps, highest and lowest price).
-    Raw SQL, attributes, price ranges, prices or colors with a window or N > 1, and windows or
-    N > 1 on products of any type or on no type read the events, through their gate index."""
+    "times" / "type_times" / "color_times": named (type, product) pairs / event types / colors
+             (of named types or any) in windows, N > 1 or one price bound ever, see
+             pair_times_answers / type_times_answers / color_times_answers (per customer and key:
+             ascending timestamps, highest and lowest price);
+    "any_type_times": no type named, a window with an end date: all of the customer's type rows
+             (no primary-key probe: several rows per customer, read as a set).
+    Raw SQL, attributes, price ranges, prices with a window or N > 1, colors and products
+    together with a window or N > 1, and windows or N > 1 on products of any type read the
+    events, through their gate index."""
     if extra_where or b.attributes:
         return None
-    if pair_times_answers(b) or type_times_answers(b):
-        return "times" if b.products else "type_times"
+    if pair_times_answers(b):
+        return "times"
+    if type_times_answers(b):
+        return "type_times" if b.event_types else "any_type_times"
+    if color_times_answers(b):
+        return "color_times"
     if b.min_price is not None or b.max_price is not None:
         return None
     if b.window is not None:  # with an end date, only the events remain
@@ -143,6 +152,14 @@ def _pair_mask(b: Behaviour, i: int, params: dict) -> str | None:
     return f"(c.{column} & (SELECT bit_or(1::bigint << v.{bit}) FROM event_vocabulary v WHERE {where})) <> 0"
 
 
+TIMES_CLAUSES = {
+    "times": pair_times_clause,
+    "type_times": type_times_clause,
+    "any_type_times": type_times_clause,
+    "color_times": color_times_clause,
+}
+
+
 def facts_clause(b: Behaviour, i: int, now: datetime, kind: str) -> tuple[str, dict]:
     if kind == "items":
         items, params = _vocabulary_items(b, i)
@@ -151,8 +168,8 @@ def facts_clause(b: Behaviour, i: int, now: datetime, kind: str) -> tuple[str, d
             # NULL when the vocabulary has too many pairs for a bigint, or the value is unknown
             test = f"COALESCE({mask}, {test})"
         return f"{'NOT ' if b.negate else ''}({test})", params
-    if kind in ("times", "type_times"):
-        return (pair_times_clause if kind == "times" else type_times_clause)(b, i, now)
+    if kind in TIMES_CLAUSES:
+        return TIMES_CLAUSES[kind](b, i, now)
     if kind == "count":
         slots, params = _type_slots(b, i, "type_n")
         params[f"b{i}_min_events"] = b.min_events

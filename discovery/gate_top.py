@@ -36,15 +36,15 @@ def walk_rows(limit: int) -> int:
 
 
 def _probed(b: Behaviour) -> bool:
-    """Whether `b` is a test on the customer's own facts row, or one primary-key probe of its pair
-    or type rows (an EXISTS, ~20 µs a row). Summed rows (N > 1 over several keys) and the events
+    """Whether `b` is a test on the customer's own facts row, or one primary-key probe of its pair,
+    type or color rows (an EXISTS, ~20 µs a row). Summed rows (N > 1 over several keys) and the events
     are not: their subquery is a pass of its own, which the walk and the count would both run."""
     kind = facts_kind(b)
     if kind in ROW_KINDS:
         return True
-    if kind == "times":
-        return one_row_answers(b, len(b.event_types) * len(b.products))
-    return kind == "type_times" and one_row_answers(b, len(b.event_types))
+    types = len(b.event_types)  # a color of any type is looked up among every type's rows: not walked
+    keys = {"times": types * len(b.products), "type_times": types, "color_times": types * len(b.colors)}
+    return keys.get(kind or "", 0) > 0 and one_row_answers(b, keys[kind or ""])
 
 
 def walkable(q: AudienceQuery, extra_where: str | None) -> bool:

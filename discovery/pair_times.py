@@ -2,8 +2,9 @@
 
 Pure functions: values are bound parameters; the vocabulary's numbers (tp_bit) are looked up in the live event_vocabulary inside the statement, so the SQL holds no product
 or color word and always matches the snapshot it runs on. times_clause is shared with the
-event-type rows (discovery/type_times.py): both tables hold one row per key and customer with
-the key's timestamps ascending (ts) and its highest and lowest price."""
+event-type and (event type, color) rows (discovery/type_times.py, discovery/color_times.py): the
+three tables hold one row per key and customer with the key's timestamps ascending (ts) and its
+highest and lowest price."""
 
 from __future__ import annotations
 
@@ -56,6 +57,21 @@ def row_test(b: Behaviour, i: int, now: datetime, params: dict) -> str:
     return f"cardinality(t.ts) >= {n}"
 
 
+def row_reaches(b: Behaviour, i: int, now: datetime, params: dict) -> list[str]:
+    """Cheap tests a row passes when it holds any of b's events in its window (its latest event
+    at or after `since`, its first before `until`): rows holding none add nothing to a sum, and
+    leave it before the binary searches and the grouping."""
+    since, until = b.window.bounds(now) if b.window is not None else (None, None)
+    tests = []
+    if since is not None:
+        params[f"b{i}_since"] = since
+        tests.append(f"t.ts[cardinality(t.ts)] >= :b{i}_since")
+    if until is not None:
+        params[f"b{i}_until"] = until
+        tests.append(f"t.ts[1] < :b{i}_until")
+    return tests
+
+
 def row_price(b: Behaviour, i: int, params: dict) -> str | None:
     """Whether the row holds an event at the price bound (one bound, no window: the caller's
     answers function checks): its highest price ≥ the minimum, or its lowest ≤ the maximum."""
@@ -82,17 +98,21 @@ def one_row_answers(b: Behaviour, keys: int) -> bool:
     return keys == 1 or b.min_events == 1
 
 
-def times_clause(table: str, key: str, lookups: list[str], b: Behaviour, i: int, now: datetime, params: dict) -> str:
-    """At least N of b's events (in its window, at its price) on the rows of `table` whose `key`
-    is one of `lookups` (one scalar subquery each). One row alone answers when there is one key
-    or N = 1; otherwise the customer's rows are summed."""
-    price = row_price(b, i, params)
+def keys_test(key: str, lookups: list[str]) -> str:
+    """The rows whose `key` is one of `lookups` (one scalar subquery each)."""
     # Each key by its own equality: the planner then expects a few keys' share of the rows and
     # reads them through the primary key (with = ANY(ARRAY(…)) or IN (SELECT …) it guesses a
     # large share and scans the whole table: 2 s instead of 30 ms at 1 M customers; IN (one
     # scalar subquery) becomes a hash join, which scans it too).
-    rows = f"t.{key} = ANY(ARRAY[{', '.join(lookups)}])"
-    if one_row_answers(b, len(lookups)):
+    return f"t.{key} = ANY(ARRAY[{', '.join(lookups)}])"
+
+
+def times_clause(table: str, rows: str, single: bool, b: Behaviour, i: int, now: datetime, params: dict) -> str:
+    """At least N of b's events (in its window, at its price) on the rows of `table` that pass
+    `rows` (keys_test, or TRUE for all of a customer's rows). One row alone answers when the
+    rows are of one key (`single`) or N = 1; otherwise the customer's rows are summed."""
+    price = row_price(b, i, params)
+    if one_row_answers(b, 1 if single else 2):
         tests = [rows, *([price] if price else [])]
         if b.window is not None or b.min_events > 1:  # (a row holds at least one event)
             tests.append(row_test(b, i, now, params))
@@ -101,7 +121,8 @@ def times_clause(table: str, key: str, lookups: list[str], b: Behaviour, i: int,
     assert price is None  # price_answered: a price only with N = 1
     params[f"b{i}_min_events"] = b.min_events
     count = row_count(b, i, now, params)
-    sub = f"SELECT t.customer_id FROM {table} t WHERE {rows} GROUP BY t.customer_id HAVING sum({count}) >= :b{i}_min_events"
+    where = " AND ".join([rows, *row_reaches(b, i, now, params)])
+    sub = f"SELECT t.customer_id FROM {table} t WHERE {where} GROUP BY t.customer_id HAVING sum({count}) >= :b{i}_min_events"
     return f"c.customer_id {'NOT IN' if b.negate else 'IN'} ({sub})"
 
 
@@ -115,7 +136,8 @@ def pair_times_answers(b: Behaviour) -> bool:
     reads the events, whose gate index (event_type, product, color, event_timestamp) is an
     exact range for them: any type, colors (measured at 1 M: "bought red socks in the last 6
     months" 467 ms over the events, 568 ms over the pair rows with a color array, which must
-    read every color's rows of the pair), and prices with a window or N > 1."""
+    read every color's rows of the pair), and prices with a window or N > 1. Colors without a
+    product are discovery.color_times'."""
     if not (b.event_types and b.products) or len(b.event_types) * len(b.products) > MAX_PAIRS:
         return False
     if b.colors or not price_answered(b):
@@ -136,4 +158,4 @@ def pair_times_clause(b: Behaviour, i: int, now: datetime) -> tuple[str, dict]:
             lookups.append(
                 f"(SELECT min(v.tp_bit) FROM event_vocabulary v WHERE v.event_type = :b{i}_pt{a} AND v.product = :b{i}_pp{k})"
             )
-    return times_clause(PAIR_TIMES, "tp", lookups, b, i, now, params), params
+    return times_clause(PAIR_TIMES, keys_test("tp", lookups), len(lookups) == 1, b, i, now, params), params

@@ -267,8 +267,8 @@ def _run(settings, engine, run_id, crm, events, opts: _Options, timer) -> dict:
     done("validate")
     with timer.stage("profiles"):
         profiles.build_core(engine, settings)
-    # The index build and the gate's facts overlap the profile texts and the gate's pair and
-    # type times: two cores busy. The facts read the events through the new indexes.
+    # The index build and the gate's facts overlap the profile texts and the gate's pair, type
+    # and color times: two cores busy. The facts read the events through the new indexes.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-index") as pool:
         indexing = pool.submit(index_and_facts, engine, settings)
         with timer.stage("texts"):
@@ -277,6 +277,8 @@ def _run(settings, engine, run_id, crm, events, opts: _Options, timer) -> dict:
             facts.build_pair_times(engine)
         with timer.stage("type times"):
             facts.build_type_times(engine)
+        with timer.stage("color times"):
+            facts.build_color_times(engine)
         with timer.stage("index (wait)"):
             timer.seconds["index"], timer.seconds["facts"] = indexing.result()
     done("profiles")

@@ -338,12 +338,12 @@ FACTS_CASES = [
         [Behaviour(event_types=["purchase"], window=TimeWindow(start=date(2026, 8, 1), end=date(2026, 9, 30)))],
     ),
     ("type_times", [Behaviour(event_types=["purchase"], min_price=150)]),
-    ("events", [Behaviour(colors=["red"], window=TimeWindow(last=30))]),
+    ("color_times", [Behaviour(colors=["red"], window=TimeWindow(last=30))]),
     # prices: a range, or with a window or N > 1, still the events
     ("events", [Behaviour(event_types=["purchase"], min_price=50, max_price=150)]),
     ("events", [Behaviour(event_types=["purchase"], min_price=100, window=TimeWindow(last=90))]),
     ("events", [Behaviour(event_types=["purchase"], products=["handbag"], min_price=100, min_events=2)]),
-    ("events", [Behaviour(event_types=["view"], window=TimeWindow(last=30), min_events=2, colors=["red"])]),
+    ("color_times", [Behaviour(event_types=["view"], window=TimeWindow(last=30), min_events=2, colors=["red"])]),
     # event types: end dates, N > 1 in a window (one type or summed over several), prices ever
     ("type_times", [Behaviour(event_types=["purchase"], window=TimeWindow(end=date(2026, 8, 31)))]),
     (
