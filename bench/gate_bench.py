@@ -67,7 +67,7 @@ GATE_QUERIES = [
     ("handbag or wallet bought 2+ in 90 days",
      AudienceQuery(behaviours=[Behaviour(event_types=["purchase"], products=["handbag", "wallet"], window=TimeWindow(last=90), min_events=2)])),
     ("2+ red purchases ever", AudienceQuery(behaviours=[Behaviour(event_types=["purchase"], colors=["red"], min_events=2)])),
-    # colors with a window or N+ (customer_color_times); any type in a window with an end (all type rows) or N+ (events)
+    # colors with a window or N+ (customer_color_times); any type in a window or N+ (customer_event_times)
     ("anything red in 30 days", AudienceQuery(behaviours=[Behaviour(colors=["red"], window=TimeWindow(last=30))])),
     ("2+ red or blue purchases in 90 days",
      AudienceQuery(behaviours=[Behaviour(event_types=["purchase"], colors=["red", "blue"], window=TimeWindow(last=90), min_events=2)])),
@@ -115,6 +115,7 @@ def build_live(settings: Settings, crm: Path, events: Path, mapping: Path | None
             stage("pair times", facts.build_pair_times, engine)
             stage("type times", facts.build_type_times, engine)
             stage("color times", facts.build_color_times, engine)
+            stage("event times", facts.build_event_times, engine)
             secs["index"], secs["facts"] = indexing.result()
             secs["texts ‖ index"] = time.perf_counter() - t0
         with engine.begin() as conn:
@@ -231,7 +232,13 @@ def _server_settings(settings: Settings) -> str:
         ver = conn.execute(sa.text("SHOW server_version")).scalar()
         sizes = [
             f"{t} {conn.execute(sa.text('SELECT pg_total_relation_size(CAST(:t AS regclass))'), {'t': t}).scalar() / 2**20:,.0f} MB"
-            for t in ("customer_facts", "customer_pair_times", "customer_type_times", "customer_color_times")
+            for t in (
+                "customer_facts",
+                "customer_pair_times",
+                "customer_type_times",
+                "customer_color_times",
+                "customer_event_times",
+            )
         ]
     return f"PostgreSQL {ver}, " + ", ".join(vals) + "; gate tables: " + ", ".join(sizes)
 
@@ -242,7 +249,7 @@ def gate(customers: int, per: float, repeats: int = 5, keep: Path | None = None)
         data = keep or settings.data_dir
         # v3: ascending pair times with prices, the type and color times (ingest/facts.py): a database
         # kept by an earlier version is rebuilt rather than read with the wrong layout.
-        marker = data / f".gate_built_{customers}_{per:g}_v3"
+        marker = data / f".gate_built_{customers}_{per:g}_v4"
         if marker.exists():
             build = "reused the database built earlier in " + str(data)
         else:

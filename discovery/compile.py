@@ -94,8 +94,8 @@ def facts_kind(b: Behaviour, extra_where: str | None = None) -> str | None:
              (of named types or any) in windows, N > 1 or one price bound ever, see
              pair_times_answers / type_times_answers / color_times_answers (per customer and key:
              ascending timestamps, highest and lowest price);
-    "any_type_times": no type named, a window with an end date: all of the customer's type rows
-             (no primary-key probe: several rows per customer, read as a set).
+    "any_type_times": no type named, a window with an end date or N > 1, N > 1 ever, or a price
+             bound ever: the customer's row of customer_event_times (all of its events; one probe).
     Raw SQL, attributes, price ranges, prices with a window or N > 1, colors and products
     together with a window or N > 1, and windows or N > 1 on products of any type read the
     events, through their gate index."""

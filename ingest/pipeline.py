@@ -268,7 +268,7 @@ def _run(settings, engine, run_id, crm, events, opts: _Options, timer) -> dict:
     with timer.stage("profiles"):
         profiles.build_core(engine, settings)
     # The index build and the gate's facts overlap the profile texts and the gate's pair, type
-    # and color times: two cores busy. The facts read the events through the new indexes.
+    # color and event times: two cores busy. The facts read the events through the new indexes.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-index") as pool:
         indexing = pool.submit(index_and_facts, engine, settings)
         with timer.stage("texts"):
@@ -279,6 +279,8 @@ def _run(settings, engine, run_id, crm, events, opts: _Options, timer) -> dict:
             facts.build_type_times(engine)
         with timer.stage("color times"):
             facts.build_color_times(engine)
+        with timer.stage("event times"):
+            facts.build_event_times(engine)
         with timer.stage("index (wait)"):
             timer.seconds["index"], timer.seconds["facts"] = indexing.result()
     done("profiles")

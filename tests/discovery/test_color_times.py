@@ -92,6 +92,28 @@ def test_the_color_and_pair_rows_are_the_events_grouped_by_their_key(null_settin
     assert nulls > 0 and diff == 0 and stored == kept
 
 
+def test_the_event_times_hold_every_event_of_each_customer(null_settings):
+    """One row per customer with events: all its timestamps ascending (whatever the type, product or
+    color, NULL or not), and its highest and lowest price."""
+    with get_engine(null_settings).connect() as conn:
+        diff = conn.execute(
+            sa.text(
+                """WITH direct AS (
+                       SELECT customer_id, array_agg(event_timestamp ORDER BY event_timestamp) AS ts,
+                              max(price) AS max_price, min(price) AS min_price
+                       FROM events GROUP BY 1)
+                   SELECT count(*) FROM (
+                       (SELECT * FROM direct EXCEPT ALL SELECT * FROM customer_event_times)
+                       UNION ALL
+                       (SELECT * FROM customer_event_times EXCEPT ALL SELECT * FROM direct)) d"""
+            )
+        ).scalar()
+        rows, customers = conn.execute(
+            sa.text("SELECT count(*), (SELECT count(DISTINCT customer_id) FROM events) FROM customer_event_times")
+        ).one()
+    assert diff == 0 and rows == customers > 500
+
+
 COLOR_CASES = [
     ("color_times", [Behaviour(colors=["red"], window=TimeWindow(last=30))]),
     ("color_times", [Behaviour(event_types=["view"], colors=["red"], window=TimeWindow(last=30))]),
@@ -123,7 +145,12 @@ COLOR_CASES = [
     ),
     ("color_times", [Behaviour(colors=["no-such-color"], window=TimeWindow(last=30))]),
     ("color_times", [Behaviour(event_types=["no-such-type"], colors=["red"], min_events=2, negate=True)]),
-    # any type: a window with an end date reads all of the customer's type rows (summed for N > 1)
+    # any type: the customer's row of customer_event_times (all of its events): windows, N+, prices
+    ("any_type_times", [Behaviour(window=TimeWindow(last=30), min_events=4)]),
+    ("any_type_times", [Behaviour(window=TimeWindow(last=30), min_events=3, negate=True)]),
+    ("any_type_times", [Behaviour(min_events=12)]),
+    ("any_type_times", [Behaviour(min_price=180)]),
+    ("any_type_times", [Behaviour(max_price=20, negate=True)]),
     ("any_type_times", [Behaviour(window=TimeWindow(start=date(2026, 6, 1), end=date(2026, 8, 31)))]),
     ("any_type_times", [Behaviour(window=TimeWindow(end=date(2026, 5, 31)), negate=True)]),
     ("any_type_times", [Behaviour(window=TimeWindow(start=date(2026, 5, 1), end=date(2026, 9, 30)), min_events=5)]),
@@ -141,7 +168,7 @@ COLOR_CASES = [
         ],
     ),
     ("times", [Behaviour(event_types=["purchase"], products=["watch"], max_price=300)]),
-    # still the events: a color with a product, too many (type, color) pairs, N+ since a date on any type
+    # still the events: a color with a product, too many (type, color) pairs
     ("events", [Behaviour(colors=["red"], products=["socks"], window=TimeWindow(last=30))]),
     (
         "events",
@@ -151,13 +178,12 @@ COLOR_CASES = [
             )
         ],
     ),
-    ("events", [Behaviour(window=TimeWindow(last=30), min_events=4)]),
 ]
 
 
 TABLES = {
     "color_times": "customer_color_times",
-    "any_type_times": "customer_type_times",
+    "any_type_times": "customer_event_times",
     "times": "customer_pair_times",
 }
 
@@ -218,7 +244,7 @@ def _conds(b: Behaviour, now: datetime) -> str:
 
 
 def test_a_color_question_runs_through_the_read_only_engine(null_settings):
-    """The bot's path (the read-only role and its views): the color rows are granted to it."""
+    """The bot's path (the read-only role and its views): the color and event rows are granted to it."""
     q = AudienceQuery(
         behaviours=[
             Behaviour(colors=["red"], window=TimeWindow(last=60), min_events=2),
@@ -230,4 +256,4 @@ def test_a_color_question_runs_through_the_read_only_engine(null_settings):
     independent = " AND ".join(_events_sql(b, SAMPLE_END) for b in q.behaviours)
     expected = _ids(null_settings, f"SELECT customer_id FROM customers c WHERE {independent}")
     assert expected and {c.customer_id for c in seg.customers} == expected
-    assert any("customer_color_times" in s for s in seg.sql) and any("customer_type_times" in s for s in seg.sql)
+    assert any("customer_color_times" in s for s in seg.sql) and any("customer_event_times" in s for s in seg.sql)

@@ -116,6 +116,8 @@ PROBED = [
     (Behaviour(event_types=["purchase"], min_price=100),
      "EXISTS (SELECT 1 FROM events x WHERE x.customer_id = c.customer_id AND x.event_type = 'purchase'"
      " AND x.price >= 100)"),
+    (Behaviour(window=TimeWindow(last=30), min_events=4),
+     "(SELECT count(*) FROM events x WHERE x.customer_id = c.customer_id AND x.event_timestamp >= :since30) >= 4"),
     (Behaviour(event_types=["purchase"], colors=["red"], min_events=2),
      "(SELECT count(*) FROM events x WHERE x.customer_id = c.customer_id AND x.event_type = 'purchase'"
      " AND x.color = 'red') >= 2"),
