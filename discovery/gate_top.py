@@ -42,9 +42,9 @@ def _probed(b: Behaviour) -> bool:
     kind = facts_kind(b)
     if kind in ROW_KINDS:
         return True
-    types = len(b.event_types)  # a color of any type is looked up among every type's rows: not walked
+    types = len(b.event_types)  # a color of any type has a row per type: several keys
     keys = {
-        "times": types * len(b.products), "type_times": types, "color_times": types * len(b.colors),
+        "times": types * len(b.products), "type_times": types, "color_times": (types or 2) * len(b.colors),
         "any_type_times": 1,  # the customer's row of all its events
     }  # fmt: skip
     return keys.get(kind or "", 0) > 0 and one_row_answers(b, keys[kind or ""])

@@ -102,7 +102,7 @@ def test_a_condition_summed_over_rows_or_read_from_the_events_is_not_walked():
         event_types=["purchase"], products=["socks", "jacket"], window=TimeWindow(last=90), min_events=2
     )
     colour_and_product = Behaviour(event_types=["view"], products=["socks"], colors=["red"], window=TimeWindow(last=30))
-    any_type_colour = Behaviour(colors=["red"], window=TimeWindow(last=30))
+    any_type_colour = Behaviour(colors=["red"], window=TimeWindow(last=30), min_events=2)  # a row per type, summed
     for b in (two_pairs, colour_and_product, any_type_colour):
         assert "walked" not in gate_top_sql(AudienceQuery(behaviours=[b]), SAMPLE_END, None, 20).sql
     assert "walked" not in gate_top_sql(AudienceQuery(), SAMPLE_END, "c.age > 30", 20).sql  # model-written SQL
@@ -118,6 +118,9 @@ PROBED = [
      " AND x.price >= 100)"),
     (Behaviour(window=TimeWindow(last=30), min_events=4),
      "(SELECT count(*) FROM events x WHERE x.customer_id = c.customer_id AND x.event_timestamp >= :since30) >= 4"),
+    (Behaviour(colors=["red"], window=TimeWindow(last=30)),
+     "EXISTS (SELECT 1 FROM events x WHERE x.customer_id = c.customer_id AND x.color = 'red'"
+     " AND x.event_timestamp >= :since30)"),
     (Behaviour(event_types=["purchase"], colors=["red"], min_events=2),
      "(SELECT count(*) FROM events x WHERE x.customer_id = c.customer_id AND x.event_type = 'purchase'"
      " AND x.color = 'red') >= 2"),
