@@ -2,7 +2,7 @@
 
 Pure functions. The plain form is one pass: every matching row carries `count(*) OVER ()` and a
 top-N sort keeps the first. For a gate of most of the population that buffers every matching row
-to count it (at 1 M customers "more than 10 orders", 817 k customers: 377 ms, against 147 ms for
+to count it (at 1 M customers "more than 10 orders", 817 k customers: 363 ms, against 147 ms for
 the count alone), so when each of the gate's conditions is on the customer's own facts row or one
 primary-key probe of its pair or type rows, the statement first walks the order's index (ingest/facts.py builds one per order, cdp.schema
 GATE_ORDERS): the first `walk` customers in that order, filtered. When at least `limit` of them
