@@ -90,12 +90,9 @@ def facts_kind(b: Behaviour, extra_where: str | None = None) -> str | None:
              items, or the (type, product) / (type, color) bit masks when they exist;
     "recent": any event of the named types since a date (the latest event per type);
     "count": at least N (1 or more) events of the named types, ever (the count per type);
-    "times" / "type_times" / "color_times": named (type, product) pairs / event types / colors
-             (of named types or any) in windows, N > 1 or one price bound ever, see
-             pair_times_answers / type_times_answers / color_times_answers (per customer and key:
-             ascending timestamps, highest and lowest price);
-    "any_type_times": no type named, a window with an end date or N > 1, N > 1 ever, or a price
-             bound ever: the customer's row of customer_event_times (all of its events; one probe).
+    "times" / "type_times" / "color_times" / "any_type_times": (type, product) pairs / event
+             types / colors / no type named, in windows, N > 1 or one price bound ever: the
+             customer's rows of ascending timestamps and price range per key (*_times_answers).
     Raw SQL, attributes, price ranges, prices with a window or N > 1, colors and products
     together with a window or N > 1, and windows or N > 1 on products of any type read the
     events, through their gate index."""

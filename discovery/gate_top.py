@@ -4,8 +4,9 @@ Pure functions. The plain form is one pass: every matching row carries `count(*)
 top-N sort keeps the first. For a gate of most of the population that buffers every matching row
 to count it (at 1 M customers "more than 10 orders", 817 k customers: 363 ms, against 147 ms for
 the count alone), so when each of the gate's conditions is on the customer's own facts row or one
-primary-key probe of its pair or type rows, the statement first walks the order's index (ingest/facts.py builds one per order, cdp.schema
-GATE_ORDERS): the first `walk` customers in that order, filtered. When at least `limit` of them
+primary-key probe of its pair, type, color or event rows, the statement first walks the order's
+index (ingest/facts.py builds one per order, cdp.schema.GATE_ORDERS): the first `walk` customers
+in that order, filtered. When at least `limit` of them
 match, they are exactly the gate's first `limit` (every customer before them in the order was
 looked at) and the size is a plain count; when fewer match (a small gate, or one whose customers
 sit low in the order, like "spent less than 100" by spend) the plain form runs instead. Both are
@@ -14,7 +15,7 @@ shows one SQL; PostgreSQL runs only the branch whose one-time filter holds.
 
 A condition summed over several rows per customer, or read from the events, is not walked: its
 subquery is a pass of its own that both the walk and the count would run (at 1 M customers "a
-handbag or a wallet bought 2+ times in 90 days" went from 247 to 586 ms walked).
+handbag or a wallet bought 2+ times in 90 days" went from 247 to 586 ms walked). Model-written SQL (sql_where) is never walked.
 """
 
 from __future__ import annotations
@@ -74,15 +75,16 @@ def gate_top_sql(
     params["gate_walk"] = walk if walk is not None else walk_rows(limit)
     keys = ", ".join(dict.fromkeys(term.split()[0] for term in order.split(",")))  # c.total_spent, c.customer_id
     first = f"SELECT {keys}, count(*) OVER () AS size FROM {GATE_FROM} WHERE {where} ORDER BY {order} LIMIT :gate_cap"
+    # one line, as every statement the card's SQL view and the recipe show
     sql = (
-        "WITH walked AS MATERIALIZED (\n"
-        f"  SELECT {keys} FROM (SELECT * FROM {GATE_FROM} ORDER BY {order} LIMIT :gate_walk) c\n"
-        f"  WHERE {where} ORDER BY {order} LIMIT :gate_cap)\n"
-        f"SELECT c.customer_id, size FROM (\n"
-        f"  SELECT c.*, (SELECT count(*) FROM {GATE_FROM} WHERE {where}) AS size FROM walked c\n"
-        "  WHERE (SELECT count(*) FROM walked) >= :gate_cap\n"
-        f"  UNION ALL\n  SELECT c.* FROM ({first}) c\n"
-        "  WHERE (SELECT count(*) FROM walked) < :gate_cap\n"
+        "WITH walked AS MATERIALIZED ("
+        f"SELECT {keys} FROM (SELECT * FROM {GATE_FROM} ORDER BY {order} LIMIT :gate_walk) c "
+        f"WHERE {where} ORDER BY {order} LIMIT :gate_cap) "
+        "SELECT c.customer_id, size FROM ("
+        f"SELECT c.*, (SELECT count(*) FROM {GATE_FROM} WHERE {where}) AS size FROM walked c "
+        "WHERE (SELECT count(*) FROM walked) >= :gate_cap "
+        f"UNION ALL SELECT c.* FROM ({first}) c "
+        "WHERE (SELECT count(*) FROM walked) < :gate_cap"
         f") c ORDER BY {order}"
     )
     return CompiledSQL(sql, params)
