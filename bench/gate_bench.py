@@ -247,8 +247,8 @@ def gate(customers: int, per: float, repeats: int = 5, keep: Path | None = None)
     crm, events, n_events = sample(customers, per)
     with temp_stores("bench-gate-", keep=keep) as settings:
         data = keep or settings.data_dir
-        # v3: ascending pair times with prices, the type and color times (ingest/facts.py): a database
-        # kept by an earlier version is rebuilt rather than read with the wrong layout.
+        # v4: ascending pair times with prices, the type, color and event times and the order indexes
+        # (ingest/facts.py): a database kept by an earlier version is rebuilt, not read with the wrong layout.
         marker = data / f".gate_built_{customers}_{per:g}_v4"
         if marker.exists():
             build = "reused the database built earlier in " + str(data)

@@ -6,16 +6,17 @@ to count it (at 1 M customers "more than 10 orders", 817 k customers: 363 ms, ag
 the count alone), so when each of the gate's conditions is on the customer's own facts row or one
 primary-key probe of its pair, type, color or event rows, the statement first walks the order's
 index (ingest/facts.py builds one per order, cdp.schema.GATE_ORDERS): the first `walk` customers
-in that order, filtered. When at least `limit` of them
-match, they are exactly the gate's first `limit` (every customer before them in the order was
-looked at) and the size is a plain count; when fewer match (a small gate, or one whose customers
-sit low in the order, like "spent less than 100" by spend) the plain form runs instead. Both are
-branches of one statement, so the size and the customers come from one snapshot and the card
-shows one SQL; PostgreSQL runs only the branch whose one-time filter holds.
+in that order, filtered. When at least `limit` of them match, they are exactly the gate's first
+`limit` (every customer before them in the order was looked at) and the size is a plain count;
+when fewer match (a small gate, or one whose customers sit low in the order, like "spent less
+than 100" by spend) the plain form runs instead. Both are branches of one statement, so the size
+and the customers come from one snapshot and the card shows one SQL; PostgreSQL runs only the
+branch whose one-time filter holds.
 
 A condition summed over several rows per customer, or read from the events, is not walked: its
 subquery is a pass of its own that both the walk and the count would run (at 1 M customers "a
-handbag or a wallet bought 2+ times in 90 days" went from 247 to 586 ms walked). Model-written SQL (sql_where) is never walked.
+handbag or a wallet bought 2+ times in 90 days" went from 247 to 586 ms walked). Model-written
+SQL (sql_where) is never walked.
 """
 
 from __future__ import annotations
@@ -38,8 +39,9 @@ def walk_rows(limit: int) -> int:
 
 def _probed(b: Behaviour) -> bool:
     """Whether `b` is a test on the customer's own facts row, or one primary-key probe of its pair,
-    type or color rows (an EXISTS, ~20 µs a row). Summed rows (N > 1 over several keys) and the events
-    are not: their subquery is a pass of its own, which the walk and the count would both run."""
+    type, color or event rows (an EXISTS, ~20 µs a row). Summed rows (N > 1 over several keys) and
+    the events are not: their subquery is a pass of its own, which the walk and the count would
+    both run."""
     kind = facts_kind(b)
     if kind in ROW_KINDS:
         return True
@@ -52,9 +54,9 @@ def _probed(b: Behaviour) -> bool:
 
 
 def walkable(q: AudienceQuery, extra_where: str | None) -> bool:
-    """Whether every condition of the gate is on the customer's own row or one probe of its pair
-    or type rows (CRM fields, custom attributes, lifetime and latest-event facts, windows, repeats
-    and prices on one key). Model-written SQL is never walked."""
+    """Whether every condition of the gate is on the customer's own row or one probe of its times
+    rows (CRM fields, custom attributes, lifetime and latest-event facts, windows, repeats and
+    prices on one key). Model-written SQL is never walked."""
     return extra_where is None and all(_probed(b) for b in q.behaviours)
 
 
@@ -66,15 +68,14 @@ def gate_top_sql(
     where, params = audience_where(q, now, extra_where)
     params["gate_cap"] = limit
     order = ORDER_SQL[q.order_by]
+
+    def counted(columns: str) -> str:  # the plain form: each matching row carries the gate's size
+        return f"SELECT {columns}, count(*) OVER () AS size FROM {GATE_FROM} WHERE {where} ORDER BY {order} LIMIT :gate_cap"
+
     if not walkable(q, extra_where):
-        return CompiledSQL(
-            f"SELECT c.customer_id, count(*) OVER () AS size FROM {GATE_FROM} WHERE {where} "
-            f"ORDER BY {order} LIMIT :gate_cap",
-            params,
-        )
+        return CompiledSQL(counted("c.customer_id"), params)
     params["gate_walk"] = walk if walk is not None else walk_rows(limit)
     keys = ", ".join(dict.fromkeys(term.split()[0] for term in order.split(",")))  # c.total_spent, c.customer_id
-    first = f"SELECT {keys}, count(*) OVER () AS size FROM {GATE_FROM} WHERE {where} ORDER BY {order} LIMIT :gate_cap"
     # one line, as every statement the card's SQL view and the recipe show
     sql = (
         "WITH walked AS MATERIALIZED ("
@@ -83,7 +84,7 @@ def gate_top_sql(
         "SELECT c.customer_id, size FROM ("
         f"SELECT c.*, (SELECT count(*) FROM {GATE_FROM} WHERE {where}) AS size FROM walked c "
         "WHERE (SELECT count(*) FROM walked) >= :gate_cap "
-        f"UNION ALL SELECT c.* FROM ({first}) c "
+        f"UNION ALL SELECT c.* FROM ({counted(keys)}) c "
         "WHERE (SELECT count(*) FROM walked) < :gate_cap"
         f") c ORDER BY {order}"
     )

@@ -4,9 +4,9 @@ Pure functions: values are bound parameters; the vocabulary's type numbers (type
 up in the live event_vocabulary inside the statement. One row per event type and customer with
 the type's timestamps ascending and its highest and lowest price: "bought between March and
 May", "3+ views in 30 days", "bought anything over 200" read the named types' rows instead of
-the events; "any event between March and May" (no type named: discovery.compile's kind
-"any_type_times") reads all of the customer's rows. The row tests are
-discovery.pair_times.times_clause's."""
+the events; with no type named (discovery.compile's kind "any_type_times") the customer's one row
+of all its events in customer_event_times answers the same: "any event between March and May".
+The row tests are discovery.pair_times.times_clause's."""
 
 from __future__ import annotations
 
@@ -24,9 +24,10 @@ def type_times_answers(b: Behaviour) -> bool:
     attribute), and a window with an end date or N > 1 in a window, or one price bound ever
     (price_answered). Ever without a price, and N = 1 since a date, are customer_facts' type
     counts and latest timestamps. With no type named the customer's row of customer_event_times
-    (all of its events) answers the same, and N > 1 ever ("5+ events of any kind"): "any event between March and May", "4+ events
-    of any kind in 30 days" (at 1 M customers 3.4 s over the events' gate index, summed over all of
-    a customer's type rows 2.0 s for the first), "anything over 200"."""
+    (all of its events) answers the same, and N > 1 ever ("5+ events of any kind"): "any event
+    between March and May", "4+ events of any kind in 30 days" (at 1 M customers 3.4 s over the
+    events' gate index, summed over all of a customer's type rows 2.0 s for the first), "anything
+    over 200"."""
     if b.products or b.colors or b.attributes or not price_answered(b):
         return False
     if b.min_price is not None or b.max_price is not None:

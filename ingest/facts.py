@@ -19,19 +19,20 @@ fell in a window ("bought a handbag 2+ times in the last 90 days", "carted a wat
 30 days, never bought one", "bought a handbag or a wallet between March and May") and whether
 one was at a price ("bought a handbag over 200"). One row per customer and (event type,
 product) pair (tp, the vocabulary's tp_bit) with the timestamps of its events ascending and
-their highest and lowest price (events without a product have none). Rows are stored in (tp, customer_id) order, so a behaviour on
-a product reads only its pairs' rows (~1/40 of the table each), and width_bucket over the
-ascending timestamps (a binary search) counts the events in any window without unnesting.
+their highest and lowest price (events without a product have none). Rows are stored in (tp,
+customer_id) order, so a behaviour on a product reads only its pairs' rows (~1/40 of the table
+each), and width_bucket over the ascending timestamps (a binary search) counts the events in any
+window without unnesting.
 customer_type_times_new is the same per (event type, customer) (t, the vocabulary's type_id):
 "bought between March and May", "3+ views in 30 days", "bought anything over 200".
 customer_event_times_new holds one row per customer with all of its events, whatever their type:
 "any event between March and May", "4+ events of any kind in 30 days", "anything over 200".
 customer_color_times_new is the same per (event type, color) and customer (tc, the vocabulary's
 tc_bit), for colors without a product: "viewed red anything in 30 days", "2+ red purchases
-ever", "anything red over 100"; events without a color have no row. A color with a product, and
+ever", "anything red over 100"; events without a color have no row. A color with a product,
 prices with a window or N > 1, and products of any type with a window or N > 1 still go to the
-events, see discovery.pair_times.pair_times_answers,
-discovery.type_times.type_times_answers and discovery.color_times.color_times_answers. The four
+events, see discovery.pair_times.pair_times_answers, discovery.type_times.type_times_answers and
+discovery.color_times.color_times_answers. The four
 times tables are built in the main thread while the events' index and customer_facts_new are
 built on the other (ingest.pipeline).
 """
@@ -161,12 +162,12 @@ def _inlined(conn: sa.Connection) -> tuple[str, ...]:
 def build_pair_times(engine: Engine) -> None:
     """customer_pair_times_new from events_new and event_vocabulary_new. Needs no index: the
     pipeline builds it while the events' indexes and customer_facts_new are built."""
-    _build_times(engine, "customer_pair_times_new", (PAIR_TIMES_SQL,), "tp")
+    _build_times(engine, "customer_pair_times_new", PAIR_TIMES_SQL, "tp")
 
 
 def build_type_times(engine: Engine) -> None:
     """customer_type_times_new from events_new and event_vocabulary_new, as the pair times."""
-    _build_times(engine, "customer_type_times_new", (TYPE_TIMES_SQL,), "t")
+    _build_times(engine, "customer_type_times_new", TYPE_TIMES_SQL, "t")
 
 
 EVENT_TIMES_SQL = """CREATE TABLE customer_event_times_new AS
@@ -179,30 +180,26 @@ def build_event_times(engine: Engine) -> None:
     """customer_event_times_new: one row per customer with all of its events, whatever their type
     (10 s at 1 M customers). Not rows of the type times: one more key there made every type's
     count read a third more of that table ("3+ views in 30 days" 265 → 587 ms at 1 M)."""
-    with engine.begin() as conn:
-        conn.execute(sa.text("SET LOCAL work_mem = '96MB'"))
-        conn.execute(sa.text("DROP TABLE IF EXISTS customer_event_times_new"))
-        conn.execute(sa.text(EVENT_TIMES_SQL))
-        conn.execute(sa.text("ALTER TABLE customer_event_times_new ADD PRIMARY KEY (customer_id)"))
-    _vacuum(engine, "customer_event_times_new")
+    _build_times(engine, "customer_event_times_new", EVENT_TIMES_SQL, None)
 
 
 def build_color_times(engine: Engine) -> None:
     """customer_color_times_new from events_new and event_vocabulary_new, as the pair times."""
-    _build_times(engine, "customer_color_times_new", (COLOR_TIMES_SQL,), "tc")
+    _build_times(engine, "customer_color_times_new", COLOR_TIMES_SQL, "tc")
 
 
-def _build_times(engine: Engine, table: str, statements: tuple[str, ...], key: str) -> None:
+def _build_times(engine: Engine, table: str, sql: str, key: str | None) -> None:
+    """`table` from its CREATE TABLE AS `sql`, keyed by (`key`, customer_id), or customer_id alone."""
     with engine.begin() as conn:
         conn.execute(sa.text("SET LOCAL work_mem = '96MB'"))  # as the facts: per sort and worker
         conn.execute(sa.text(f"DROP TABLE IF EXISTS {table}"))
-        for sql in statements:
-            conn.execute(sa.text(sql))
-        conn.execute(sa.text(f"ALTER TABLE {table} ADD PRIMARY KEY ({key}, customer_id)"))
-        # The rows are in key order: a block range index (a few kB) lets the planner see that a
-        # few keys' rows are a few contiguous pages (it costs the primary key's bitmap as if
-        # they were spread over the table, and chose a 1 GB scan for two pairs at 1 M).
-        conn.execute(sa.text(f"CREATE INDEX ON {table} USING brin ({key}) WITH (pages_per_range = 16)"))
+        conn.execute(sa.text(sql))
+        conn.execute(sa.text(f"ALTER TABLE {table} ADD PRIMARY KEY ({f'{key}, ' if key else ''}customer_id)"))
+        if key is not None:
+            # The rows are in key order: a block range index (a few kB) lets the planner see that a
+            # few keys' rows are a few contiguous pages (it costs the primary key's bitmap as if
+            # they were spread over the table, and chose a 1 GB scan for two pairs at 1 M).
+            conn.execute(sa.text(f"CREATE INDEX ON {table} USING brin ({key}) WITH (pages_per_range = 16)"))
     _vacuum(engine, table)
 
 
