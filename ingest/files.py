@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,7 +52,18 @@ class Digest:
 # '+' or a 'Z' after a digit, may be an offset or a day/month date, which PostgreSQL's COPY would misread
 # silently. Counting bytes keeps this check at memory speed; a false alarm only costs the
 # careful path's time.
-_MARKS = (b"/", b"+", *(bytes([digit]) + b"Z" for digit in b"0123456789"))  # 23:30:00Z
+_ZONE = re.compile(rb"[0-9]Z")  # 23:30:00Z
+
+
+def _marked(chunk: bytes, before: bytes) -> bool:
+    """A '/', a '+' or a 'Z' after a digit in `chunk` (`before`: the previous chunk's last byte).
+    One byte search each, the two-byte one only where a 'Z' is: ten two-byte searches took 13 s
+    of the 16.6 s digest of a 1.4 GB events file."""
+    if b"/" in chunk or b"+" in chunk:
+        return True
+    if b"Z" not in chunk:
+        return False
+    return _ZONE.search(chunk) is not None or (before.isdigit() and chunk.startswith(b"Z"))
 
 
 def file_digest(path: Path) -> Digest:
@@ -68,7 +80,7 @@ def file_digest(path: Path) -> Digest:
                 lines += chunk.count(b"\n")
                 dashes += chunk.count(b"-")
                 colons += chunk.count(b":")
-                marked = marked or any(m in chunk for m in _MARKS)
+                marked = marked or _marked(chunk, last)
                 last = chunk[-1:]
     except OSError as exc:
         raise InputFileError(f"Cannot read {path}: {exc.strerror or exc}. Check the path and permissions.") from exc
