@@ -23,8 +23,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from discovery.compile import GATE_FROM, ORDER_SQL, CompiledSQL, audience_where, facts_kind
-from discovery.pair_times import one_row_answers
+from discovery.compile import (
+    GATE_FROM,
+    ORDER_SQL,
+    CompiledSQL,
+    audience_where,
+    behaviour_clause,
+    crm_conditions,
+    facts_kind,
+)
+from discovery.pair_times import one_row_answers, probe_count
 from discovery.query import AudienceQuery, Behaviour
 
 # facts_kind values answered by the gate's own row (no subquery over other rows)
@@ -42,15 +50,31 @@ def _probed(b: Behaviour) -> bool:
     type, color or event rows (an EXISTS, ~20 µs a row). Summed rows (N > 1 over several keys) and
     the events are not: their subquery is a pass of its own, which the walk and the count would
     both run."""
-    kind = facts_kind(b)
-    if kind in ROW_KINDS:
+    if facts_kind(b) in ROW_KINDS:
         return True
+    keys = _keys(b)
+    return keys > 0 and one_row_answers(b, keys)
+
+
+def _keys(b: Behaviour) -> int:
+    """How many keys of its times table answer `b` (0: not a times table's)."""
     types = len(b.event_types)  # a color of any type has a row per type: several keys
     keys = {
         "times": types * len(b.products), "type_times": types, "color_times": (types or 2) * len(b.colors),
         "any_type_times": 1,  # the customer's row of all its events
     }  # fmt: skip
-    return keys.get(kind or "", 0) > 0 and one_row_answers(b, keys[kind or ""])
+    return keys.get(facts_kind(b) or "", 0)
+
+
+def _size_sql(q: AudienceQuery, now: datetime, where: str) -> str:
+    """The gate's size: counted from the rows of its one condition when that is a probe of a times
+    table (pair_times.probe_count), else the customers passing `where`."""
+    if len(q.behaviours) == 1 and not q.attributes and not crm_conditions(q.crm)[0]:
+        b = q.behaviours[0]
+        counted = probe_count(behaviour_clause(b, 0, now)[0], _keys(b) == 1) if _keys(b) else None
+        if counted is not None:
+            return counted
+    return f"SELECT count(*) FROM {GATE_FROM} WHERE {where}"
 
 
 def walkable(q: AudienceQuery, extra_where: str | None) -> bool:
@@ -82,7 +106,7 @@ def gate_top_sql(
         f"SELECT {keys} FROM (SELECT * FROM {GATE_FROM} ORDER BY {order} LIMIT :gate_walk) c "
         f"WHERE {where} ORDER BY {order} LIMIT :gate_cap) "
         "SELECT c.customer_id, size FROM ("
-        f"SELECT c.*, (SELECT count(*) FROM {GATE_FROM} WHERE {where}) AS size FROM walked c "
+        f"SELECT c.*, ({_size_sql(q, now, where)}) AS size FROM walked c "
         "WHERE (SELECT count(*) FROM walked) >= :gate_cap "
         f"UNION ALL SELECT c.* FROM ({counted(keys)}) c "
         "WHERE (SELECT count(*) FROM walked) < :gate_cap"

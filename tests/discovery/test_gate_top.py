@@ -156,3 +156,23 @@ def test_every_order_has_its_index_on_the_gate_s_table(sample_settings):
         ]
     for columns in GATE_ORDERS.values():
         assert any(f"({columns})" in d for d in defs), (columns, defs)
+
+
+@pytest.mark.parametrize("behaviour, where", [PROBED[0], PROBED[2], PROBED[3]])
+def test_a_lone_probe_is_counted_from_its_rows_and_with_a_crm_condition_from_the_customers(
+    sample_settings, behaviour, where
+):
+    """One probe of one key (3+ views), of the customer's one row of all events (4+ in 30 days) or
+    of several keys (red of any type: distinct customers) is counted straight from the times rows;
+    with a CRM condition beside it the count joins the customers. Both equal SQL over the events."""
+    params = {"since30": SAMPLE_END - timedelta(days=30), "since90": SAMPLE_END - timedelta(days=90)}
+    for crm, crm_where in ((CRMFilter(), "TRUE"), (CRMFilter(min_age=30), "c.age >= 30")):
+        q = AudienceQuery(behaviours=[behaviour], crm=crm, limit=5)
+        sql = gate_top_sql(q, SAMPLE_END, None, q.limit).sql
+        size_sql = sql[sql.index("SELECT c.*, (") : sql.index(") AS size FROM walked")]
+        assert ("FROM customer_facts" in size_sql) == (crm_where != "TRUE"), size_sql
+        with get_engine(sample_settings).connect() as conn:
+            independent = INDEPENDENT.format(where=f"{crm_where} AND {where}", order=ORDERS["relevance"])
+            expected = [r[0] for r in conn.execute(sa.text(independent), params)]
+        assert len(expected) > 5
+        assert _top(sample_settings, q) == (expected[:5], len(expected))
