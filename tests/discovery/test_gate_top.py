@@ -96,16 +96,51 @@ def test_a_broad_gate_is_counted_without_ranking_every_row_and_a_low_one_falls_b
     assert "never executed" not in low_window
 
 
-def test_a_condition_summed_over_rows_or_read_from_the_events_is_not_walked():
-    """Its subquery is a pass of its own, which the walk and the count would both run."""
-    two_pairs = Behaviour(
-        event_types=["purchase"], products=["socks", "jacket"], window=TimeWindow(last=90), min_events=2
-    )
+TWO_PAIRS = Behaviour(event_types=["purchase"], products=["socks", "jacket"], window=TimeWindow(last=90), min_events=2)
+ANY_TYPE_COLOUR = Behaviour(colors=["red"], window=TimeWindow(last=30), min_events=2)  # a row per type, summed
+
+
+def test_a_condition_summed_over_rows_beside_another_or_read_from_the_events_is_not_walked():
+    """Its subquery is a pass of its own, which the walk and the count would both run. Alone, a
+    summed condition is walked (the next test)."""
     colour_and_product = Behaviour(event_types=["view"], products=["socks"], colors=["red"], window=TimeWindow(last=30))
-    any_type_colour = Behaviour(colors=["red"], window=TimeWindow(last=30), min_events=2)  # a row per type, summed
-    for b in (two_pairs, colour_and_product, any_type_colour):
-        assert "walked" not in gate_top_sql(AudienceQuery(behaviours=[b]), SAMPLE_END, None, 20).sql
+    assert "walked" not in gate_top_sql(AudienceQuery(behaviours=[colour_and_product]), SAMPLE_END, None, 20).sql
+    for b in (TWO_PAIRS, ANY_TYPE_COLOUR):
+        q = AudienceQuery(behaviours=[b], crm=CRMFilter(min_age=30))
+        assert "walked" not in gate_top_sql(q, SAMPLE_END, None, 20).sql
     assert "walked" not in gate_top_sql(AudienceQuery(), SAMPLE_END, "c.age > 30", 20).sql  # model-written SQL
+
+
+SUMMED = [
+    (TWO_PAIRS,
+     "(SELECT count(*) FROM events x WHERE x.customer_id = c.customer_id AND x.event_type = 'purchase'"
+     " AND x.product IN ('socks', 'jacket') AND x.event_timestamp >= :since90) >= 2"),
+    (ANY_TYPE_COLOUR,
+     "(SELECT count(*) FROM events x WHERE x.customer_id = c.customer_id AND x.color = 'red'"
+     " AND x.event_timestamp >= :since30) >= 2"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("walk", [None, 3])
+@pytest.mark.parametrize("behaviour, where", SUMMED)
+def test_a_lone_summed_condition_is_walked_by_a_per_customer_sum_and_counted_by_its_groups(
+    sample_settings, behaviour, where, walk
+):
+    q = AudienceQuery(behaviours=[behaviour], limit=5)
+    sql = gate_top_sql(q, SAMPLE_END, None, q.limit).sql
+    assert "walked" in sql
+    walked = sql[: sql.index(") SELECT c.customer_id, size")]
+    assert "GROUP BY" not in walked and "SELECT sum(" in walked  # a sum per customer, not a pass over every row
+    with get_engine(sample_settings).connect() as conn:
+        expected = [
+            r[0]
+            for r in conn.execute(
+                sa.text(INDEPENDENT.format(where=where, order=ORDERS["relevance"])),
+                {"since30": SAMPLE_END - timedelta(days=30), "since90": SAMPLE_END - timedelta(days=90)},
+            )
+        ]
+    assert len(expected) > 5
+    assert _top(sample_settings, q, walk=walk) == (expected[:5], len(expected))
 
 
 # (behaviour, the same over the events: one probe of the customer's pair or type rows)
