@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import statistics
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
@@ -34,9 +33,9 @@ from discovery.catalogue import load_catalogue
 from discovery.engine import DiscoveryEngine
 from discovery.gate_top import gate_top_sql
 from discovery.query import AudienceQuery, Behaviour, CRMFilter, TimeWindow
-from ingest import facts, load, mapped_run, profiles, runs
+from ingest import load, mapped_run, runs
 from ingest.files import CRM, EVENTS, file_digest
-from ingest.pipeline import index_and_facts, ingestion_lock
+from ingest.pipeline import StageTimer, ingestion_lock, profiles_and_gate_tables
 from ingest.progress import Progress
 from ingest.swap import swap
 
@@ -106,20 +105,15 @@ def build_live(settings: Settings, crm: Path, events: Path, mapping: Path | None
             },
         )
         stage("validate", load.validate, engine, run_id, loaded, settings.max_reject_ratio)
-        # as the pipeline: index, facts ‖ profiles, texts, pair, type, color and event times
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            t0 = time.perf_counter()
-            indexing = pool.submit(index_and_facts, engine, settings)
-            stage("profiles", profiles.build_core, engine, settings)
-            stage("texts", profiles.build_texts, engine, progress)
-            stage("pair times", facts.build_pair_times, engine)
-            stage("type times", facts.build_type_times, engine)
-            stage("color times", facts.build_color_times, engine)
-            stage("event times", facts.build_event_times, engine)
-            secs["index"], secs["facts"] = indexing.result()
-            secs["profiles ‖ index"] = time.perf_counter() - t0
+        # as the pipeline: profiles and texts ‖ the events' index, then the facts; then the times tables
+        timer = StageTimer()
+        t0 = time.perf_counter()
+        with profiles_and_gate_tables(engine, settings, progress, timer):
+            pass
+        secs.update(timer.seconds)
+        secs["profiles ‖ index"] = time.perf_counter() - t0
         with engine.begin() as conn:
-            lo, hi = conn.execute(sa.text("SELECT min(event_timestamp), max(event_timestamp) FROM events_new")).one()
+            lo, hi = conn.execute(sa.text("SELECT min(first_ts), max(last_ts) FROM event_vocabulary_new")).one()
             t0 = time.perf_counter()
             swap(conn)
             load.drop_work_tables(conn)

@@ -89,18 +89,26 @@ def busy_message(engine: Engine) -> str | None:
         return _busy_text(conn)
 
 
-def _timed(fn, *args) -> float:
-    t0 = time.perf_counter()
-    fn(*args)
-    return round(time.perf_counter() - t0, 3)
+Steps = tuple[tuple[str, Callable[[], None]], ...]
+TABLES_WAIT = "tables (wait)"  # the swap waiting for the gate's tables (stage_seconds)
 
 
-def index_and_facts(engine: Engine, settings: Settings) -> tuple[float, float]:
-    """The events' indexes, then customer_facts_new (seconds of each)."""
-    return _timed(load.index_events, engine), _timed(facts.build_facts, engine, settings)
+def _index_steps(engine: Engine, settings: Settings) -> Steps:
+    """The events' indexes, then customer_facts_new (it reads the events through them)."""
+    return (("index", lambda: load.index_events(engine)), ("facts", lambda: facts.build_facts(engine, settings)))
 
 
-class _Timer:
+def _times_steps(engine: Engine) -> Steps:
+    """The gate's pair, type, color and event times."""
+    return (
+        ("pair times", lambda: facts.build_pair_times(engine)),
+        ("type times", lambda: facts.build_type_times(engine)),
+        ("color times", lambda: facts.build_color_times(engine)),
+        ("event times", lambda: facts.build_event_times(engine)),
+    )
+
+
+class StageTimer:
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
 
@@ -111,6 +119,39 @@ class _Timer:
             yield
         finally:
             self.seconds[name] = round(self.seconds.get(name, 0.0) + time.perf_counter() - t0, 3)
+
+
+def _chain(timer: StageTimer, steps: Steps) -> None:
+    for name, step in steps:
+        with timer.stage(name):
+            step()
+
+
+@contextmanager
+def profiles_and_gate_tables(engine: Engine, settings: Settings, progress: Progress, timer: StageTimer):
+    """Builds the profiles and their texts, then yields (the embedder's turn: it needs nothing else) a
+    check that raises what a failed table raised, and at exit waits for the gate's tables, built on two other threads: the events' indexes, then
+    customer_facts_new (it reads the events through them), from the start, beside the profiles; the
+    pair, type, color and event times from the end of the texts, beside the embedding. A failure in
+    either waits for both threads, then raises. At 1 M customers the embedder starts ~140 s earlier;
+    on two cores the encoder and PostgreSQL share them, beside a GPU they don't."""
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="ingest-gate") as pool:
+        tables = [pool.submit(_chain, timer, _index_steps(engine, settings))]
+        with timer.stage("profiles"):
+            profiles.build_core(engine, settings)
+        with timer.stage("texts"):
+            profiles.build_texts(engine, progress)
+        tables.append(pool.submit(_chain, timer, _times_steps(engine)))
+
+        def check() -> None:  # a table that failed to build stops the embedding at its next batch
+            for built in tables:
+                if built.done() and built.exception() is not None:
+                    built.result()
+
+        yield check
+        with timer.stage(TABLES_WAIT):
+            for built in tables:
+                built.result()  # raises what building it raised
 
 
 def run(
@@ -151,7 +192,7 @@ def run(
             )
         run_id = runs.start_run(engine, trigger=trigger, crm_file=str(crm), events_file=str(events))
         log.info("ingestion run %d started (%s): crm=%s events=%s", run_id, trigger, crm, events)
-        timer = _Timer()
+        timer = StageTimer()
         try:
             if on_start is not None:
                 on_start(run_id)
@@ -265,33 +306,31 @@ def _run(settings, engine, run_id, crm, events, opts: _Options, timer) -> dict:
         with engine.connect() as conn:
             check_shrink(conn, settings.max_shrink, str(crm))
     done("validate")
-    # The index build and the gate's facts (the facts read the events through the new indexes)
-    # overlap the profiles, their texts and the gate's pair, type, color and event times: two
-    # cores busy, and neither thread waits long for the other (at 1 M customers ~200 s each).
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-index") as pool:
-        indexing = pool.submit(index_and_facts, engine, settings)
-        with timer.stage("profiles"):
-            profiles.build_core(engine, settings)
-        with timer.stage("texts"):
-            profiles.build_texts(engine, progress)
-        with timer.stage("pair times"):
-            facts.build_pair_times(engine)
-        with timer.stage("type times"):
-            facts.build_type_times(engine)
-        with timer.stage("color times"):
-            facts.build_color_times(engine)
-        with timer.stage("event times"):
-            facts.build_event_times(engine)
-        with timer.stage("index (wait)"):
-            timer.seconds["index"], timer.seconds["facts"] = indexing.result()
-    done("profiles")
-    with engine.connect() as conn:
-        diff = profiles.profile_diff(conn)
-        lo, hi = conn.execute(sa.text("SELECT min(event_timestamp), max(event_timestamp) FROM events_new")).one()
-    runs.update_run(
-        engine, run_id, profiles_added=diff["added"], profiles_changed=diff["changed"],
-        profiles_removed=diff["removed"], data_min_ts=lo, data_max_ts=hi, stage_seconds=timer.seconds,
-    )  # fmt: skip
+    with profiles_and_gate_tables(engine, settings, progress, timer) as check_tables:
+        done("profiles")
+        with engine.connect() as conn:
+            diff = profiles.profile_diff(conn)
+            lo, hi = conn.execute(sa.text("SELECT min(first_ts), max(last_ts) FROM event_vocabulary_new")).one()
+        runs.update_run(
+            engine, run_id, profiles_added=diff["added"], profiles_changed=diff["changed"],
+            profiles_removed=diff["removed"], data_min_ts=lo, data_max_ts=hi, stage_seconds=timer.seconds,
+        )  # fmt: skip
+        if embed:
+            assert loading is not None  # started above: this run embeds
+            with timer.stage("model (wait)"):
+                embedder = loading.result()  # raises what loading raised (EmbedderUnavailable)
+            with timer.stage("embed"):
+                emb = vectors_sync.sync_new_profiles(
+                    engine, client, embedder, base=settings.qdrant_collection, model=settings.embedding_model,
+                    progress=progress, batch_texts=2 * settings.embedding_batch_size,
+                    on_batch=lambda: (check_tables(), done("embed batch")),
+                )  # fmt: skip
+            runs.update_run(
+                engine, run_id, embeddings_computed=emb.computed, embeddings_skipped=emb.skipped,
+                texts_embedded=emb.texts_embedded, payloads_updated=emb.payloads_updated,
+                collection=emb.collection, embedding_model=settings.embedding_model,
+            )  # fmt: skip
+            done("embed")
     if not embed:
         with engine.begin() as conn:
             load.drop_work_tables(conn)
@@ -299,20 +338,6 @@ def _run(settings, engine, run_id, crm, events, opts: _Options, timer) -> dict:
             conn.execute(sa.text("UPDATE ingestion_runs SET finished_at = now() WHERE id = :id"), {"id": run_id})
         return runs.get_run(engine, run_id)
 
-    assert loading is not None  # started above: this run embeds
-    with timer.stage("model (wait)"):
-        embedder = loading.result()  # raises what loading raised (EmbedderUnavailable)
-    with timer.stage("embed"):
-        emb = vectors_sync.sync_new_profiles(
-            engine, client, embedder, base=settings.qdrant_collection, model=settings.embedding_model,
-            progress=progress, batch_texts=2 * settings.embedding_batch_size, on_batch=lambda: done("embed batch"),
-        )  # fmt: skip
-    runs.update_run(
-        engine, run_id, embeddings_computed=emb.computed, embeddings_skipped=emb.skipped,
-        texts_embedded=emb.texts_embedded, payloads_updated=emb.payloads_updated,
-        collection=emb.collection, embedding_model=settings.embedding_model,
-    )  # fmt: skip
-    done("embed")
     with timer.stage("swap"), engine.begin() as conn:
         swap(conn)
         load.drop_work_tables(conn)

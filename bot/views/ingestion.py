@@ -177,7 +177,8 @@ def _change_fields(run: dict) -> list[dict]:
 
 def _stage_lines(run: dict) -> list[str]:
     seconds = run.get("stage_seconds") or {}
-    lines = [f"{k:<14}{v:>9.1f}" for k, v in seconds.items() if isinstance(v, int | float) and k != "index (wait)"]
+    waits = ("index (wait)", "tables (wait)")  # time spent waiting for another thread's stages, listed too
+    lines = [f"{k:<14}{v:>9.1f}" for k, v in seconds.items() if isinstance(v, int | float) and k not in waits]
     total = _elapsed(run)
     if total is not None:
         lines.append(f"{'total':<14}{total:>9.1f}")

@@ -36,6 +36,14 @@ def _expected(settings, where: str, order_by: str) -> list[int]:
         return [r[0] for r in conn.execute(sa.text(INDEPENDENT.format(where=where, order=ORDERS[order_by])))]
 
 
+def _over_events(settings, where: str) -> list[int]:
+    """The gate's customers by `where` over customers and events (:since30, :since90 bound), in the spend order."""
+    windows = {"since30": SAMPLE_END - timedelta(days=30), "since90": SAMPLE_END - timedelta(days=90)}
+    with get_engine(settings).connect() as conn:
+        sql = INDEPENDENT.format(where=where, order=ORDERS["relevance"])
+        return [r[0] for r in conn.execute(sa.text(sql), windows)]
+
+
 def _top(settings, q: AudienceQuery, walk: int | None = None, analyze: bool = False):
     compiled = gate_top_sql(q, SAMPLE_END, None, q.limit, walk=walk)
     with read_only(get_engine(settings), timeout_ms=30_000) as conn:
@@ -131,14 +139,7 @@ def test_a_lone_summed_condition_is_walked_by_a_per_customer_sum_and_counted_by_
     assert "walked" in sql
     walked = sql[: sql.index(") SELECT c.customer_id, size")]
     assert "GROUP BY" not in walked and "SELECT sum(" in walked  # a sum per customer, not a pass over every row
-    with get_engine(sample_settings).connect() as conn:
-        expected = [
-            r[0]
-            for r in conn.execute(
-                sa.text(INDEPENDENT.format(where=where, order=ORDERS["relevance"])),
-                {"since30": SAMPLE_END - timedelta(days=30), "since90": SAMPLE_END - timedelta(days=90)},
-            )
-        ]
+    expected = _over_events(sample_settings, where)
     assert len(expected) > 5
     assert _top(sample_settings, q, walk=walk) == (expected[:5], len(expected))
 
@@ -172,14 +173,7 @@ def test_one_probe_of_the_pair_or_type_rows_is_walked_and_gives_the_same_custome
 ):
     q = AudienceQuery(behaviours=[behaviour], limit=5)
     assert "walked" in gate_top_sql(q, SAMPLE_END, None, q.limit).sql
-    with get_engine(sample_settings).connect() as conn:
-        expected = [
-            r[0]
-            for r in conn.execute(
-                sa.text(INDEPENDENT.format(where=where, order=ORDERS["relevance"])),
-                {"since30": SAMPLE_END - timedelta(days=30), "since90": SAMPLE_END - timedelta(days=90)},
-            )
-        ]
+    expected = _over_events(sample_settings, where)
     assert len(expected) > 5
     assert _top(sample_settings, q, walk=walk) == (expected[:5], len(expected))
 
@@ -200,14 +194,11 @@ def test_a_lone_probe_is_counted_from_its_rows_and_with_a_crm_condition_from_the
     """One probe of one key (3+ views), of the customer's one row of all events (4+ in 30 days) or
     of several keys (red of any type: distinct customers) is counted straight from the times rows;
     with a CRM condition beside it the count joins the customers. Both equal SQL over the events."""
-    params = {"since30": SAMPLE_END - timedelta(days=30), "since90": SAMPLE_END - timedelta(days=90)}
     for crm, crm_where in ((CRMFilter(), "TRUE"), (CRMFilter(min_age=30), "c.age >= 30")):
         q = AudienceQuery(behaviours=[behaviour], crm=crm, limit=5)
         sql = gate_top_sql(q, SAMPLE_END, None, q.limit).sql
         size_sql = sql[sql.index("SELECT c.*, (") : sql.index(") AS size FROM walked")]
         assert ("FROM customer_facts" in size_sql) == (crm_where != "TRUE"), size_sql
-        with get_engine(sample_settings).connect() as conn:
-            independent = INDEPENDENT.format(where=f"{crm_where} AND {where}", order=ORDERS["relevance"])
-            expected = [r[0] for r in conn.execute(sa.text(independent), params)]
+        expected = _over_events(sample_settings, f"{crm_where} AND {where}")
         assert len(expected) > 5
         assert _top(sample_settings, q) == (expected[:5], len(expected))
