@@ -1,7 +1,7 @@
 """Do the embedding backends rank the eval's questions as torch does? (issue 17's second bar)
 
 python -m bench rankings [--customers 2000] [--events-per-customer 10]
-    ingests the eval's sample once per backend (torch, onnx, openvino; fresh stores each, every
+    ingests the eval's sample once per backend (torch, onnx, openvino, openvino-bf16; fresh stores each, every
     profile embedded by that backend), asks every segment question of the eval whose answer is
     ranked by a semantic intent (offline planner, the same date as the eval), and compares the
     ranked customers — ids and order — with torch's.
@@ -16,7 +16,7 @@ from discovery.service import Conversation, Discovery
 from ingest.pipeline import run as ingest_run
 from ingest.progress import Progress
 
-BACKENDS = ("torch", "onnx", "openvino")
+BACKENDS = ("torch", "onnx", "openvino", "openvino-bf16")
 
 
 def ranked_answers(backend: str, customers: int, per: float) -> dict[str, list[int]]:

@@ -25,10 +25,11 @@ from cdp.embed_export import INPUTS
 class ExportedEncoder:
     """Encodes like `SentenceTransformer.encode(..., normalize_embeddings=True)` for a mean-pooling model."""
 
-    def __init__(self, st_model, model_file: Path, runtime: str, device: str = "cpu"):
+    def __init__(self, st_model, model_file: Path, runtime: str, device: str = "cpu", precision: str = "f32"):
         self.st_model = st_model
         self.model_file = model_file
         self.runtime = runtime  # "onnx" | "openvino"
+        self.precision = precision  # OpenVINO's inference precision: "f32", or "bf16" where the CPU has it
         # where it runs: a CUDA device only through onnxruntime's CUDA provider, else the CPU
         self.device = "cuda" if runtime == "onnx" and ort_providers(device)[0] == "CUDAExecutionProvider" else "cpu"
         self._runners: dict[int, Runner] = {}
@@ -55,7 +56,7 @@ class ExportedEncoder:
             runner = self._runners.get(threads)
             if runner is None:
                 if self.runtime == "openvino":
-                    runner = _ov(self.model_file, threads)
+                    runner = _ov(self.model_file, threads, self.precision)
                 else:
                     runner = _in_turn(_ort(self.model_file, threads, self.device))
                 self._runners[threads] = runner
@@ -97,16 +98,26 @@ def _ort(model_file: Path, threads: int, device: str):
     return lambda feed: session.run(None, {k: v for k, v in feed.items() if k in names})[0]
 
 
-def _ov(model_file: Path, threads: int) -> Runner:
-    """An OpenVINO session on `threads` threads: one infer request per calling thread, so questions in
-    parallel don't queue behind each other."""
+def native_bf16() -> bool:
+    """Whether OpenVINO's CPU device computes in bfloat16 natively here (AVX512_BF16 or AMX)."""
     import openvino as ov
 
+    return "BF16" in ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+
+
+def _ov(model_file: Path, threads: int, precision: str = "f32") -> Runner:
+    """An OpenVINO session on `threads` threads computing in `precision` ("f32", or "bf16": refused
+    where the CPU has no native bfloat16, which would only emulate it): one infer request per calling
+    thread, so questions in parallel don't queue behind each other."""
+    import openvino as ov
+
+    if precision == "bf16" and not native_bf16():
+        raise RuntimeError("this CPU computes bfloat16 only by emulation (no AVX512_BF16 or AMX)")
     core = ov.Core()
     compiled = core.compile_model(
         core.read_model(str(model_file)),
         "CPU",
-        {"INFERENCE_NUM_THREADS": threads, "INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY"},
+        {"INFERENCE_NUM_THREADS": threads, "INFERENCE_PRECISION_HINT": precision, "PERFORMANCE_HINT": "LATENCY"},
     )
     output = compiled.output(0)
     local = threading.local()

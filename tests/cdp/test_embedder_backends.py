@@ -1,5 +1,6 @@
-"""Embedding backends: the offline export gives torch's vectors, is cached, falls back to torch when
-broken, keeps one thread for a question, and int8 runs only when asked for."""
+"""Embedding backends: the offline export gives torch's vectors (OpenVINO in bfloat16 within the cosine bar, where
+the CPU has it natively), is cached, falls back to torch when broken, keeps one thread for a question, and int8
+and bfloat16 run only when asked for."""
 
 from __future__ import annotations
 
@@ -13,11 +14,16 @@ from bench.embed_bench import profile_texts
 from bench.tools_bench import QUESTIONS
 from cdp.embed_backends import AUTO_ORDER, BATCH_THREADS, resolve_device
 from cdp.embed_export import MIN_COSINE, MIN_MEAN_COSINE, ONNX_FILE, cosine_check, read_manifest
+from cdp.embed_runtime import native_bf16
 from cdp.embedder import EXPORTS_DIR, Embedder, embedder_for
 from cdp.settings import Settings
 from tests.conftest import settings_fields
 
 MODEL = "all-MiniLM-L6-v2"
+BF16 = pytest.param(
+    "openvino-bf16", marks=pytest.mark.skipif(not native_bf16(), reason="no native bfloat16 on this CPU")
+)
+EXPORTS = ["onnx", "openvino", BF16]
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +41,7 @@ def torch_vectors(texts):
     return Embedder(MODEL, backend="torch").embed(texts)
 
 
-@pytest.mark.parametrize("backend", ["onnx", "openvino"])
+@pytest.mark.parametrize("backend", EXPORTS)
 def test_backend_vectors_are_torchs_vectors(backend, cache, texts, torch_vectors):
     embedder = Embedder(MODEL, 64, backend=backend, device="cpu", cache_dir=cache)
 
@@ -49,7 +55,7 @@ def test_backend_vectors_are_torchs_vectors(backend, cache, texts, torch_vectors
 def test_auto_takes_the_first_checked_export_and_never_int8(cache, texts, torch_vectors):
     embedder = Embedder(MODEL, backend="auto", device="cpu", cache_dir=cache)
 
-    assert embedder.backend == AUTO_ORDER[0]
+    assert embedder.backend == AUTO_ORDER[0] and "bf16" not in embedder.backend
     assert cosine_check(torch_vectors[:50], embedder.embed(texts[:50]))["passed"]
 
 
@@ -125,7 +131,7 @@ def test_settings_choose_backend_device_and_the_export_folder(tmp_path):
         Settings(**settings_fields(embedding_backend="tensorflow"))
 
 
-@pytest.mark.parametrize("backend", ["onnx", "openvino"])
+@pytest.mark.parametrize("backend", EXPORTS)
 def test_questions_in_parallel_get_the_vectors_they_get_alone(backend, cache, texts):
     from concurrent.futures import ThreadPoolExecutor
 
