@@ -110,11 +110,19 @@ def keys_test(key: str, lookups: list[str]) -> str:
 
 _PROBE_HEAD = "SELECT 1 FROM "
 _PROBE_JOIN = " t WHERE t.customer_id = c.customer_id AND "
-_SUM_HEAD = "SELECT t.customer_id FROM "
-_SUM_GROUP = " GROUP BY t.customer_id HAVING sum("
+# Summed rows: each row's count in customer order, then summed per customer. Grouped after a sort rather
+# than hashed: at 1 M customers "2+ red or blue purchases in 90 days" groups 504 k rows into 435 k customers
+# in 308 against 613 ms hashed (counted alone, the same minute).
+_SUM = (
+    "SELECT u.customer_id FROM (SELECT t.customer_id, {count} AS n FROM {table} t WHERE {where} "
+    "ORDER BY t.customer_id) u GROUP BY u.customer_id HAVING sum(u.n) >= {least}"
+)
 _PROBE = re.compile(rf"EXISTS \({_PROBE_HEAD}(\w+){re.escape(_PROBE_JOIN)}(.*)\)", re.DOTALL)
+_FIELDS = {"count": "(?P<count>.*)", "table": r"(?P<table>\w+)", "where": "(?P<where>.*)", "least": r"(?P<least>:\w+)"}
 _SUMMED = re.compile(
-    rf"c\.customer_id IN \(({re.escape(_SUM_HEAD)}(\w+) t WHERE (.*){re.escape(_SUM_GROUP)}(.*)\) >= (:\w+))\)",
+    r"c\.customer_id IN \(("
+    + "".join(_FIELDS.get(part, re.escape(part)) for part in re.split(r"\{(\w+)\}", _SUM))
+    + r")\)",
     re.DOTALL,
 )
 
@@ -133,9 +141,8 @@ def lone_forms(clause: str, single: bool) -> tuple[str, str] | None:
         counted = "count(*)" if single else "count(DISTINCT t.customer_id)"
         return clause, f"SELECT {counted} FROM {table} t WHERE {tests}"
     if found := _SUMMED.fullmatch(clause):
-        sub, table, where, count, least = found.groups()
-        test = f"(SELECT sum({count}) FROM {table}{_PROBE_JOIN}{where}) >= {least}"
-        return test, f"SELECT count(*) FROM ({sub}) s"
+        test = f"(SELECT sum({found['count']}) FROM {found['table']}{_PROBE_JOIN}{found['where']}) >= {found['least']}"
+        return test, f"SELECT count(*) FROM ({found[1]}) s"
     return None
 
 
@@ -154,7 +161,7 @@ def times_clause(table: str, rows: str, single: bool, b: Behaviour, i: int, now:
     params[f"b{i}_min_events"] = b.min_events
     count = row_count(b, i, now, params)
     where = " AND ".join([rows, *row_reaches(b, i, now, params)])
-    sub = f"{_SUM_HEAD}{table} t WHERE {where}{_SUM_GROUP}{count}) >= :b{i}_min_events"
+    sub = _SUM.format(count=count, table=table, where=where, least=f":b{i}_min_events")
     return f"c.customer_id {'NOT IN' if b.negate else 'IN'} ({sub})"
 
 
