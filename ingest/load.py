@@ -380,14 +380,17 @@ def _unmapped(item: Loaded, kept: int) -> None:
 
 
 def index_events(engine: Engine) -> None:
-    """Indexes that make the behavioural gate fast. The gate index carries customer_id, so a
-    behaviour's customers come from an index-only scan (no visit to the 20 M-row heap); with
-    PostgreSQL 18's skip scan it also serves conditions without an event type."""
+    """Indexes that make the behavioural gate fast. The gate index carries customer_id and price: a
+    behaviour's customers, prices in a window too, come from an index-only scan, no visit to the 20 M-row
+    heap (at 1 M "a handbag over 200 in 90 days" 553 → 219 ms; 1,123 → 1,292 MB, built in as long);
+    with PostgreSQL 18's skip scan it also serves conditions without an event type."""
     with engine.begin() as conn:
         conn.execute(sa.text("SET LOCAL maintenance_work_mem = '512MB'"))
         conn.execute(sa.text("CREATE INDEX ON events_new (customer_id)"))
         conn.execute(
-            sa.text("CREATE INDEX ON events_new (event_type, product, color, event_timestamp) INCLUDE (customer_id)")
+            sa.text(
+                "CREATE INDEX ON events_new (event_type, product, color, event_timestamp) INCLUDE (customer_id, price)"
+            )
         )
         conn.execute(sa.text("CREATE INDEX ON customers_new (country)"))
         attributes.ensure_empty(conn)
