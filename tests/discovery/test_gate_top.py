@@ -108,12 +108,11 @@ TWO_PAIRS = Behaviour(event_types=["purchase"], products=["socks", "jacket"], wi
 ANY_TYPE_COLOUR = Behaviour(colors=["red"], window=TimeWindow(last=30), min_events=2)  # a row per type, summed
 
 
-def test_a_condition_summed_over_rows_beside_another_or_read_from_the_events_is_not_walked():
-    """Its subquery is a pass of its own, which the walk and the count would both run. Alone, a
-    summed condition is walked (the next test)."""
+def test_a_condition_summed_over_rows_or_read_from_the_events_beside_another_is_not_walked():
+    """Its subquery is a pass of its own, which the walk and the count would both run. Alone, such a
+    condition is walked (the tests below)."""
     colour_and_product = Behaviour(event_types=["view"], products=["socks"], colors=["red"], window=TimeWindow(last=30))
-    assert "walked" not in gate_top_sql(AudienceQuery(behaviours=[colour_and_product]), SAMPLE_END, None, 20).sql
-    for b in (TWO_PAIRS, ANY_TYPE_COLOUR):
+    for b in (TWO_PAIRS, ANY_TYPE_COLOUR, colour_and_product):
         q = AudienceQuery(behaviours=[b], crm=CRMFilter(min_age=30))
         assert "walked" not in gate_top_sql(q, SAMPLE_END, None, 20).sql
     assert "walked" not in gate_top_sql(AudienceQuery(), SAMPLE_END, "c.age > 30", 20).sql  # model-written SQL
@@ -202,3 +201,32 @@ def test_a_lone_probe_is_counted_from_its_rows_and_with_a_crm_condition_from_the
         expected = _over_events(sample_settings, f"{crm_where} AND {where}")
         assert len(expected) > 5
         assert _top(sample_settings, q) == (expected[:5], len(expected))
+
+
+EVENTS_ONLY = [
+    (Behaviour(event_types=["purchase"], min_price=100, window=TimeWindow(last=90)),  # a price in a window
+     "EXISTS (SELECT 1 FROM events x WHERE x.customer_id = c.customer_id AND x.event_type = 'purchase'"
+     " AND x.price >= 100 AND x.event_timestamp >= :since90)"),
+    (Behaviour(products=["socks"], window=TimeWindow(last=90), min_events=2),  # a product of any type, N > 1
+     "(SELECT count(*) FROM events x WHERE x.customer_id = c.customer_id AND x.product = 'socks'"
+     " AND x.event_timestamp >= :since90) >= 2"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("walk", [None, 3])
+@pytest.mark.parametrize("behaviour, where", EVENTS_ONLY)
+def test_a_lone_condition_on_the_events_is_walked_and_counted_by_its_customers(sample_settings, behaviour, where, walk):
+    """Alone, a behaviour the events answer is tested per customer and counted by the distinct customers of
+    its events; beside a CRM condition it is neither. Both equal SQL over the events."""
+    q = AudienceQuery(behaviours=[behaviour], limit=5)
+    sql = gate_top_sql(q, SAMPLE_END, None, q.limit).sql
+    assert (
+        "walked" in sql
+        and "FROM customer_facts c WHERE" not in sql[sql.index("SELECT c.*, (") : sql.index(") AS size")]
+    )
+    beside = AudienceQuery(behaviours=[behaviour], crm=CRMFilter(min_age=30), limit=5)
+    assert "walked" not in gate_top_sql(beside, SAMPLE_END, None, beside.limit).sql
+    for query, crm_where in ((q, "TRUE"), (beside, "c.age >= 30")):
+        expected = _over_events(sample_settings, f"{crm_where} AND {where}")
+        assert len(expected) > 5
+        assert _top(sample_settings, query, walk=walk) == (expected[:5], len(expected))
