@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 
 EXPORTS_DIR = "embedding_exports"  # under DATA_DIR
 CUDA_BATCH_SCALE = 4  # a GPU takes bigger batches than a CPU's cache-sized ones
+# The exported model on a CPU encodes faster in batches of at most 64: 3,000 profile texts on two cores,
+# OpenVINO 263 / 258 / 234 texts/s at 32 / 64 / 256, onnxruntime 243 / 254 / 237 (torch flat at 192-200).
+EXPORT_CPU_BATCH = 64
 _models: dict[tuple[str, str, str], Embedder] = {}
 _lock = threading.Lock()
 
@@ -94,7 +97,8 @@ class Embedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         state, threads = self._state, threads or BATCH_THREADS
         if state.encoder is not None:
-            return state.encoder.encode(list(texts), self.batch_size, threads)
+            batch = self.batch_size if state.device == "cuda" else min(self.batch_size, EXPORT_CPU_BATCH)
+            return state.encoder.encode(list(texts), batch, threads)
         if state.device == "cpu":
             _torch_threads(threads)
         vectors = state.st_model.encode(
