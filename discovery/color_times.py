@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from discovery.pair_times import MAX_PAIRS, keys_test, price_answered, times_clause
+from discovery.pair_times import MAX_PAIRS, TimesRows, named_keys, price_answered, times_clause
 from discovery.query import Behaviour
 
 COLOR_TIMES = "customer_color_times"  # ingest/facts.py: (tc, customer_id) → ts[] ascending, max/min price
@@ -43,13 +43,19 @@ def color_times_clause(b: Behaviour, i: int, now: datetime) -> tuple[str, dict]:
     """At least N events on the named colors (of the named types, or of any type) in the window
     (or ever), or one at the price, from the customer's color rows (summed when N > 1 and there
     are several rows)."""
+    spec, params = color_times_rows(b, i)
+    return times_clause(spec, b, i, now, params), params
+
+
+def color_times_rows(b: Behaviour, i: int) -> tuple[TimesRows, dict]:
+    """The customer's rows of the named (type, color) pairs, or of every type's row of each color."""
     params: dict = {}
     for k, color in enumerate(b.colors):
         params[f"b{i}_cc{k}"] = color
     if not b.event_types:  # every type's row of each color
         colors = ", ".join(f":b{i}_cc{k}" for k in range(len(b.colors)))
         rows = f"t.tc = ANY(ARRAY(SELECT DISTINCT v.tc_bit FROM event_vocabulary v WHERE v.color IN ({colors})))"
-        return times_clause(COLOR_TIMES, rows, False, b, i, now, params), params
+        return TimesRows(COLOR_TIMES, rows, False), params
     lookups = []
     for a, event_type in enumerate(b.event_types):
         params[f"b{i}_ct{a}"] = event_type
@@ -57,4 +63,4 @@ def color_times_clause(b: Behaviour, i: int, now: datetime) -> tuple[str, dict]:
             lookups.append(
                 f"(SELECT min(v.tc_bit) FROM event_vocabulary v WHERE v.event_type = :b{i}_ct{a} AND v.color = :b{i}_cc{k})"
             )
-    return times_clause(COLOR_TIMES, keys_test("tc", lookups), len(lookups) == 1, b, i, now, params), params
+    return named_keys(COLOR_TIMES, "tc", lookups), params

@@ -14,7 +14,7 @@ and the customers come from one snapshot and the card shows one SQL; PostgreSQL 
 branch whose one-time filter holds.
 
 When the gate's one condition is one behaviour on a times table or on the events, both the walk's
-test and the size come from its rows alone (discovery.pair_times.lone_forms, _events_lone): the size
+test and the size come from its rows alone (discovery.pair_times.lone_times, _events_lone): the size
 is the rows' count (the distinct customers' over several keys or events), not a semi-join of
 customer_facts ("3+ views in 30 days" at 1 M customers 286 → 172 ms), and a behaviour summed over
 several keys ("2+ red or blue purchases in 90 days") or events is walked with a per-customer sum and
@@ -28,21 +28,27 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from discovery.color_times import color_times_rows
 from discovery.compile import (
     GATE_FROM,
     ORDER_SQL,
     CompiledSQL,
     audience_where,
-    behaviour_clause,
     crm_conditions,
     event_conditions,
     facts_kind,
 )
-from discovery.pair_times import lone_forms, one_row_answers
+from discovery.pair_times import lone_times, one_row_answers, pair_times_rows
 from discovery.query import AudienceQuery, Behaviour
+from discovery.type_times import type_times_rows
 
 # facts_kind values answered by the gate's own row (no subquery over other rows)
 ROW_KINDS = frozenset({"items", "recent", "count"})
+# the times rows of each facts_kind that reads them
+TIMES_ROWS = {
+    "times": pair_times_rows, "type_times": type_times_rows, "any_type_times": type_times_rows,
+    "color_times": color_times_rows,
+}  # fmt: skip
 WALK_MIN = 5_000  # index rows walked at least (~3 ms at 1 M customers)
 WALK_PER_RESULT = 100  # and per customer asked for: a gate of 1 % of the population fills 20 from 2,000
 
@@ -74,14 +80,17 @@ def _keys(b: Behaviour) -> int:
 
 def _lone(q: AudienceQuery, now: datetime, extra_where: str | None) -> tuple[str, str] | None:
     """(a test of one customer, the size statement) from the behaviour's own rows, when the gate's
-    one condition is one behaviour on a times table (pair_times.lone_forms) or on the events; else None."""
+    one condition is one behaviour on a times table (pair_times.lone_times) or on the events; else None."""
     if extra_where is not None or len(q.behaviours) != 1 or q.attributes or crm_conditions(q.crm)[0]:
         return None
     b = q.behaviours[0]
-    if facts_kind(b) is None:
-        return None if b.negate else _events_lone(b, now)
-    keys = _keys(b)
-    return lone_forms(behaviour_clause(b, 0, now)[0], keys == 1) if keys else None
+    kind = facts_kind(b)
+    if b.negate or (kind is not None and kind not in TIMES_ROWS):
+        return None
+    if kind is None:
+        return _events_lone(b, now)
+    spec, params = TIMES_ROWS[kind](b, 0)  # the parameters audience_where bound already
+    return lone_times(spec, b, 0, now, params)
 
 
 def _events_lone(b: Behaviour, now: datetime) -> tuple[str, str]:

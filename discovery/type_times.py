@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from discovery.pair_times import keys_test, price_answered, times_clause
+from discovery.pair_times import TimesRows, named_keys, price_answered, times_clause
 from discovery.query import Behaviour
 
 TYPE_TIMES = "customer_type_times"  # ingest/facts.py: (t, customer_id) → ts[] ascending, max/min price
@@ -41,11 +41,17 @@ def type_times_clause(b: Behaviour, i: int, now: datetime) -> tuple[str, dict]:
     """At least N events of the named types in the window, or one at the price, from the
     customer's type rows (summed over the types when N > 1); with no type named, its row of all
     its events."""
+    spec, params = type_times_rows(b, i)
+    return times_clause(spec, b, i, now, params), params
+
+
+def type_times_rows(b: Behaviour, i: int) -> tuple[TimesRows, dict]:
+    """The customer's rows of the named types, or its one row of all its events."""
     params: dict = {}
     if not b.event_types:  # the customer's row of all its events
-        return times_clause(EVENT_TIMES, "TRUE", True, b, i, now, params), params
+        return TimesRows(EVENT_TIMES, "TRUE", True), params
     lookups = []
     for k, event_type in enumerate(b.event_types):
         params[f"b{i}_tt{k}"] = event_type
         lookups.append(f"(SELECT min(v.type_id) FROM event_vocabulary v WHERE v.event_type = :b{i}_tt{k})")
-    return times_clause(TYPE_TIMES, keys_test("t", lookups), len(lookups) == 1, b, i, now, params), params
+    return named_keys(TYPE_TIMES, "t", lookups), params
