@@ -71,3 +71,40 @@ def test_a_gate_table_failing_beside_the_embedding_fails_the_run_and_keeps_the_l
     assert record["status"] == "succeeded"
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT sum(cardinality(ts)) FROM customer_event_times")).scalar() == len(lines) - 6
+
+
+def test_a_gate_table_that_failed_stops_the_embedding_at_its_next_batch(database_url, tmp_path, small_sample):
+    """The embedder does not encode the rest of the profiles for a run that has already failed."""
+    import time
+
+    from cdp.settings import Settings
+    from tests.conftest import settings_fields
+
+    settings = Settings(
+        **settings_fields(database_url=database_url, data_dir=tmp_path / "data", embedding_batch_size=4)
+    )
+    engine = sa.create_engine(settings.database_url.get_secret_value())
+    batches: list[str] = []
+
+    def hook(stage: str) -> None:
+        if stage == "profiles":  # the color times will fail; wait until they have (milliseconds after the type times)
+            with engine.begin() as conn:
+                conn.execute(sa.text("ALTER TABLE event_vocabulary_new RENAME COLUMN tc_bit TO tc_bit_gone"))
+            for _ in range(300):
+                with engine.connect() as conn:
+                    if conn.execute(sa.text("SELECT to_regclass('customer_type_times_new') IS NOT NULL")).scalar():
+                        break
+                time.sleep(0.1)
+            time.sleep(1.0)
+        elif stage == "embed batch":
+            batches.append(stage)
+
+    try:
+        with pytest.raises(sa.exc.ProgrammingError):
+            run(settings, small_sample.crm, small_sample.events, after_stage=hook)
+        assert batches == []  # 80 profiles in batches of 8 texts: the first batch's check stopped the run
+        with engine.connect() as conn:
+            last = conn.execute(sa.text("SELECT status, error FROM ingestion_runs ORDER BY id DESC LIMIT 1")).one()
+        assert last.status == "failed" and "UndefinedColumn" in last.error
+    finally:
+        engine.dispose()
