@@ -248,7 +248,7 @@ def gate(customers: int, per: float, repeats: int = 5, keep: Path | None = None)
             build = "reused the database built earlier in " + str(data)
         else:
             t0 = time.perf_counter()
-            secs = build_live(settings, crm, events)  # the profiles ‖ index stage includes "profiles" and "texts"
+            secs = build_live(settings, crm, events)  # "profiles ‖ gate tables" spans every stage after validation
             # Right after the swap nothing has set the visibility map yet: index-only scans still
             # visit the heap until autovacuum has passed (20 M inserted rows pass its threshold).
             fresh = one_pass(settings)

@@ -10,9 +10,7 @@ discovery.pair_times.times_clause's."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from discovery.pair_times import MAX_PAIRS, TimesRows, named_keys, price_answered, times_clause
+from discovery.pair_times import MAX_PAIRS, TimesRows, named_keys, price_answered
 from discovery.query import Behaviour
 
 COLOR_TIMES = "customer_color_times"  # ingest/facts.py: (tc, customer_id) → ts[] ascending, max/min price
@@ -39,16 +37,10 @@ def color_times_answers(b: Behaviour) -> bool:
     return has_price or b.window is not None or b.min_events > 1
 
 
-def color_times_clause(b: Behaviour, i: int, now: datetime) -> tuple[str, dict]:
-    """At least N events on the named colors (of the named types, or of any type) in the window
-    (or ever), or one at the price, from the customer's color rows (summed when N > 1 and there
-    are several rows)."""
-    spec, params = color_times_rows(b, i)
-    return times_clause(spec, b, i, now, params), params
-
-
 def color_times_rows(b: Behaviour, i: int) -> tuple[TimesRows, dict]:
-    """The customer's rows of the named (type, color) pairs, or of every type's row of each color."""
+    """The customer's rows of the named (type, color) pairs, or every type's row of each color: at
+    least N events on them in the window (or ever), or one at the price (summed when N > 1 and there
+    are several rows)."""
     params: dict = {}
     for k, color in enumerate(b.colors):
         params[f"b{i}_cc{k}"] = color

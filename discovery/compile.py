@@ -8,11 +8,11 @@ from datetime import datetime
 from typing import Any
 
 from cdp.schema import GATE_ORDERS
-from discovery.color_times import color_times_answers, color_times_clause
+from discovery.color_times import color_times_answers, color_times_rows
 from discovery.compile_attributes import ATTRIBUTE_NAME_RE, ATTRIBUTES_TABLE, attribute_conditions, attributes_clause
-from discovery.pair_times import pair_times_answers, pair_times_clause
+from discovery.pair_times import pair_times_answers, pair_times_rows, times_clause
 from discovery.query import AnalyticsQuery, AudienceQuery, Behaviour, CRMFilter
-from discovery.type_times import type_times_answers, type_times_clause
+from discovery.type_times import type_times_answers, type_times_rows
 
 
 @dataclass(frozen=True)
@@ -149,12 +149,11 @@ def _pair_mask(b: Behaviour, i: int, params: dict) -> str | None:
     return f"(c.{column} & (SELECT bit_or(1::bigint << v.{bit}) FROM event_vocabulary v WHERE {where})) <> 0"
 
 
-TIMES_CLAUSES = {
-    "times": pair_times_clause,
-    "type_times": type_times_clause,
-    "any_type_times": type_times_clause,
-    "color_times": color_times_clause,
-}
+# the times rows of each facts_kind that reads them (discovery.pair_times.times_clause tests them)
+TIMES_ROWS = {
+    "times": pair_times_rows, "type_times": type_times_rows, "any_type_times": type_times_rows,
+    "color_times": color_times_rows,
+}  # fmt: skip
 
 
 def facts_clause(b: Behaviour, i: int, now: datetime, kind: str) -> tuple[str, dict]:
@@ -165,8 +164,9 @@ def facts_clause(b: Behaviour, i: int, now: datetime, kind: str) -> tuple[str, d
             # NULL when the vocabulary has too many pairs for a bigint, or the value is unknown
             test = f"COALESCE({mask}, {test})"
         return f"{'NOT ' if b.negate else ''}({test})", params
-    if kind in TIMES_CLAUSES:
-        return TIMES_CLAUSES[kind](b, i, now)
+    if kind in TIMES_ROWS:
+        spec, params = TIMES_ROWS[kind](b, i)
+        return times_clause(spec, b, i, now, params), params
     if kind == "count":
         slots, params = _type_slots(b, i, "type_n")
         params[f"b{i}_min_events"] = b.min_events

@@ -28,27 +28,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from discovery.color_times import color_times_rows
 from discovery.compile import (
     GATE_FROM,
     ORDER_SQL,
+    TIMES_ROWS,
     CompiledSQL,
     audience_where,
     crm_conditions,
     event_conditions,
     facts_kind,
 )
-from discovery.pair_times import lone_times, one_row_answers, pair_times_rows
+from discovery.pair_times import lone_times, one_row_answers
 from discovery.query import AudienceQuery, Behaviour
-from discovery.type_times import type_times_rows
 
 # facts_kind values answered by the gate's own row (no subquery over other rows)
 ROW_KINDS = frozenset({"items", "recent", "count"})
-# the times rows of each facts_kind that reads them
-TIMES_ROWS = {
-    "times": pair_times_rows, "type_times": type_times_rows, "any_type_times": type_times_rows,
-    "color_times": color_times_rows,
-}  # fmt: skip
 WALK_MIN = 5_000  # index rows walked at least (~3 ms at 1 M customers)
 WALK_PER_RESULT = 100  # and per customer asked for: a gate of 1 % of the population fills 20 from 2,000
 
@@ -62,20 +56,10 @@ def _probed(b: Behaviour) -> bool:
     type, color or event rows (an EXISTS, ~20 µs a row). Summed rows (N > 1 over several keys) and
     the events are not: their subquery is a pass of its own, which the walk and the count would
     both run."""
-    if facts_kind(b) in ROW_KINDS:
+    kind = facts_kind(b)
+    if kind in ROW_KINDS:
         return True
-    keys = _keys(b)
-    return keys > 0 and one_row_answers(b, keys)
-
-
-def _keys(b: Behaviour) -> int:
-    """How many keys of its times table answer `b` (0: not a times table's)."""
-    types = len(b.event_types)  # a color of any type has a row per type: several keys
-    keys = {
-        "times": types * len(b.products), "type_times": types, "color_times": (types or 2) * len(b.colors),
-        "any_type_times": 1,  # the customer's row of all its events
-    }  # fmt: skip
-    return keys.get(facts_kind(b) or "", 0)
+    return kind in TIMES_ROWS and one_row_answers(b, TIMES_ROWS[kind](b, 0)[0].single)
 
 
 def _lone(q: AudienceQuery, now: datetime, extra_where: str | None) -> tuple[str, str] | None:

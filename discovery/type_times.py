@@ -10,9 +10,7 @@ The row tests are discovery.pair_times.times_clause's."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from discovery.pair_times import TimesRows, named_keys, price_answered, times_clause
+from discovery.pair_times import TimesRows, named_keys, price_answered
 from discovery.query import Behaviour
 
 TYPE_TIMES = "customer_type_times"  # ingest/facts.py: (t, customer_id) → ts[] ascending, max/min price
@@ -37,16 +35,9 @@ def type_times_answers(b: Behaviour) -> bool:
     return b.window.end is not None or b.min_events > 1
 
 
-def type_times_clause(b: Behaviour, i: int, now: datetime) -> tuple[str, dict]:
-    """At least N events of the named types in the window, or one at the price, from the
-    customer's type rows (summed over the types when N > 1); with no type named, its row of all
-    its events."""
-    spec, params = type_times_rows(b, i)
-    return times_clause(spec, b, i, now, params), params
-
-
 def type_times_rows(b: Behaviour, i: int) -> tuple[TimesRows, dict]:
-    """The customer's rows of the named types, or its one row of all its events."""
+    """The customer's rows of the named types (summed over the types when N > 1), or with no type
+    named its one row of all its events: at least N events in the window, or one at the price."""
     params: dict = {}
     if not b.event_types:  # the customer's row of all its events
         return TimesRows(EVENT_TIMES, "TRUE", True), params

@@ -32,9 +32,9 @@ tc_bit), for colors without a product: "viewed red anything in 30 days", "2+ red
 ever", "anything red over 100"; events without a color have no row. A color with a product,
 prices with a window or N > 1, and products of any type with a window or N > 1 still go to the
 events, see discovery.pair_times.pair_times_answers, discovery.type_times.type_times_answers and
-discovery.color_times.color_times_answers. The four
-times tables are built in the main thread while the events' index and customer_facts_new are
-built on the other (ingest.pipeline).
+discovery.color_times.color_times_answers. The four times tables are built on a thread of their
+own beside the embedding, after the events' index and customer_facts_new were started beside the
+profiles (ingest.pipeline.profiles_and_gate_tables).
 """
 
 from __future__ import annotations

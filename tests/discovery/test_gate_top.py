@@ -53,6 +53,13 @@ def _top(settings, q: AudienceQuery, walk: int | None = None, analyze: bool = Fa
     return [r.customer_id for r in rows], (rows[0].size if rows else 0)
 
 
+def _answers_as_the_events(settings, q: AudienceQuery, where: str, walk: int | None = None) -> None:
+    """The gate's first 5 customers and its size equal `where` over customers and events."""
+    expected = _over_events(settings, where)
+    assert len(expected) > 5
+    assert _top(settings, q, walk=walk) == (expected[:5], len(expected))
+
+
 # (query, the same gate over customers and events)
 CASES = [
     (CRMFilter(min_spent=300), "c.total_spent > 300"),  # broad, high in the spend order
@@ -138,9 +145,7 @@ def test_a_lone_summed_condition_is_walked_by_a_per_customer_sum_and_counted_by_
     assert "walked" in sql
     walked = sql[: sql.index(") SELECT c.customer_id, size")]
     assert "GROUP BY" not in walked and "SELECT sum(" in walked  # a sum per customer, not a pass over every row
-    expected = _over_events(sample_settings, where)
-    assert len(expected) > 5
-    assert _top(sample_settings, q, walk=walk) == (expected[:5], len(expected))
+    _answers_as_the_events(sample_settings, q, where, walk)
 
 
 # (behaviour, the same over the events: one probe of the customer's pair or type rows)
@@ -172,9 +177,7 @@ def test_one_probe_of_the_pair_or_type_rows_is_walked_and_gives_the_same_custome
 ):
     q = AudienceQuery(behaviours=[behaviour], limit=5)
     assert "walked" in gate_top_sql(q, SAMPLE_END, None, q.limit).sql
-    expected = _over_events(sample_settings, where)
-    assert len(expected) > 5
-    assert _top(sample_settings, q, walk=walk) == (expected[:5], len(expected))
+    _answers_as_the_events(sample_settings, q, where, walk)
 
 
 def test_every_order_has_its_index_on_the_gate_s_table(sample_settings):
@@ -198,9 +201,7 @@ def test_a_lone_probe_is_counted_from_its_rows_and_with_a_crm_condition_from_the
         sql = gate_top_sql(q, SAMPLE_END, None, q.limit).sql
         size_sql = sql[sql.index("SELECT c.*, (") : sql.index(") AS size FROM walked")]
         assert ("FROM customer_facts" in size_sql) == (crm_where != "TRUE"), size_sql
-        expected = _over_events(sample_settings, f"{crm_where} AND {where}")
-        assert len(expected) > 5
-        assert _top(sample_settings, q) == (expected[:5], len(expected))
+        _answers_as_the_events(sample_settings, q, f"{crm_where} AND {where}")
 
 
 EVENTS_ONLY = [
@@ -227,6 +228,4 @@ def test_a_lone_condition_on_the_events_is_walked_and_counted_by_its_customers(s
     beside = AudienceQuery(behaviours=[behaviour], crm=CRMFilter(min_age=30), limit=5)
     assert "walked" not in gate_top_sql(beside, SAMPLE_END, None, beside.limit).sql
     for query, crm_where in ((q, "TRUE"), (beside, "c.age >= 30")):
-        expected = _over_events(sample_settings, f"{crm_where} AND {where}")
-        assert len(expected) > 5
-        assert _top(sample_settings, query, walk=walk) == (expected[:5], len(expected))
+        _answers_as_the_events(sample_settings, query, f"{crm_where} AND {where}", walk)
