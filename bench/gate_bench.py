@@ -66,7 +66,8 @@ GATE_QUERIES = [
     ("handbag or wallet bought 2+ in 90 days",
      AudienceQuery(behaviours=[Behaviour(event_types=["purchase"], products=["handbag", "wallet"], window=TimeWindow(last=90), min_events=2)])),
     ("2+ red purchases ever", AudienceQuery(behaviours=[Behaviour(event_types=["purchase"], colors=["red"], min_events=2)])),
-    # colors with a window or N+ (customer_color_times); any type in a window or N+ (customer_event_times)
+    # colors with a window or N+ (customer_color_times, or of any type customer_any_type_color_times); any type
+    # in a window or N+ (customer_event_times)
     ("anything red in 30 days", AudienceQuery(behaviours=[Behaviour(colors=["red"], window=TimeWindow(last=30))])),
     ("2+ red or blue purchases in 90 days",
      AudienceQuery(behaviours=[Behaviour(event_types=["purchase"], colors=["red", "blue"], window=TimeWindow(last=90), min_events=2)])),
@@ -231,6 +232,7 @@ def _server_settings(settings: Settings) -> str:
                 "customer_pair_times",
                 "customer_type_times",
                 "customer_color_times",
+                "customer_any_type_color_times",
                 "customer_event_times",
             )
         ]
@@ -241,9 +243,9 @@ def gate(customers: int, per: float, repeats: int = 5, keep: Path | None = None)
     crm, events, n_events = sample(customers, per)
     with temp_stores("bench-gate-", keep=keep) as settings:
         data = keep or settings.data_dir
-        # v4: ascending pair times with prices, the type, color and event times and the order indexes
-        # (ingest/facts.py): a database kept by an earlier version is rebuilt, not read with the wrong layout.
-        marker = data / f".gate_built_{customers}_{per:g}_v4"
+        # v5: ascending pair times with prices, the type, color, any-type color and event times and the order
+        # indexes (ingest/facts.py): a database kept by an earlier version is rebuilt, not read with the wrong layout.
+        marker = data / f".gate_built_{customers}_{per:g}_v5"
         if marker.exists():
             build = "reused the database built earlier in " + str(data)
         else:

@@ -26,12 +26,12 @@ PERSONAL_COLUMNS = {"customers": ("first_name", "last_name", "email")}
 # The read-only role's schema: its search_path starts here, its views shadow the live tables.
 READER_SCHEMA = "audience_reader"
 # Every table of a data snapshot: the live tables, the gate's customer_facts, customer_pair_times,
-# customer_type_times, customer_color_times and customer_event_times (ingest/facts.py), which
-# model-written SQL does not see, and the custom attributes. A snapshot lacking one is rebuilt by
+# customer_type_times, customer_color_times, customer_any_type_color_times and customer_event_times
+# (ingest/facts.py), which model-written SQL does not see, and the custom attributes. A snapshot lacking one is rebuilt by
 # the next run even when its inputs are unchanged.
 SNAPSHOT_TABLES = (
     *LIVE_TABLES, "customer_facts", "customer_pair_times", "customer_type_times", "customer_color_times",
-    "customer_event_times", "customer_attributes",
+    "customer_any_type_color_times", "customer_event_times", "customer_attributes",
 )  # fmt: skip
 # The custom attributes' definitions (ingest/attributes.py): `pii` ones are personal columns of
 # customer_attributes, `role = 'consent'` names the consent column (consent_column below).

@@ -29,11 +29,14 @@ customer_event_times_new holds one row per customer with all of its events, what
 "any event between March and May", "4+ events of any kind in 30 days", "anything over 200".
 customer_color_times_new is the same per (event type, color) and customer (tc, the vocabulary's
 tc_bit), for colors without a product: "viewed red anything in 30 days", "2+ red purchases
-ever", "anything red over 100"; events without a color have no row. A color with a product,
-prices with a window or N > 1, and products of any type with a window or N > 1 still go to the
-events, see discovery.pair_times.pair_times_answers, discovery.type_times.type_times_answers and
-discovery.color_times.color_times_answers. The four times tables are built on a thread of their
-own beside the embedding, after the events' index and customer_facts_new were started beside the
+ever"; events without a color have no row. customer_any_type_color_times_new is the same per
+color and customer whatever the event type (c, the vocabulary's color_id): "anything red in 30
+days", "anything red over 100" read one row per customer instead of summing or de-duplicating a
+row per type (at 1 M customers 91 ms against 564 ms for the three types' rows, 4.1 M rows, 610 MB,
+built in 34 s). A color with a product, prices with a window or N > 1, and products of any type
+with a window or N > 1 still go to the events, see discovery.pair_times.pair_times_answers,
+discovery.type_times.type_times_answers and discovery.color_times.color_times_answers. The five
+times tables are built on a thread of their own beside the embedding, after the events' index and customer_facts_new were started beside the
 profiles (ingest.pipeline.profiles_and_gate_tables).
 """
 
@@ -120,6 +123,7 @@ def times_sql(table: str, key: str, bit: str, columns: str, optional: str | None
 PAIR_TIMES_SQL = times_sql("customer_pair_times_new", "tp", "tp_bit", "event_type, product", "product")
 TYPE_TIMES_SQL = times_sql("customer_type_times_new", "t", "type_id", "event_type")
 COLOR_TIMES_SQL = times_sql("customer_color_times_new", "tc", "tc_bit", "event_type, color", "color")
+ANY_TYPE_COLOR_TIMES_SQL = times_sql("customer_any_type_color_times_new", "c", "color_id", "color", "color")
 
 
 def _vocabulary_has_nulls(conn: sa.Connection) -> bool:
@@ -186,6 +190,11 @@ def build_event_times(engine: Engine) -> None:
 def build_color_times(engine: Engine) -> None:
     """customer_color_times_new from events_new and event_vocabulary_new, as the pair times."""
     _build_times(engine, "customer_color_times_new", COLOR_TIMES_SQL, "tc")
+
+
+def build_any_type_color_times(engine: Engine) -> None:
+    """customer_any_type_color_times_new from events_new and event_vocabulary_new, as the pair times."""
+    _build_times(engine, "customer_any_type_color_times_new", ANY_TYPE_COLOR_TIMES_SQL, "c")
 
 
 def _build_times(engine: Engine, table: str, sql: str, key: str | None) -> None:

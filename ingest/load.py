@@ -70,7 +70,8 @@ def drop_work_tables(conn: sa.Connection) -> None:
     for t in (
         "stg_crm", "stg_events", "chk_crm", "chk_events", "customers_new", "events_new",
         "facet_product", "facet_color", "facet_type", "profile_core", "profile_texts", "customer_profiles_new", "event_vocabulary_new",
-        "customer_facts_new", "customer_pair_times_new", "customer_type_times_new", "customer_color_times_new", "customer_event_times_new",
+        "customer_facts_new", "customer_pair_times_new", "customer_type_times_new", "customer_color_times_new",
+        "customer_any_type_color_times_new", "customer_event_times_new",
         "customer_attributes_new", "customer_attribute_defs_new",
     ):  # fmt: skip
         conn.execute(sa.text(f"DROP TABLE IF EXISTS {t}"))

@@ -20,6 +20,7 @@ PAIRS = (
     ("customer_pair_times", "customer_pair_times_new"),
     ("customer_type_times", "customer_type_times_new"),
     ("customer_color_times", "customer_color_times_new"),
+    ("customer_any_type_color_times", "customer_any_type_color_times_new"),
     ("customer_event_times", "customer_event_times_new"),
     ("customer_attributes", "customer_attributes_new"),
     ("customer_attribute_defs", "customer_attribute_defs_new"),

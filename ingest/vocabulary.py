@@ -13,13 +13,14 @@ from ingest.files import EVENTS
 OPTIONAL = ("product", "color")  # stored NULL when empty; the vocabulary holds NULL as a value of its own
 
 # item_id numbers each (event_type, product, color), type_id each event type, tp_bit each
-# (event_type, product) and tc_bit each (event_type, color): customer_facts (ingest/facts.py)
-# summarises a customer's events by these numbers.
+# (event_type, product), tc_bit each (event_type, color) and color_id each color, whatever the type:
+# customer_facts and the times tables (ingest/facts.py) summarise a customer's events by these numbers.
 _VOCAB_SQL = """CREATE TABLE event_vocabulary_new AS
     SELECT (row_number() OVER (ORDER BY event_type, product, color))::int AS item_id,
            (dense_rank() OVER (ORDER BY event_type))::int AS type_id,
            (dense_rank() OVER (ORDER BY event_type, product) - 1)::int AS tp_bit,
            (dense_rank() OVER (ORDER BY event_type, color) - 1)::int AS tc_bit,
+           (dense_rank() OVER (ORDER BY color))::int AS color_id,
            event_type, product, color, count(*) AS events,
            min(event_timestamp) AS first_ts, max(event_timestamp) AS last_ts
     FROM events_new GROUP BY event_type, product, color"""

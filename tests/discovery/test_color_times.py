@@ -1,5 +1,6 @@
 """customer_color_times (per (event type, color) and customer: ascending timestamps, highest and
-lowest price) and the any-type windows over customer_type_times: each gate kind they answer
+lowest price), customer_any_type_color_times (the same per color, whatever the type) and the any-type
+windows over customer_event_times: each gate kind they answer
 selects exactly the customers a direct query over the events selects, on data where colors and
 prices are sometimes empty (NULL) and events sit on the windows' microsecond edges, and its SQL
 reads no events table."""
@@ -63,12 +64,17 @@ def _ids(settings, sql: str, params: dict | None = None) -> set[int]:
 
 
 @pytest.mark.parametrize(
-    ("table", "bit", "field"),
-    [("customer_color_times", "tc_bit", "color"), ("customer_pair_times", "tp_bit", "product")],
+    ("table", "bit", "field", "by_type"),
+    [
+        ("customer_color_times", "tc_bit", "color", "event_type"),
+        ("customer_pair_times", "tp_bit", "product", "event_type"),
+        ("customer_any_type_color_times", "color_id", "color", None),
+    ],
 )
-def test_the_color_and_pair_rows_are_the_events_grouped_by_their_key(null_settings, table, bit, field):
-    """Each row holds its (type, color) / (type, product) events' timestamps ascending and their
-    highest and lowest price; events without a color / product have no row, every other is in one."""
+def test_the_color_and_pair_rows_are_the_events_grouped_by_their_key(null_settings, table, bit, field, by_type):
+    """Each row holds its (type, color) / (type, product) / color's events' timestamps ascending and
+    their highest and lowest price; events without a color / product have no row, every other is in one."""
+    on = f"v.{field} = e.{field}" + (f" AND v.{by_type} = e.{by_type}" if by_type else "")
     with get_engine(null_settings).connect() as conn:
         nulls = conn.execute(sa.text(f"SELECT count(*) FROM events WHERE {field} IS NULL")).scalar()
         diff = conn.execute(
@@ -78,8 +84,7 @@ def test_the_color_and_pair_rows_are_the_events_grouped_by_their_key(null_settin
                               array_agg(e.event_timestamp ORDER BY e.event_timestamp) AS ts,
                               max(e.price) AS max_price, min(e.price) AS min_price
                        FROM events e
-                       JOIN (SELECT DISTINCT event_type, {field}, {bit} FROM event_vocabulary) v
-                         ON v.event_type = e.event_type AND v.{field} = e.{field}
+                       JOIN (SELECT DISTINCT {by_type + ", " if by_type else ""}{field}, {bit} FROM event_vocabulary) v ON {on}
                        GROUP BY 1, 2)
                    SELECT count(*) FROM (
                        (SELECT * FROM direct EXCEPT ALL SELECT * FROM {table})
@@ -188,6 +193,12 @@ TABLES = {
 }
 
 
+def _table(kind: str, behaviours: list[Behaviour]) -> str:
+    """The times table a case reads: a color's without a type named is its row over every type."""
+    any_type = kind == "color_times" and not behaviours[0].event_types
+    return "customer_any_type_color_times" if any_type else TABLES[kind]
+
+
 @pytest.mark.parametrize(("kind", "behaviours"), COLOR_CASES, ids=[f"{k}-{i}" for i, (k, _) in enumerate(COLOR_CASES)])
 def test_the_color_and_any_type_rows_match_the_events(null_settings, kind, behaviours):
     assert [facts_kind(b) or "events" for b in behaviours] == [kind] * len(behaviours)
@@ -195,7 +206,8 @@ def test_the_color_and_any_type_rows_match_the_events(null_settings, kind, behav
     reads_events = re.search(r"\bevents\b", compiled.sql) is not None
     assert reads_events == (kind == "events")
     if kind != "events":
-        assert TABLES[kind] in compiled.sql
+        tables = set(re.findall(r"\bcustomer_\w+_times\b", compiled.sql))
+        assert tables == {_table(kind, behaviours)}
     gate = _ids(null_settings, compiled.sql, compiled.params)
     independent = " AND ".join(_events_sql(b, SAMPLE_END) for b in behaviours)
     expected = _ids(null_settings, f"SELECT customer_id FROM customers c WHERE {independent}")
@@ -256,4 +268,6 @@ def test_a_color_question_runs_through_the_read_only_engine(null_settings):
     independent = " AND ".join(_events_sql(b, SAMPLE_END) for b in q.behaviours)
     expected = _ids(null_settings, f"SELECT customer_id FROM customers c WHERE {independent}")
     assert expected and {c.customer_id for c in seg.customers} == expected
-    assert any("customer_color_times" in s for s in seg.sql) and any("customer_event_times" in s for s in seg.sql)
+    assert any("customer_any_type_color_times" in s for s in seg.sql) and any(
+        "customer_event_times" in s for s in seg.sql
+    )

@@ -112,14 +112,16 @@ def test_a_broad_gate_is_counted_without_ranking_every_row_and_a_low_one_falls_b
 
 
 TWO_PAIRS = Behaviour(event_types=["purchase"], products=["socks", "jacket"], window=TimeWindow(last=90), min_events=2)
-ANY_TYPE_COLOUR = Behaviour(colors=["red"], window=TimeWindow(last=30), min_events=2)  # a row per type, summed
+ANY_TYPE_COLOURS = Behaviour(
+    colors=["red", "blue"], window=TimeWindow(last=30), min_events=2
+)  # a row per color, summed
 
 
 def test_a_condition_summed_over_rows_or_read_from_the_events_beside_another_is_not_walked():
     """Its subquery is a pass of its own, which the walk and the count would both run. Alone, such a
     condition is walked (the tests below)."""
     colour_and_product = Behaviour(event_types=["view"], products=["socks"], colors=["red"], window=TimeWindow(last=30))
-    for b in (TWO_PAIRS, ANY_TYPE_COLOUR, colour_and_product):
+    for b in (TWO_PAIRS, ANY_TYPE_COLOURS, colour_and_product):
         q = AudienceQuery(behaviours=[b], crm=CRMFilter(min_age=30))
         assert "walked" not in gate_top_sql(q, SAMPLE_END, None, 20).sql
     assert "walked" not in gate_top_sql(AudienceQuery(), SAMPLE_END, "c.age > 30", 20).sql  # model-written SQL
@@ -129,8 +131,8 @@ SUMMED = [
     (TWO_PAIRS,
      "(SELECT count(*) FROM events x WHERE x.customer_id = c.customer_id AND x.event_type = 'purchase'"
      " AND x.product IN ('socks', 'jacket') AND x.event_timestamp >= :since90) >= 2"),
-    (ANY_TYPE_COLOUR,
-     "(SELECT count(*) FROM events x WHERE x.customer_id = c.customer_id AND x.color = 'red'"
+    (ANY_TYPE_COLOURS,
+     "(SELECT count(*) FROM events x WHERE x.customer_id = c.customer_id AND x.color IN ('red', 'blue')"
      " AND x.event_timestamp >= :since30) >= 2"),
 ]  # fmt: skip
 
@@ -161,6 +163,9 @@ PROBED = [
     (Behaviour(colors=["red"], window=TimeWindow(last=30)),
      "EXISTS (SELECT 1 FROM events x WHERE x.customer_id = c.customer_id AND x.color = 'red'"
      " AND x.event_timestamp >= :since30)"),
+    (Behaviour(colors=["red", "blue"], window=TimeWindow(last=30)),
+     "EXISTS (SELECT 1 FROM events x WHERE x.customer_id = c.customer_id AND x.color IN ('red', 'blue')"
+     " AND x.event_timestamp >= :since30)"),
     (Behaviour(event_types=["purchase"], colors=["red"], min_events=2),
      "(SELECT count(*) FROM events x WHERE x.customer_id = c.customer_id AND x.event_type = 'purchase'"
      " AND x.color = 'red') >= 2"),
@@ -189,12 +194,12 @@ def test_every_order_has_its_index_on_the_gate_s_table(sample_settings):
         assert any(f"({columns})" in d for d in defs), (columns, defs)
 
 
-@pytest.mark.parametrize("behaviour, where", [PROBED[0], PROBED[2], PROBED[3]])
+@pytest.mark.parametrize("behaviour, where", PROBED[:5])
 def test_a_lone_probe_is_counted_from_its_rows_and_with_a_crm_condition_from_the_customers(
     sample_settings, behaviour, where
 ):
-    """One probe of one key (3+ views), of the customer's one row of all events (4+ in 30 days) or
-    of several keys (red of any type: distinct customers) is counted straight from the times rows;
+    """One probe of one key (3+ views, red of any type), of the customer's one row of all events (4+ in 30
+    days) or of several keys (red or blue of any type: distinct customers) is counted straight from the times rows;
     with a CRM condition beside it the count joins the customers. Both equal SQL over the events."""
     for crm, crm_where in ((CRMFilter(), "TRUE"), (CRMFilter(min_age=30), "c.age >= 30")):
         q = AudienceQuery(behaviours=[behaviour], crm=crm, limit=5)

@@ -11,7 +11,8 @@ from cdp.vectors import alias_target, get_qdrant
 from ingest import run
 
 GATE_TABLES = (
-    "customer_facts", "customer_pair_times", "customer_type_times", "customer_color_times", "customer_event_times",
+    "customer_facts", "customer_pair_times", "customer_type_times", "customer_color_times",
+    "customer_any_type_color_times", "customer_event_times",
 )  # fmt: skip
 
 
@@ -19,7 +20,17 @@ def test_the_swap_waits_for_every_gate_table_and_stage_times_are_kept(settings, 
     record = run(settings, small_sample.crm, small_sample.events)
     assert record["status"] == "succeeded"
     seconds = record["stage_seconds"]
-    for stage in ("profiles", "texts", "embed", "index", "facts", "pair times", "color times", "tables (wait)"):
+    for stage in (
+        "profiles",
+        "texts",
+        "embed",
+        "index",
+        "facts",
+        "pair times",
+        "color times",
+        "any-type color times",
+        "tables (wait)",
+    ):
         assert stage in seconds, stage
     with engine.connect() as conn:
         for table in GATE_TABLES:  # live and complete: one facts row per customer, times rows for the events
