@@ -118,21 +118,25 @@ def switch_alias(client: QdrantClient, alias: str, collection: str) -> str | Non
 @contextmanager
 def unsynced_writes(client: QdrantClient, collection: str) -> Iterator[None]:
     """Local mode writes each point in its own SQLite commit, each waiting for the disk (~2-20 ms:
-    minutes for a snapshot). While an unpublished collection is filled, commit without waiting
-    (safe if the process is killed; only a power loss could lose those writes), then make the
-    file durable once, before the collection can be published. A no-op for a Qdrant server."""
+    minutes for a snapshot) and creating and deleting a rollback journal. While an unpublished
+    collection is filled, commit without waiting and append to a write-ahead log instead (safe if
+    the process is killed; only a power loss could lose those writes; 5,000 points of the product's
+    payload in 0.86-0.96 s of CPU against 1.22-1.65 s with a journal per commit), then fold the log
+    into the file and make it durable once, before the collection can be published. A no-op for a
+    Qdrant server."""
     conn = _local_sqlite(client, collection)
     if conn is None:
         yield
         return
+    conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = OFF")
     try:
         yield
     except BaseException:  # not published: the next run fills it and syncs; keep the error that stopped it
         with suppress(sqlite3.Error):
-            conn.execute("PRAGMA synchronous = FULL")
+            _one_file(conn)
         raise
-    conn.execute("PRAGMA synchronous = FULL")
+    _one_file(conn)
     path = conn.execute("PRAGMA database_list").fetchone()[2]
     if path:
         fd = os.open(path, os.O_RDONLY)
@@ -140,6 +144,12 @@ def unsynced_writes(client: QdrantClient, collection: str) -> Iterator[None]:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def _one_file(conn: sqlite3.Connection) -> None:
+    """Back to one self-contained file (the log folded in) and a commit that waits for the disk."""
+    conn.execute("PRAGMA journal_mode = DELETE")
+    conn.execute("PRAGMA synchronous = FULL")
 
 
 def _local_sqlite(client: QdrantClient, collection: str) -> sqlite3.Connection | None:

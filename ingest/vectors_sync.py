@@ -229,8 +229,10 @@ def _prepare(t: _Target, groups: list[list[dict]], clock: Clock) -> _Batch:
         embedded = t.embedder.embed([need_vector[i][0][0]["profile_text"] for i in to_embed]) if to_embed else []
     vectors = {i: copied[donors[i]] for i in range(len(need_vector)) if i not in to_embed}
     vectors.update({i: v.tolist() for i, v in zip(to_embed, embedded, strict=True)})
+    # Built from values typed here (int ids, lists of floats, JSON payloads): not validated again field by
+    # field (pydantic's check of 384 floats per point took 0.43 s of the encoding thread per 5,000 points).
     points = [
-        models.PointStruct(id=int(r["customer_id"]), vector=vectors[i], payload=_payload(r))
+        models.PointStruct.model_construct(id=int(r["customer_id"]), vector=vectors[i], payload=_payload(r))
         for i, (_, fresh) in enumerate(need_vector)
         for r in fresh
     ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ import sqlalchemy as sa
 from cdp.embedder import Embedder
 from cdp.vectors import alias_target, close_qdrant, get_qdrant, next_collection
 from ingest import run
+from ingest.errors import InjectedFailure
 from tests.trust import TALLY
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -142,3 +144,48 @@ def test_a_rerun_on_unchanged_files_never_loads_the_model(settings, small_sample
     assert "embedding model" not in unchanged.stderr
     assert forced.returncode == 0, forced.stderr[-2000:]
     assert "embedding model" in forced.stderr  # the same command loads it when there is work
+
+
+def _store_file(settings, collection: str) -> tuple[str, int, bool]:
+    """(journal mode, points) of a local-mode collection's file read on its own, and whether a log lies beside it."""
+    path = settings.qdrant_dir / "collection" / collection / "storage.sqlite"
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+        points = conn.execute("SELECT count(*) FROM points").fetchone()[0]
+    finally:
+        conn.close()
+    return mode, points, Path(f"{path}-wal").exists()
+
+
+def test_the_local_store_s_file_alone_holds_every_point_after_a_build_and_after_a_failed_one(
+    settings, small_sample, engine, tmp_path
+):
+    """Points are logged ahead while a snapshot fills (no journal file per point), but the file left behind is
+    one self-contained SQLite file in the store's usual mode, whether the build succeeded or failed."""
+    settings = settings.model_copy(update=SMALL_BATCHES)
+    run(settings, small_sample.crm, small_sample.events)
+    client = get_qdrant(settings)
+    live = alias_target(client, settings.qdrant_collection)
+    assert _store_file(settings, live) == ("delete", 80, False)
+
+    slot = next_collection(live, settings.qdrant_collection, settings.embedding_model)
+    batches = []
+
+    def fail_after_two_batches(stage: str) -> None:
+        if stage == "embed batch":
+            batches.append(stage)
+            if len(batches) == 2:
+                raise InjectedFailure("the disk is full")
+
+    with pytest.raises(InjectedFailure):
+        run(
+            settings,
+            _older(small_sample.crm, tmp_path / "crm.csv"),
+            small_sample.events,
+            after_stage=fail_after_two_batches,
+        )
+    mode, points, log_beside = _store_file(settings, slot)
+    assert mode == "delete" and not log_beside
+    assert 0 < points == client.count(slot).count < 80  # what was written before the failure, in the file itself
+    assert alias_target(client, settings.qdrant_collection) == live
