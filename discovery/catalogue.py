@@ -11,7 +11,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from cdp.schema import ATTRIBUTE_DEFS, attribute_defs_ready
+from cdp.schema import ATTRIBUTE_DEFS, SNAPSHOT_TABLES, attribute_defs_ready
 
 MAX_LISTED_VALUES = 200  # a category with more distinct values lists its most frequent ones
 
@@ -61,6 +61,9 @@ class Catalogue:
     # use it rather than the alias, so a crash between the alias switch and the commit changes no answer
     collection: str | None = None
     attributes: tuple[AttributeInfo, ...] = ()
+    # the live snapshot was built by an earlier version and lacks a table this one reads: it counts as no
+    # data until the next ingestion rebuilds it (ingest.pipeline does not take its files as unchanged then)
+    outdated: bool = False
 
     def attribute(self, name: str) -> AttributeInfo | None:
         return next((a for a in self.attributes if a.name == name), None)
@@ -95,12 +98,15 @@ def _distinct(conn, column: str, table: str) -> tuple[str, ...]:
 
 def load_catalogue(engine: Engine) -> Catalogue:
     with engine.connect() as conn:
-        # A snapshot ingested before customer_facts existed counts as none: the next ingestion
-        # run rebuilds it (ingest.pipeline does not take its files as unchanged then).
-        if not conn.execute(
-            sa.text("SELECT to_regclass('customer_profiles') IS NOT NULL AND to_regclass('customer_facts') IS NOT NULL")
-        ).scalar():
-            return Catalogue()
+        # A snapshot ingested by an earlier version, without a table this one reads (customer_facts, a
+        # times table), counts as none: the next ingestion run rebuilds it (ingest.pipeline does not take
+        # its files as unchanged then); the answer says so instead of failing on the missing table.
+        present = conn.execute(
+            sa.text("SELECT t, to_regclass(t) IS NOT NULL FROM unnest(CAST(:tables AS text[])) AS t"),
+            {"tables": list(SNAPSHOT_TABLES)},
+        ).all()
+        if not all(ok for _, ok in present):
+            return Catalogue(outdated=any(t == "customer_profiles" and ok for t, ok in present))
         snap = conn.execute(
             sa.text(
                 "SELECT id, finished_at, data_min_ts, data_max_ts, collection FROM ingestion_runs "

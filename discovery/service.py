@@ -39,6 +39,11 @@ NO_DATA = (  # the answer when there is no data; test Result.reason is Reason.NO
     "`python -m ingest run --crm FILE --events FILE` (or `make demo` for sample data); "
     "Slack admins can run `/audience ingest`."
 )
+OUTDATED = (  # the answer when the live data was built by an earlier version (Result.reason is Reason.NO_DATA)
+    "The customer data was loaded by an earlier version of the bot and lacks tables this version reads. "
+    "The next ingestion rebuilds it: wait for tonight's run, or run `python -m ingest run --crm FILE --events FILE`; "
+    "Slack admins can run `/audience ingest`."
+)
 
 
 def new_request_id() -> str:
@@ -148,7 +153,8 @@ class Discovery:
         catalogue = load_catalogue(self.engine)
         if catalogue.empty:
             result = Result(
-                kind="clarify", question=question, answer=NO_DATA, mode="offline", mode_reason=Reason.NO_DATA.value,
+                kind="clarify", question=question, answer=OUTDATED if catalogue.outdated else NO_DATA, mode="offline",
+                mode_reason=Reason.NO_DATA.value,
                 reason=Reason.NO_DATA,
             )  # fmt: skip
             return self._finish(result, catalogue, t0, rid)

@@ -7,6 +7,7 @@ import re
 from datetime import datetime
 
 import pytest
+import sqlalchemy as sa
 from pydantic import ValidationError
 
 from discovery.agent import AgentOutcome
@@ -15,8 +16,9 @@ from discovery.errors import DiscoveryError
 from discovery.limits import DEFAULT_LIMIT, MAX_LIMIT, clamp_limit
 from discovery.query import AnalyticsQuery, AudienceQuery, Behaviour, TimeWindow
 from discovery.result import Reason
-from discovery.service import NO_DATA, Conversation, Discovery, agent_result, new_request_id
+from discovery.service import NO_DATA, OUTDATED, Conversation, Discovery, agent_result, new_request_id
 from discovery.tools import ToolRetry
+from ingest import run
 
 BASE = dict(question="q", mode="agent", mode_reason="LLM test")
 
@@ -25,6 +27,26 @@ def test_no_data_yet_is_a_typed_reason(settings):
     result = Discovery.from_settings(settings).answer("customers from Germany", offline=True)
     assert result.reason is Reason.NO_DATA and result.kind == "clarify"
     assert result.answer == NO_DATA  # the bot still shows the same words
+
+
+def test_data_built_by_an_earlier_version_says_so_and_the_next_run_rebuilds_it(settings, small_sample):
+    """A snapshot without a table this version reads (here the any-type color rows) answers no question with
+    an error on the missing table: it says the next ingestion rebuilds it, and that run, on unchanged files,
+    does."""
+    run(settings, small_sample.crm, small_sample.events)
+    engine = sa.create_engine(settings.database_url.get_secret_value())
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE customer_any_type_color_times CASCADE"))  # its reader view with it
+    engine.dispose()
+    discovery = Discovery.from_settings(settings)
+    result = discovery.answer("anything red in the last 30 days", offline=True)
+    assert result.reason is Reason.NO_DATA and result.answer == OUTDATED
+
+    record = run(settings, small_sample.crm, small_sample.events)
+
+    assert record["status"] == "succeeded"  # not "unchanged": the snapshot is rebuilt
+    result = discovery.answer("anything red in the last 30 days", offline=True)
+    assert result.kind == "segment" and result.reason is None and result.customers
 
 
 def test_an_answer_from_data_has_no_reason(seed_settings):
