@@ -27,8 +27,9 @@ PERSONAL_COLUMNS = {"customers": ("first_name", "last_name", "email")}
 READER_SCHEMA = "audience_reader"
 # Every table of a data snapshot: the live tables, the gate's customer_facts, customer_pair_times,
 # customer_type_times, customer_color_times, customer_any_type_color_times and customer_event_times
-# (ingest/facts.py), which model-written SQL does not see, and the custom attributes. A snapshot lacking one is rebuilt by
-# the next run even when its inputs are unchanged.
+# (ingest/facts.py), which model-written SQL does not see, and the custom attributes. A snapshot lacking
+# one is rebuilt by the next run even when its inputs are unchanged (and answers nothing until then:
+# discovery.catalogue).
 SNAPSHOT_TABLES = (
     *LIVE_TABLES, "customer_facts", "customer_pair_times", "customer_type_times", "customer_color_times",
     "customer_any_type_color_times", "customer_event_times", "customer_attributes",

@@ -36,8 +36,8 @@ row per type (at 1 M customers 91 ms against 564 ms for the three types' rows, 4
 built in 34 s). A color with a product, prices with a window or N > 1, and products of any type
 with a window or N > 1 still go to the events, see discovery.pair_times.pair_times_answers,
 discovery.type_times.type_times_answers and discovery.color_times.color_times_answers. The five
-times tables are built on a thread of their own beside the embedding, after the events' index and customer_facts_new were started beside the
-profiles (ingest.pipeline.profiles_and_gate_tables).
+times tables are built on a thread of their own beside the embedding, after the events' index and
+customer_facts_new were started beside the profiles (ingest.pipeline.profiles_and_gate_tables).
 """
 
 from __future__ import annotations

@@ -135,8 +135,8 @@ def profiles_and_gate_tables(engine: Engine, settings: Settings, progress: Progr
     other threads: the events' indexes, then customer_facts_new (it reads the events through them),
     from the start, beside the profiles; the pair, type, color, any-type color and event times from the
     end of the texts, beside the embedding. A failure anywhere waits for both threads, then raises. At
-    1 M customers the embedder starts at 148.5 s instead of 286 s; on two cores the encoder and
-    PostgreSQL then share them, beside a GPU they don't."""
+    1 M customers the embedder starts at 148-182 s (three runs; the machine's speed) instead of 286 s; on
+    two cores the encoder and PostgreSQL then share them, beside a GPU they don't."""
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="ingest-gate") as pool:
         tables = [pool.submit(_chain, timer, _index_steps(engine, settings))]
         with timer.stage("profiles"):
