@@ -5,7 +5,9 @@ customers "carted a watch in the last 30 days, never bought one" scans all 1 M f
 48 k pair rows of carted watches in the window (207-286 ms). When the gate holds a behaviour that one row of
 one times key answers (a primary-key probe: one (type, product), (type, color), color or type, not negated),
 those rows are few and every customer with rows is in customer_facts, the gate is those rows each probing
-its customer's facts row instead: 131-133 ms against 209-231 ms for the same gate (alternating, 17:48 UTC).
+its customer's facts row instead: 127-139 ms against 151-178 ms for the same gate alone (alternating); among
+other gates that push customer_facts out of shared buffers (bench gate's loop) the probes read it back and the
+gain is not clear (p50 288 / 205 ms against 270 / 256 ms in two A/B runs on a loaded machine).
 Driving costs a probe per row, so it runs only when at most `drive_cap` rows pass (by default 1/16 of the
 customers, about where the probes cost as much as the scan): the rows are read once into a CTE stopped at
 `drive_cap` + 1, and the statement's two branches, behind one-time filters on that count, are the driven
