@@ -31,7 +31,6 @@ from cdp.settings import Settings
 from discovery import compile as c
 from discovery.catalogue import load_catalogue
 from discovery.engine import DiscoveryEngine
-from discovery.gate_drive import intent_gate_sql
 from discovery.gate_top import gate_top_sql
 from discovery.query import AudienceQuery, Behaviour, CRMFilter, TimeWindow
 from ingest import load, mapped_run, runs
@@ -152,7 +151,7 @@ def main_sql(de: DiscoveryEngine, q: AudienceQuery) -> c.CompiledSQL | None:
         return c.gate_sql(q, NOW, cap=q.limit) if everyone else gate_top_sql(q, NOW, None, q.limit)
     if everyone:
         return None
-    return intent_gate_sql(q, NOW, None, de.settings.gate_fetch_max, de.catalogue.customers)
+    return c.gate_sample_sql(q, NOW, None, de.settings.gate_fetch_max)
 
 
 def explain(de: DiscoveryEngine, q: AudienceQuery, analyze_only: bool = False) -> str | float:

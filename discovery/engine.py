@@ -26,7 +26,6 @@ from cdp.settings import Settings
 from discovery import compile as c
 from discovery.attribute_view import attribute_values
 from discovery.catalogue import Catalogue
-from discovery.gate_drive import intent_gate_sql
 from discovery.gate_top import gate_top_sql
 from discovery.query import AnalyticsQuery, AudienceQuery, Behaviour, CRMFilter, RefineMode
 from discovery.ranking import VectorRanking, by_score
@@ -221,8 +220,7 @@ class DiscoveryEngine:
             rows = self._run(gate_top_sql(q, now, sql_where, q.limit), recipe, sql_where is not None)
             return Gate(rows[0].size if rows else 0, [r.customer_id for r in rows])
         cap = self.settings.gate_fetch_max
-        compiled = intent_gate_sql(q, now, sql_where, cap, self.catalogue.customers)
-        size, ids = self._run(compiled, recipe, sql_where is not None)[0]
+        size, ids = self._run(c.gate_sample_sql(q, now, sql_where, cap), recipe, sql_where is not None)[0]
         return Gate(size, list(ids or []) if size <= cap else None, sample=list(ids or []) if size > cap else [])
 
     def candidates_for(self, size: int, limit: int) -> int:

@@ -31,7 +31,6 @@ from qdrant_client import models
 from discovery import compile as c
 from discovery.engine import DiscoveryEngine, Gate, Segment
 from discovery.errors import DiscoveryError
-from discovery.gate_drive import intent_gate_sql
 from discovery.query import AudienceQuery
 from discovery.ranking import by_score
 from discovery.result import Customer, Funnel
@@ -175,7 +174,7 @@ def candidate_gate(de: DiscoveryEngine, q: AudienceQuery, now: datetime, sql: li
     if c.audience_where(q, now)[0] == "TRUE":
         return Gate(de.catalogue.customers, None, everyone=True)
     cap = de.settings.gate_fetch_max
-    size, ids = de._run(intent_gate_sql(q, now, None, cap, de.catalogue.customers), sql)[0]
+    size, ids = de._run(c.gate_sample_sql(q, now, None, cap), sql)[0]
     return Gate(size, list(ids or []) if size <= cap else None)
 
 

@@ -127,7 +127,7 @@ def named_keys(table: str, key: str, lookups: list[str]) -> TimesRows:
 _PROBE = "SELECT 1 FROM {table} t WHERE t.customer_id = c.customer_id AND {tests}"
 
 
-def probe_tests(spec: TimesRows, b: Behaviour, i: int, now: datetime, params: dict) -> str:
+def _probe_tests(spec: TimesRows, b: Behaviour, i: int, now: datetime, params: dict) -> str:
     """What one row must pass to answer b alone (its keys, its price, its window and N)."""
     price = row_price(b, i, params)
     tests = [spec.rows, *([price] if price else [])]
@@ -162,7 +162,7 @@ def times_clause(spec: TimesRows, b: Behaviour, i: int, now: datetime, params: d
     alone answers when the rows are of one key or N = 1 (a primary-key probe per customer);
     otherwise the customer's rows are summed."""
     if one_row_answers(b, spec.single):
-        probe = _PROBE.format(table=spec.table, tests=probe_tests(spec, b, i, now, params))
+        probe = _PROBE.format(table=spec.table, tests=_probe_tests(spec, b, i, now, params))
         return f"{'NOT ' if b.negate else ''}EXISTS ({probe})"
     sub = _grouped(spec, b, i, now, params)[0]
     return f"c.customer_id {'NOT IN' if b.negate else 'IN'} ({sub})"
@@ -177,7 +177,7 @@ def lone_times(spec: TimesRows, b: Behaviour, i: int, now: datetime, params: dic
     that reach N. At 1 M customers "3+ views in 30 days" counts in 128 ms this way against 320 ms as a
     semi-join of customer_facts, "any event between March and May" 181 against 570 ms."""
     if one_row_answers(b, spec.single):
-        tests = probe_tests(spec, b, i, now, params)
+        tests = _probe_tests(spec, b, i, now, params)
         counted = "count(*)" if spec.single else "count(DISTINCT t.customer_id)"
         return (
             f"EXISTS ({_PROBE.format(table=spec.table, tests=tests)})",
