@@ -264,6 +264,15 @@ def _exists(conn: sa.Connection, table: str) -> bool:
     return bool(conn.execute(sa.text("SELECT to_regclass(:t) IS NOT NULL"), {"t": table}).scalar())
 
 
+def snapshot_tables_present(conn: sa.Connection) -> dict[str, bool]:
+    """Each of SNAPSHOT_TABLES and whether it exists (one statement)."""
+    rows = conn.execute(
+        sa.text("SELECT t, to_regclass(t) IS NOT NULL FROM unnest(CAST(:tables AS text[])) AS t"),
+        {"tables": list(SNAPSHOT_TABLES)},
+    )
+    return {t: bool(ok) for t, ok in rows}
+
+
 def live_tables_exist(engine: Engine) -> bool:
     with engine.connect() as conn:
-        return all(_exists(conn, t) for t in SNAPSHOT_TABLES)
+        return all(snapshot_tables_present(conn).values())

@@ -11,7 +11,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from cdp.schema import ATTRIBUTE_DEFS, SNAPSHOT_TABLES, attribute_defs_ready
+from cdp.schema import ATTRIBUTE_DEFS, attribute_defs_ready, snapshot_tables_present
 
 MAX_LISTED_VALUES = 200  # a category with more distinct values lists its most frequent ones
 
@@ -101,12 +101,9 @@ def load_catalogue(engine: Engine) -> Catalogue:
         # A snapshot ingested by an earlier version, without a table this one reads (customer_facts, a
         # times table), counts as none: the next ingestion run rebuilds it (ingest.pipeline does not take
         # its files as unchanged then); the answer says so instead of failing on the missing table.
-        present = conn.execute(
-            sa.text("SELECT t, to_regclass(t) IS NOT NULL FROM unnest(CAST(:tables AS text[])) AS t"),
-            {"tables": list(SNAPSHOT_TABLES)},
-        ).all()
-        if not all(ok for _, ok in present):
-            return Catalogue(outdated=any(t == "customer_profiles" and ok for t, ok in present))
+        present = snapshot_tables_present(conn)
+        if not all(present.values()):
+            return Catalogue(outdated=present["customer_profiles"])
         snap = conn.execute(
             sa.text(
                 "SELECT id, finished_at, data_min_ts, data_max_ts, collection FROM ingestion_runs "

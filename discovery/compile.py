@@ -189,13 +189,15 @@ def behaviour_clause(b: Behaviour, i: int, now: datetime, extra_where: str | Non
     where = " AND ".join(conds) or "TRUE"
     if b.min_events > 1:
         params[f"b{i}_min_events"] = b.min_events
-        sub = (
-            f"SELECT e.customer_id FROM events e WHERE {where} "
-            f"GROUP BY e.customer_id HAVING count(*) >= :b{i}_min_events"
-        )
-        return f"c.customer_id {'NOT IN' if b.negate else 'IN'} ({sub})", params
-    sub = f"SELECT 1 FROM events e WHERE e.customer_id = c.customer_id AND {where}"
-    return f"{'NOT ' if b.negate else ''}EXISTS ({sub})", params
+        return f"c.customer_id {'NOT IN' if b.negate else 'IN'} ({EVENTS_REACHING.format(where=where, i=i)})", params
+    return f"{'NOT ' if b.negate else ''}EXISTS ({EVENTS_PROBE.format(where=where)})", params
+
+
+# a customer's events passing {where}, and the customers with at least :b{i}_min_events of them
+EVENTS_PROBE = "SELECT 1 FROM events e WHERE e.customer_id = c.customer_id AND {where}"
+EVENTS_REACHING = (
+    "SELECT e.customer_id FROM events e WHERE {where} GROUP BY e.customer_id HAVING count(*) >= :b{i}_min_events"
+)
 
 
 def crm_conditions(f: CRMFilter) -> tuple[list[str], dict]:

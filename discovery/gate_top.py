@@ -29,6 +29,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from discovery.compile import (
+    EVENTS_PROBE,
+    EVENTS_REACHING,
     GATE_FROM,
     ORDER_SQL,
     TIMES_ROWS,
@@ -85,12 +87,10 @@ def _events_lone(b: Behaviour, now: datetime) -> tuple[str, str]:
     20 by spend are found among the first 44 customers walked (1 ms)."""
     where = " AND ".join(event_conditions(b, 0, now)[0]) or "TRUE"
     if b.min_events == 1:
-        test = f"EXISTS (SELECT 1 FROM events e WHERE e.customer_id = c.customer_id AND {where})"
+        test = f"EXISTS ({EVENTS_PROBE.format(where=where)})"
         return test, f"SELECT count(DISTINCT e.customer_id) FROM events e WHERE {where}"
-    least = ":b0_min_events"
-    test = f"(SELECT count(*) FROM events e WHERE e.customer_id = c.customer_id AND {where}) >= {least}"
-    grouped = f"SELECT e.customer_id FROM events e WHERE {where} GROUP BY e.customer_id HAVING count(*) >= {least}"
-    return test, f"SELECT count(*) FROM ({grouped}) s"
+    test = f"(SELECT count(*) FROM events e WHERE e.customer_id = c.customer_id AND {where}) >= :b0_min_events"
+    return test, f"SELECT count(*) FROM ({EVENTS_REACHING.format(where=where, i=0)}) s"
 
 
 def walkable(q: AudienceQuery, extra_where: str | None) -> bool:
