@@ -193,8 +193,7 @@ def behaviour_clause(b: Behaviour, i: int, now: datetime, extra_where: str | Non
     return f"{'NOT ' if b.negate else ''}EXISTS ({EVENTS_PROBE.format(where=where)})", params
 
 
-# a customer's events passing {where}, and the customers with at least :b{i}_min_events of them
-EVENTS_PROBE = "SELECT 1 FROM events e WHERE e.customer_id = c.customer_id AND {where}"
+EVENTS_PROBE = "SELECT 1 FROM events e WHERE e.customer_id = c.customer_id AND {where}"  # a customer's events
 EVENTS_REACHING = (
     "SELECT e.customer_id FROM events e WHERE {where} GROUP BY e.customer_id HAVING count(*) >= :b{i}_min_events"
 )
