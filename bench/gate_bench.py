@@ -223,7 +223,10 @@ def measure(settings: Settings, repeats: int) -> tuple[list[dict], list[float], 
 
 def _server_settings(settings: Settings) -> str:
     with get_engine(settings).connect() as conn:
-        vals = [f"{k} {conn.execute(sa.text(f'SHOW {k}')).scalar()}" for k in ("shared_buffers", "work_mem", "jit")]
+        vals = [
+            f"{k} {conn.execute(sa.text('SELECT current_setting(:k, true)'), {'k': k}).scalar()}"
+            for k in ("shared_buffers", "io_method", "work_mem", "jit")  # io_method: PostgreSQL 18 on
+        ]
         ver = conn.execute(sa.text("SHOW server_version")).scalar()
         sizes = [
             f"{t} {conn.execute(sa.text('SELECT pg_total_relation_size(CAST(:t AS regclass))'), {'t': t}).scalar() / 2**20:,.0f} MB"

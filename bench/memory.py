@@ -11,12 +11,15 @@ import psutil
 
 
 class PeakMemory:
-    """Samples RSS every `interval` s: this process, and the sum over postgres processes."""
+    """Samples every `interval` s: this process's RSS, and over the postgres processes the sum of their
+    USS (pages private to one process) and of their PSS (shared pages split between the processes that
+    map them, so shared_buffers count once: the server's real footprint)."""
 
     def __init__(self, interval: float = 0.2):
         self.interval = interval
         self.python_peak = 0
         self.postgres_peak = 0
+        self.postgres_pss_peak = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
@@ -24,12 +27,14 @@ class PeakMemory:
         me = psutil.Process(os.getpid())
         while not self._stop.is_set():
             self.python_peak = max(self.python_peak, me.memory_info().rss)
-            total = 0
+            uss = pss = 0
             for p in psutil.process_iter(["name"]):
                 if p.info["name"] == "postgres":
                     with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
-                        total += p.memory_full_info().uss
-            self.postgres_peak = max(self.postgres_peak, total)
+                        full = p.memory_full_info()
+                        uss, pss = uss + full.uss, pss + full.pss
+            self.postgres_peak = max(self.postgres_peak, uss)
+            self.postgres_pss_peak = max(self.postgres_pss_peak, pss)
             time.sleep(self.interval)
 
     def __enter__(self) -> PeakMemory:
@@ -42,4 +47,7 @@ class PeakMemory:
 
     def summary(self) -> str:
         mb = 1024 * 1024
-        return f"peak RSS python {self.python_peak / mb:.0f} MB, postgres (sum of USS) {self.postgres_peak / mb:.0f} MB"
+        return (
+            f"peak RSS python {self.python_peak / mb:.0f} MB, postgres (sum of USS) {self.postgres_peak / mb:.0f} MB, "
+            f"(sum of PSS) {self.postgres_pss_peak / mb:.0f} MB"
+        )
