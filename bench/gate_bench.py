@@ -148,7 +148,11 @@ def main_sql(de: DiscoveryEngine, q: AudienceQuery) -> c.CompiledSQL | None:
     """The gate statement DiscoveryEngine.gate runs for `q` (None: it runs none)."""
     everyone = c.audience_where(q, NOW)[0] == "TRUE"
     if not q.intent:
-        return c.gate_sql(q, NOW, cap=q.limit) if everyone else gate_top_sql(q, NOW, None, q.limit)
+        return (
+            c.gate_sql(q, NOW, cap=q.limit)
+            if everyone
+            else gate_top_sql(q, NOW, None, q.limit, split=de.catalogue.split_id)
+        )
     if everyone:
         return None
     return c.gate_sample_sql(q, NOW, None, de.settings.gate_fetch_max)
@@ -159,7 +163,7 @@ def explain(de: DiscoveryEngine, q: AudienceQuery, analyze_only: bool = False) -
     if compiled is None:
         return 0.0 if analyze_only else "(no statement)"
     opts = "ANALYZE, TIMING OFF, SUMMARY" if analyze_only else "ANALYZE, BUFFERS"
-    with read_only(de.engine, timeout_ms=600_000) as conn:
+    with read_only(de.engine, timeout_ms=600_000, planner=compiled.settings) as conn:
         lines = [r[0] for r in conn.execute(sa.text(f"EXPLAIN ({opts}) {compiled.sql}"), compiled.params)]
     if analyze_only:
         return next(float(x.split(":")[1].split()[0]) for x in lines if x.startswith("Execution Time"))

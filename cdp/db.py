@@ -7,6 +7,7 @@ the engine's own typed statements run read-only on the main pool."""
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -95,13 +96,19 @@ def dispose_engines() -> None:
 
 
 @contextmanager
-def read_only(engine: Engine, *, timeout_ms: int, work_mem_mb: int | None = None) -> Iterator[Connection]:
+def read_only(
+    engine: Engine, *, timeout_ms: int, work_mem_mb: int | None = None, planner: Mapping[str, str] | None = None
+) -> Iterator[Connection]:
     """A READ ONLY transaction with a statement timeout (and, for the engine's own compiled
-    statements, more memory per sort or hash than the server default), as whoever `engine`
-    logs in as: the read-only role for model-written SQL (cdp.reader.reader_engine).
+    statements, more memory per sort or hash than the server default, and the planner settings
+    a compiled statement asks for: numeric cost settings only), as whoever `engine` logs in as:
+    the read-only role for model-written SQL (cdp.reader.reader_engine).
 
     Always rolled back: nothing done inside can persist.
     """
+    for name, value in (planner or {}).items():
+        if not (_PLANNER_SETTING.fullmatch(name) and _NUMBER.fullmatch(value)):
+            raise ValueError(f"not a planner cost setting: {name} = {value!r}")
     with engine.connect() as conn:
         trans = conn.begin()
         try:
@@ -109,9 +116,15 @@ def read_only(engine: Engine, *, timeout_ms: int, work_mem_mb: int | None = None
             conn.execute(sa.text(f"SET LOCAL statement_timeout = {int(timeout_ms)}"))
             if work_mem_mb:
                 conn.execute(sa.text(f"SET LOCAL work_mem = '{int(work_mem_mb)}MB'"))
+            for name, value in (planner or {}).items():
+                conn.execute(sa.text(f"SET LOCAL {name} = {value}"))
             yield conn
         finally:
             trans.rollback()
+
+
+_PLANNER_SETTING = re.compile(r"(parallel|cpu|seq_page|random_page)_[a-z_]*cost")
+_NUMBER = re.compile(r"\d+(\.\d+)?")
 
 
 def fetch_all(conn: Connection, sql: str | sa.TextClause, params: Mapping[str, Any] | None = None) -> list[dict]:

@@ -19,6 +19,7 @@ from discovery.type_times import type_times_answers, type_times_rows
 class CompiledSQL:
     sql: str
     params: dict[str, Any] = field(default_factory=dict)
+    settings: dict[str, str] = field(default_factory=dict)  # planner settings for this statement (cdp.db.read_only)
 
     def display(self) -> str:
         """The statement with its parameters inlined, for people to read (never executed); an
@@ -34,10 +35,8 @@ DISPLAY_ARRAY_HEAD = 20
 
 
 def _literal(value: Any) -> str:
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
+    if value is None or isinstance(value, bool):
+        return {None: "NULL", True: "TRUE", False: "FALSE"}[value]
     if isinstance(value, (int, float)):
         return repr(value)
     if isinstance(value, (list, tuple)):

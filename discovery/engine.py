@@ -101,7 +101,10 @@ class DiscoveryEngine:
         log.info("sql: %s", shown[:2000])
         engine = reader_engine(self.settings) if model_written else self.engine
         with read_only(
-            engine, timeout_ms=self.settings.sql_statement_timeout_ms, work_mem_mb=self.settings.sql_work_mem_mb
+            engine,
+            timeout_ms=self.settings.sql_statement_timeout_ms,
+            work_mem_mb=self.settings.sql_work_mem_mb,
+            planner=compiled.settings,
         ) as conn:
             return list(conn.execute(sa.text(compiled.sql), compiled.params))
 
@@ -217,7 +220,8 @@ class DiscoveryEngine:
             ids = [r[0] for r in self._run(c.gate_sql(q, now, sql_where, cap=q.limit), recipe, sql_where is not None)]
             return Gate(self.catalogue.customers, ids, everyone=True)
         if not q.intent:
-            rows = self._run(gate_top_sql(q, now, sql_where, q.limit), recipe, sql_where is not None)
+            top = gate_top_sql(q, now, sql_where, q.limit, split=self.catalogue.split_id)
+            rows = self._run(top, recipe, sql_where is not None)
             return Gate(rows[0].size if rows else 0, [r.customer_id for r in rows])
         cap = self.settings.gate_fetch_max
         size, ids = self._run(c.gate_sample_sql(q, now, sql_where, cap), recipe, sql_where is not None)[0]

@@ -64,9 +64,12 @@ def _probed(b: Behaviour) -> bool:
     return kind in TIMES_ROWS and one_row_answers(b, TIMES_ROWS[kind](b, 0)[0].single)
 
 
-def _lone(q: AudienceQuery, now: datetime, extra_where: str | None) -> tuple[str, str] | None:
-    """(a test of one customer, the size statement) from the behaviour's own rows, when the gate's
-    one condition is one behaviour on a times table (pair_times.lone_times) or on the events; else None."""
+def _lone(
+    q: AudienceQuery, now: datetime, extra_where: str | None, split: int | None = None
+) -> tuple[str, str, dict[str, str]] | None:
+    """(a test of one customer, the size statement, planner settings for it) from the behaviour's own rows,
+    when the gate's one condition is one behaviour on a times table (pair_times.lone_times, which counts
+    summed keys in two halves split at `split`) or on the events; else None."""
     if extra_where is not None or len(q.behaviours) != 1 or q.attributes or crm_conditions(q.crm)[0]:
         return None
     b = q.behaviours[0]
@@ -76,10 +79,10 @@ def _lone(q: AudienceQuery, now: datetime, extra_where: str | None) -> tuple[str
     if kind is None:
         return _events_lone(b, now)
     spec, params = TIMES_ROWS[kind](b, 0)  # the parameters audience_where bound already
-    return lone_times(spec, b, 0, now, params)
+    return lone_times(spec, b, 0, now, params, split)
 
 
-def _events_lone(b: Behaviour, now: datetime) -> tuple[str, str]:
+def _events_lone(b: Behaviour, now: datetime) -> tuple[str, str, dict[str, str]]:
     """A lone behaviour read from the events (the conditions and parameters of compile.behaviour_clause):
     per customer through the events' customer index, counted by the distinct customers of the matching
     events — every customer with events is in customer_facts. At 1 M customers "a handbag over 200 in
@@ -88,9 +91,9 @@ def _events_lone(b: Behaviour, now: datetime) -> tuple[str, str]:
     where = " AND ".join(event_conditions(b, 0, now)[0]) or "TRUE"
     if b.min_events == 1:
         test = f"EXISTS ({EVENTS_PROBE.format(where=where)})"
-        return test, f"SELECT count(DISTINCT e.customer_id) FROM events e WHERE {where}"
+        return test, f"SELECT count(DISTINCT e.customer_id) FROM events e WHERE {where}", {}
     test = f"(SELECT count(*) FROM events e WHERE e.customer_id = c.customer_id AND {where}) >= :b0_min_events"
-    return test, f"SELECT count(*) FROM ({EVENTS_REACHING.format(where=where, i=0)}) s"
+    return test, f"SELECT count(*) FROM ({EVENTS_REACHING.format(where=where, i=0)}) s", {}
 
 
 def walkable(q: AudienceQuery, extra_where: str | None) -> bool:
@@ -101,10 +104,17 @@ def walkable(q: AudienceQuery, extra_where: str | None) -> bool:
 
 
 def gate_top_sql(
-    q: AudienceQuery, now: datetime, extra_where: str | None, limit: int, walk: int | None = None
+    q: AudienceQuery,
+    now: datetime,
+    extra_where: str | None,
+    limit: int,
+    walk: int | None = None,
+    split: int | None = None,
 ) -> CompiledSQL:
     """Rows (customer_id, size): the first `limit` ids of the gate in the query's SQL order, each
-    carrying the gate's size. `walk` (tests) overrides how many index rows are walked first."""
+    carrying the gate's size. `walk` (tests) overrides how many index rows are walked first; `split`
+    (the median customer id, for a large population) lets a lone behaviour summed over several keys be
+    counted in two halves side by side."""
     where, params = audience_where(q, now, extra_where)
     params["gate_cap"] = limit
     order = ORDER_SQL[q.order_by]
@@ -112,10 +122,12 @@ def gate_top_sql(
     def counted(columns: str) -> str:  # the plain form: each matching row carries the gate's size
         return f"SELECT {columns}, count(*) OVER () AS size FROM {GATE_FROM} WHERE {where} ORDER BY {order} LIMIT :gate_cap"
 
-    lone = _lone(q, now, extra_where)
+    lone = _lone(q, now, extra_where, split)
     if lone is None and not walkable(q, extra_where):
         return CompiledSQL(counted("c.customer_id"), params)
-    test, size = lone or (where, f"SELECT count(*) FROM {GATE_FROM} WHERE {where}")
+    test, size, settings = lone or (where, f"SELECT count(*) FROM {GATE_FROM} WHERE {where}", {})
+    if ":gate_split" in size:  # counted in two halves (_lone binds its own copy of the parameters)
+        params["gate_split"] = split
     params["gate_walk"] = walk if walk is not None else walk_rows(limit)
     keys = ", ".join(dict.fromkeys(term.split()[0] for term in order.split(",")))  # c.total_spent, c.customer_id
     # one line, as every statement the card's SQL view and the recipe show
@@ -130,4 +142,4 @@ def gate_top_sql(
         "WHERE (SELECT count(*) FROM walked) < :gate_cap"
         f") c ORDER BY {order}"
     )
-    return CompiledSQL(sql, params)
+    return CompiledSQL(sql, params, settings)

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from cdp.db import get_engine, read_only
 from cdp.schema import GATE_ORDERS
 from discovery.gate_top import gate_top_sql
+from discovery.pair_times import HALVES_SETTINGS
 from discovery.query import AudienceQuery, Behaviour, CRMFilter, TimeWindow
 from tests.conftest import SAMPLE_END
 
@@ -44,20 +45,22 @@ def _over_events(settings, where: str) -> list[int]:
         return [r[0] for r in conn.execute(sa.text(sql), windows)]
 
 
-def _top(settings, q: AudienceQuery, walk: int | None = None, analyze: bool = False):
-    compiled = gate_top_sql(q, SAMPLE_END, None, q.limit, walk=walk)
-    with read_only(get_engine(settings), timeout_ms=30_000) as conn:
+def _top(settings, q: AudienceQuery, walk: int | None = None, analyze: bool = False, split: int | None = None):
+    compiled = gate_top_sql(q, SAMPLE_END, None, q.limit, walk=walk, split=split)
+    with read_only(get_engine(settings), timeout_ms=30_000, planner=compiled.settings) as conn:
         if analyze:
             return "\n".join(r[0] for r in conn.execute(sa.text("EXPLAIN ANALYZE " + compiled.sql), compiled.params))
         rows = conn.execute(sa.text(compiled.sql), compiled.params).all()
     return [r.customer_id for r in rows], (rows[0].size if rows else 0)
 
 
-def _answers_as_the_events(settings, q: AudienceQuery, where: str, walk: int | None = None) -> None:
+def _answers_as_the_events(
+    settings, q: AudienceQuery, where: str, walk: int | None = None, split: int | None = None
+) -> None:
     """The gate's first 5 customers and its size equal `where` over customers and events."""
     expected = _over_events(settings, where)
     assert len(expected) > 5
-    assert _top(settings, q, walk=walk) == (expected[:5], len(expected))
+    assert _top(settings, q, walk=walk, split=split) == (expected[:5], len(expected))
 
 
 # (query, the same gate over customers and events)
@@ -148,6 +151,37 @@ def test_a_lone_summed_condition_is_walked_by_a_per_customer_sum_and_counted_by_
     walked = sql[: sql.index(") SELECT c.customer_id, size")]
     assert "GROUP BY" not in walked and "SELECT sum(" in walked  # a sum per customer, not a pass over every row
     _answers_as_the_events(sample_settings, q, where, walk)
+
+
+def _median_customer(settings) -> int:
+    with get_engine(settings).connect() as conn:
+        ids = [r[0] for r in conn.execute(sa.text("SELECT customer_id FROM customers ORDER BY customer_id"))]
+    return ids[len(ids) // 2]
+
+
+@pytest.mark.parametrize("split", ["median", "a member's id", "below every id", "above every id"])
+@pytest.mark.parametrize("behaviour, where", SUMMED)
+def test_a_lone_summed_condition_counted_in_two_halves_gives_the_same_size(sample_settings, behaviour, where, split):
+    """With the population's median id the count runs as two halves of the customers side by side (the planner
+    setting that lets it travels with the statement); wherever the split falls, the size is the events'."""
+    member = sorted(_over_events(sample_settings, where))[len(_over_events(sample_settings, where)) // 3]
+    at = {"median": _median_customer(sample_settings), "a member's id": member}.get(split)  # the halves' boundary
+    at = at if at is not None else {"below every id": -(2**62), "above every id": 2**62}[split]
+    q = AudienceQuery(behaviours=[behaviour], limit=5)
+    compiled = gate_top_sql(q, SAMPLE_END, None, q.limit, split=at)
+    assert ":gate_split" in compiled.sql and compiled.params["gate_split"] == at
+    assert compiled.settings == HALVES_SETTINGS
+    assert gate_top_sql(q, SAMPLE_END, None, q.limit).settings == {}  # without a split: one pass, no setting
+    _answers_as_the_events(sample_settings, q, where, split=at)
+    _answers_as_the_events(sample_settings, q, where, walk=3, split=at)
+
+
+def test_a_probe_of_one_row_is_not_split(sample_settings):
+    """A lone probe (one key, or N = 1) is a count of rows, with nothing to group: the split changes nothing."""
+    q = AudienceQuery(behaviours=[PROBED[0][0]], limit=5)
+    assert gate_top_sql(q, SAMPLE_END, None, 5, split=_median_customer(sample_settings)) == gate_top_sql(
+        q, SAMPLE_END, None, 5
+    )
 
 
 # (behaviour, the same over the events: one probe of the customer's pair or type rows)
