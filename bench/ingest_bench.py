@@ -132,5 +132,6 @@ def scale(customers: int, per: float) -> str:
         f"(the profile texts done) at **{reached['profiles']:.1f} s**; every SQL stage done (the gate's tables, built "
         f"beside the profiles and the embedding) at **{wall:.1f} s** wall; {mem.summary()}\n"
         f"  - stages: {stages}\n"
+        f"  - each stage finished at: {', '.join(f'{k} {v:.0f}s' for k, v in reached.items())}\n"
         f"  - nightly rerun on unchanged files (hash both files, compare with the last run): {hash_s:.1f} s, 0 embeddings\n"
     )

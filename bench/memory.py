@@ -20,11 +20,13 @@ class PeakMemory:
         self.python_peak = 0
         self.postgres_peak = 0
         self.postgres_pss_peak = 0
+        self.postgres_pss_peak_at = 0.0  # seconds after entering
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
     def _loop(self) -> None:
         me = psutil.Process(os.getpid())
+        start = time.perf_counter()
         while not self._stop.is_set():
             self.python_peak = max(self.python_peak, me.memory_info().rss)
             uss = pss = 0
@@ -34,7 +36,8 @@ class PeakMemory:
                         full = p.memory_full_info()
                         uss, pss = uss + full.uss, pss + full.pss
             self.postgres_peak = max(self.postgres_peak, uss)
-            self.postgres_pss_peak = max(self.postgres_pss_peak, pss)
+            if pss > self.postgres_pss_peak:
+                self.postgres_pss_peak, self.postgres_pss_peak_at = pss, time.perf_counter() - start
             time.sleep(self.interval)
 
     def __enter__(self) -> PeakMemory:
@@ -49,5 +52,5 @@ class PeakMemory:
         mb = 1024 * 1024
         return (
             f"peak RSS python {self.python_peak / mb:.0f} MB, postgres (sum of USS) {self.postgres_peak / mb:.0f} MB, "
-            f"(sum of PSS) {self.postgres_pss_peak / mb:.0f} MB"
+            f"(sum of PSS) {self.postgres_pss_peak / mb:.0f} MB at {self.postgres_pss_peak_at:.0f} s"
         )

@@ -386,7 +386,7 @@ def index_events(engine: Engine) -> None:
     heap (at 1 M "a handbag over 200 in 90 days" 553 → 219 ms; 1,123 → 1,292 MB, built in as long);
     with PostgreSQL 18's skip scan it also serves conditions without an event type."""
     with engine.begin() as conn:
-        conn.execute(sa.text("SET LOCAL maintenance_work_mem = '512MB'"))
+        conn.execute(sa.text("SET LOCAL maintenance_work_mem = '256MB'"))  # as fast as 512 MB, 0.25 GB less
         conn.execute(sa.text("CREATE INDEX ON events_new (customer_id)"))
         conn.execute(
             sa.text(

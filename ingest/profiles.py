@@ -51,7 +51,10 @@ def build_core(engine: Engine, settings: Settings) -> None:
     weighted = f"""FROM events_new e LEFT JOIN ({values}) AS w(event_type, weight) ON w.event_type = e.event_type"""
     score = "sum(COALESCE(w.weight, :default_weight))"
     with engine.begin() as conn:
-        conn.execute(sa.text("SET LOCAL work_mem = '512MB'"))
+        # per hash table and parallel worker (a hash may take twice that): 512 MB took PostgreSQL's real footprint
+        # (summed PSS) to 2.3-2.4 GB at 1 M customers while the index and facts stages ran beside; 256 MB: 1.8 GB,
+        # the stage as fast (bench/RESULTS.md)
+        conn.execute(sa.text("SET LOCAL work_mem = '256MB'"))
         for t in ("facet_product", "facet_color", "facet_type", "profile_core"):
             conn.execute(sa.text(f"DROP TABLE IF EXISTS {t}"))
         conn.execute(
