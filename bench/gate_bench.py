@@ -235,7 +235,8 @@ def targets(per_q: list[dict], plainest: float) -> str:
     far = [r["label"] for r in per_q if percentile(r["ms"], 0.95) > 2 * plainest]
     return (
         f"targets in this run: p95 <= 300 ms: {'every kind' if not slow else 'missed by ' + ', '.join(slow)}; "
-        f"p95 <= 2x the plainest's p50 ({plainest:.0f} ms): {'every kind' if not far else 'missed by ' + ', '.join(far)}"
+        f"p95 <= 2x the plainest's p50 ({plainest:.0f} ms): "
+        f"{'every kind' if not far else 'missed by ' + ', '.join(far)}"
     )
 
 

@@ -171,7 +171,8 @@ def _halves(spec: TimesRows, b: Behaviour, i: int, now: datetime, params: dict) 
     against 193-202 ms in one pass (whose grouping, after the workers' sorted rows are gathered, is serial)."""
     low = _grouped(spec, b, i, now, params, "t.customer_id < :gate_split")[0]
     high = _grouped(spec, b, i, now, params, "t.customer_id >= :gate_split")[0]
-    return f"SELECT CAST(sum(h.n) AS bigint) FROM (SELECT count(*) AS n FROM ({low}) l UNION ALL SELECT count(*) FROM ({high}) r) h"
+    halves = f"SELECT count(*) AS n FROM ({low}) l UNION ALL SELECT count(*) FROM ({high}) r"
+    return f"SELECT CAST(sum(h.n) AS bigint) FROM ({halves}) h"
 
 
 def times_clause(spec: TimesRows, b: Behaviour, i: int, now: datetime, params: dict) -> str:
