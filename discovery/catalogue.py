@@ -5,7 +5,7 @@ Nothing about the vocabulary is hard-coded."""
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -126,13 +126,14 @@ def load_catalogue(engine: Engine) -> Catalogue:
         with _lock:
             if key in _cache:
                 return _cache[key]
+        customers = int(conn.execute(sa.text("SELECT count(*) FROM customers")).scalar() or 0)
         cat = Catalogue(
             products=_distinct(conn, "product", "event_vocabulary"),
             colors=_distinct(conn, "color", "event_vocabulary"),
             countries=_distinct(conn, "country", "customers"),
             event_types=_distinct(conn, "event_type", "event_vocabulary"),
             favorite_colors=_distinct(conn, "favorite_color", "customers"),
-            customers=int(conn.execute(sa.text("SELECT count(*) FROM customers")).scalar() or 0),
+            customers=customers,
             events=int(conn.execute(sa.text("SELECT coalesce(sum(events), 0) FROM event_vocabulary")).scalar() or 0),
             data_min=snap[2] if snap else None,
             data_max=snap[3] if snap else None,
@@ -140,8 +141,8 @@ def load_catalogue(engine: Engine) -> Catalogue:
             finished_at=snap[1] if snap else None,
             collection=snap[4] if snap else None,
             attributes=_attributes(conn),
+            split_id=_median_id(conn, customers) if customers >= SPLIT_MIN else None,
         )
-        cat = replace(cat, split_id=_median_id(conn, cat.customers) if cat.customers >= SPLIT_MIN else None)
     with _lock:
         _cache[key] = cat
     return cat
